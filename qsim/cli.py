@@ -1,0 +1,178 @@
+"""The ``qsim`` command: the GUI by default, plus headless verbs.
+
+Qt is imported only inside the GUI verbs: under ``spawn`` every worker
+re-imports the main module, and Qt at its top level would cost each worker
+seconds (../shared/FACTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    from qsim import __version__
+
+    p = argparse.ArgumentParser(
+        prog="qsim",
+        description="See Python multiprocessing queues at work: real processes, real queues.",
+    )
+    p.add_argument("--version", action="version", version=f"qsim {__version__}")
+    p.add_argument("--self-test", action="store_true", help="run every lesson briefly; exit 0 if all pass")
+    p.add_argument("--lesson", help="open this lesson (id or file) at start")
+    sub = p.add_subparsers(dest="verb")
+
+    r = sub.add_parser("run", help="run a scenario")
+    r.add_argument("scenario", help="a built-in id (see 'qsim list') or a .toml file")
+    r.add_argument("--headless", action="store_true", help="no window (the only mode for now)")
+    r.add_argument("--json", action="store_true", help="print the report as JSON")
+    r.add_argument("--duration", type=float, help="stop after this many seconds")
+    r.add_argument("--start-method", choices=["auto", "fork", "spawn", "forkserver"])
+    r.add_argument("--speed", type=float, help="time scale 0.1-10 (default: the scenario's)")
+    r.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+
+    sub.add_parser("list", help="list the built-in lessons")
+    v = sub.add_parser("validate", help="check a scenario file")
+    v.add_argument("file")
+
+    b = sub.add_parser("bench", help="measure speed")
+    b.add_argument("what", choices=["engine", "gui"])
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--items", type=int, default=200_000)
+    b.add_argument("--start-method", choices=["fork", "spawn", "forkserver"], default="fork")
+    b.add_argument("--panels", choices=["none", "all"], default="none")
+
+    s = sub.add_parser("shot", help="run the real window offscreen and save a screenshot")
+    s.add_argument("scenario")
+    s.add_argument("--after", type=float, default=2.0, help="seconds to run before the shot")
+    s.add_argument("-o", "--output", default="qsim.png")
+    s.add_argument("--size", default="1280x720")
+    s.add_argument("--presentation", action="store_true")
+    s.add_argument("--theme", choices=["light", "dark"], default="light")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.self_test:
+        from qsim.selftest import self_test
+
+        return self_test()
+    if args.verb is None:
+        from qsim.ui.app import run_gui
+
+        return run_gui(lesson=args.lesson)
+    if args.verb == "list":
+        return _list()
+    if args.verb == "validate":
+        return _validate(args.file)
+    if args.verb == "run":
+        return _run(args)
+    if args.verb == "bench":
+        return _bench(args)
+    if args.verb == "shot":
+        from qsim.ui.shot import shot_main
+
+        return shot_main(args)
+    return 2
+
+
+def _list() -> int:
+    from qsim.model.scenario_io import ScenarioError
+    from qsim.resources import scenarios_dir
+
+    from qsim.model.scenario_io import load_scenario
+
+    status = 0
+    for path in sorted(scenarios_dir().glob("*.toml")):
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as e:
+            print(f"{path.stem:28} BROKEN: {e}")
+            status = 1
+            continue
+        print(f"{sc.id:28} {sc.title}")
+    return status
+
+
+def _validate(path: str) -> int:
+    from qsim.model.scenario_io import ScenarioError, load_scenario
+
+    try:
+        sc = load_scenario(path)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(f"{path}: ok ({sc.id}: {sc.title})")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from qsim.engine.headless import run_headless
+    from qsim.model.scenario_io import ScenarioError
+    from qsim.resources import load
+
+    try:
+        sc = load(args.scenario)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    if args.speed is not None and not 0.1 <= args.speed <= 10:
+        print(f"--speed must be between 0.1 and 10, got {args.speed:g}", file=sys.stderr)
+        return 2
+    try:
+        report, _ = run_headless(
+            sc,
+            duration=args.duration,
+            start_method=args.start_method,
+            speed=args.speed,
+            seed=args.seed,
+        )
+    except ValueError as e:  # e.g. a start method this platform lacks
+        print(e, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_summary(report)
+    return 0
+
+
+def _print_summary(report: dict) -> None:  # type: ignore[type-arg]
+    ac = report["accounting"]
+    print(f"{report['scenario']} ({report['start_method']}), {report['duration_s']} s")
+    print(
+        f"  produced {ac['produced']}, consumed {ac['consumed']}, "
+        f"in queue {ac['in_queue']}, lost {ac['lost']}"
+    )
+    for name, a in report["actors"].items():
+        print(
+            f"  {name:10} {a['role']:9} {a['state']:18} items {a['items']:6}"
+            f"  blocked {a['blocked_s']:.2f} s  waiting {a['waiting_s']:.2f} s"
+        )
+    if report["hung"]:
+        print(f"  HUNG: {', '.join(report['hung'])}")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    if args.what == "engine":
+        from qsim.engine.bench import bench_engine
+
+        result = bench_engine(items=args.items, start_method=args.start_method)
+    else:
+        from qsim.ui.bench import bench_gui
+
+        result = bench_gui(panels=args.panels)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in result.items():
+            print(f"{k:32} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

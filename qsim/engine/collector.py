@@ -1,0 +1,126 @@
+"""The one bridge from worker processes to the GUI (or the headless CLI).
+
+Each worker has its own pipe; a reader thread waits on all of them at once
+and keeps what arrives in a deque that the consumer drains at its own pace
+(the GUI once per frame, with a time budget). No shared lock between workers:
+a worker killed mid-write cannot stall the others' reports, and an event is
+in the pipe as soon as ``send`` returns (no feeder thread to lose it).
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection, Pipe, wait
+
+from qsim.model.events import Event
+
+EofCallback = Callable[[int], None]
+
+
+class Collector:
+    """Reads event batches from worker pipes on a background thread."""
+
+    def __init__(self, on_eof: EofCallback | None = None) -> None:
+        self._conns: dict[Connection, int] = {}
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = Pipe(duplex=False)
+        self._batches: deque[list[Event]] = deque()
+        self._arrived = threading.Condition()
+        self._on_eof = on_eof
+        self._stopping = False
+        self.received = 0
+        self.received_by_actor: dict[int, int] = {}
+        self._thread = threading.Thread(target=self._loop, name="qsim-collector", daemon=True)
+        self._thread.start()
+
+    def add(self, conn: Connection, actor: int) -> None:
+        with self._lock:
+            self._conns[conn] = actor
+        self._wake_w.send_bytes(b"+")
+
+    @property
+    def open_count(self) -> int:
+        with self._lock:
+            return len(self._conns)
+
+    def inject(self, events: list[Event]) -> None:
+        """Events made in this process (a crash seen by the controller, a hang)."""
+        self._batches.append(events)
+        with self._arrived:
+            self._arrived.notify_all()
+
+    def drain(self, max_batches: int = 0) -> list[list[Event]]:
+        out: list[list[Event]] = []
+        pop = self._batches.popleft
+        try:
+            while not max_batches or len(out) < max_batches:
+                out.append(pop())
+        except IndexError:
+            pass
+        return out
+
+    def pending(self) -> int:
+        return len(self._batches)
+
+    def wait_for_data(self, timeout: float) -> bool:
+        """Block (not in the GUI!) until a batch is waiting or ``timeout`` passes."""
+        with self._arrived:
+            if self._batches:
+                return True
+            return self._arrived.wait_for(lambda: bool(self._batches), timeout)
+
+    def wait_all_closed(self, timeout: float) -> bool:
+        with self._arrived:
+            return self._arrived.wait_for(lambda: not self._conns, timeout)
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            with self._lock:
+                conns = list(self._conns)
+            ready = wait([*conns, self._wake_r], timeout=0.5)
+            for c in ready:
+                if c is self._wake_r:
+                    try:
+                        self._wake_r.recv_bytes()
+                    except (EOFError, OSError):
+                        return
+                    continue
+                assert isinstance(c, Connection)
+                try:
+                    batch = c.recv()
+                except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+                    # closed, or torn by a worker killed in the middle of a send
+                    self._close(c)
+                    continue
+                actor = self._conns.get(c, -1)
+                self.received += len(batch)
+                self.received_by_actor[actor] = self.received_by_actor.get(actor, 0) + len(batch)
+                self._batches.append(batch)
+                with self._arrived:
+                    self._arrived.notify_all()
+
+    def _close(self, c: Connection) -> None:
+        with self._lock:
+            actor = self._conns.pop(c, -1)
+        c.close()
+        if self._on_eof is not None and actor >= 0:
+            self._on_eof(actor)
+        with self._arrived:
+            self._arrived.notify_all()
+
+    def close(self) -> None:
+        self._stopping = True
+        try:
+            self._wake_w.send_bytes(b"x")
+        except OSError:
+            pass
+        self._thread.join(2.0)
+        with self._lock:
+            for c in self._conns:
+                c.close()
+            self._conns.clear()
+        self._wake_r.close()
+        self._wake_w.close()

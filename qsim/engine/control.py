@@ -1,0 +1,82 @@
+"""Run control shared between the controller and every worker process.
+
+Pause, step, speed and stop reach the workers through shared primitives, not
+messages, so a worker sees them at its next queue operation or sleep slice:
+
+* ``paused`` / ``stop``: lock-free shared bytes, read on every queue operation
+  (an ``Event.is_set()`` takes a lock: too slow for a flat-out hot loop).
+* ``permits``: a semaphore of single-step permits. While paused, a worker must
+  take a permit before a queue operation; a failed attempt (queue full or
+  empty) gives it back, so one Step is exactly one *completed* operation.
+* ``pending``: steps asked for and not yet used; while it is > 0 the paused
+  workers' sleeps run on, so a step cannot wait forever on frozen work.
+* ``speed``: the time scale (0.1x-10x) applied to work and production times.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from multiprocessing.context import BaseContext
+from typing import Any
+
+#: longest a worker sleeps or blocks before it looks at stop/pause/parent again
+SLICE_S = 0.02
+MIN_SPEED, MAX_SPEED = 0.1, 10.0
+
+
+class RunControl:
+    """Picklable bundle of the run's shared primitives (pass it to workers)."""
+
+    def __init__(self, ctx: BaseContext, n_actors: int, speed: float = 1.0) -> None:
+        self.paused: Any = ctx.RawValue(ctypes.c_byte, 0)
+        self.stop: Any = ctx.RawValue(ctypes.c_byte, 0)
+        self.speed: Any = ctx.RawValue(ctypes.c_double, clamp_speed(speed))
+        self.permits: Any = ctx.Semaphore(0)
+        self.pending: Any = ctx.Value(ctypes.c_int, 0)
+        #: events each actor has sent (each worker writes only its own slot)
+        self.emitted: Any = ctx.RawArray(ctypes.c_longlong, n_actors)
+        #: producers that have put everything (the main process waits on it)
+        self.producers_done: Any = ctx.Value(ctypes.c_int, 0)
+        #: live worker count per consumer group (pipeline stages forward STOPs)
+        self.group_workers: Any = ctx.RawArray(ctypes.c_int, 64)
+        self.group_alive: Any = ctx.Array(ctypes.c_int, 64)
+        #: knobs that apply live (see ``live_slot``): time per item, failure rate
+        self.live: Any = ctx.RawArray(ctypes.c_double, 4 * 2 * 64)
+
+    # controller side -------------------------------------------------------
+    def pause(self) -> None:
+        self.paused.value = 1
+
+    def resume(self) -> None:
+        with self.pending.get_lock():
+            # unused permits must not leak into a later pause
+            while self.permits.acquire(False):
+                pass
+            self.pending.value = 0
+        self.paused.value = 0
+
+    def step(self) -> None:
+        """Allow exactly one more queue operation while paused."""
+        with self.pending.get_lock():
+            self.pending.value += 1
+        self.permits.release()
+
+    def set_speed(self, speed: float) -> float:
+        self.speed.value = clamp_speed(speed)
+        return float(self.speed.value)
+
+    def request_stop(self) -> None:
+        self.stop.value = 1
+
+
+LIVE_FIELDS = ("interval", "failure_rate", "work_time")
+
+
+def live_slot(role: str, group: int, name: str) -> int:
+    """Index in ``RunControl.live`` of a live knob (``role`` producer or consumer)."""
+    base = 0 if role == "producer" else 4 * 64
+    return base + 4 * group + LIVE_FIELDS.index(name)
+
+
+def clamp_speed(speed: float) -> float:
+    return min(MAX_SPEED, max(MIN_SPEED, float(speed)))

@@ -1,0 +1,76 @@
+"""Run a scenario without a GUI and report what happened (``qsim run --headless``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from qsim.engine.run import Run
+from qsim.model.events import EventKind
+from qsim.model.metrics import build_report
+from qsim.model.scenario import Scenario
+from qsim.model.state import Reducer
+
+
+def pump(run: Run, reducer: Reducer, timeout: float = 0.05) -> int:
+    """Move what the collector has into the reducer (waits up to ``timeout``)."""
+    run.collector.wait_for_data(timeout)
+    n = 0
+    for batch in run.collector.drain():
+        reducer.feed(batch)
+        n += len(batch)
+    reducer.advance(time.monotonic_ns())
+    return n
+
+
+def watch_hangs(run: Run, reducer: Reducer, hang_after: float) -> list[str]:
+    """Mark hung actors (once); return their names."""
+    hung = reducer.hung_actors(time.monotonic_ns(), int(hang_after * 1e9))
+    for a in hung:
+        if not a.hung:
+            why = f"{a.state} with no progress for {hang_after:g} s"
+            run.inject(a.index, EventKind.HUNG, why)
+            a.hung = True
+    return [a.name for a in hung]
+
+
+def run_headless(
+    scenario: Scenario,
+    duration: float | None = None,
+    start_method: str | None = None,
+    speed: float | None = None,
+    seed: int | None = None,
+    stop_on_hang: bool = True,
+) -> tuple[dict[str, Any], Reducer]:
+    """Run ``scenario`` with real processes until every worker ended, it hung,
+    or ``duration`` seconds passed; return the JSON report and the reducer."""
+    limit = scenario.run.duration if duration is None else duration
+    run = Run(scenario, start_method=start_method, speed=speed, seed=seed)
+    # nobody watches live: a long reorder window costs nothing and is exact
+    reducer = Reducer(run.topology, reorder_ns=300_000_000)
+    hung: list[str] = []
+    t0 = time.monotonic()
+    try:
+        run.start()
+        while not run.finished and time.monotonic() - t0 < limit:
+            pump(run, reducer)
+            hung = watch_hangs(run, reducer, scenario.run.hang_after)
+            if hung and stop_on_hang:
+                break
+    finally:
+        run.stop()
+    elapsed = time.monotonic() - t0
+    for batch in run.collector.drain():
+        reducer.feed(batch)
+    reducer.flush()
+    report = build_report(
+        reducer,
+        scenario=scenario.id,
+        start_method=run.start_method,
+        duration_s=round(elapsed, 3),
+        events_emitted=run.events_emitted,
+        events_received=run.events_received,
+        finished=not hung and not reducer.live_actors(),
+    )
+    report["exit_codes"] = {run.topology.actors[a].name: c for a, c in run.exit_codes.items()}
+    return report, reducer

@@ -1,0 +1,155 @@
+"""Real queues, one factory per kind, and a uniform way for workers to use them.
+
+Kinds:
+
+* ``Queue``, ``JoinableQueue``, ``SimpleQueue``: ``multiprocessing``'s own.
+* ``ManagerQueue``: a ``queue.Queue`` served by a manager process, what
+  ``Manager().Queue()`` gives (every call is a round trip to the server).
+* ``PriorityQueue``: a ``queue.PriorityQueue`` served the same way. The
+  tutorial's ``Manager().list()`` + ``heapq`` does not work (``heappush`` on a
+  ``ListProxy`` raises ``TypeError``); a registered ``PriorityQueue`` does.
+
+The manager runs in our own server process (``serve_manager``) so that it,
+too, exits when the process that started it dies.
+"""
+
+from __future__ import annotations
+
+import os
+import queue as stdqueue
+import threading
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.managers import BaseManager
+from multiprocessing.process import parent_process
+from typing import Any
+
+from qsim.model.scenario import QueueSpec
+
+Full = stdqueue.Full
+Empty = stdqueue.Empty
+
+
+class QsimManager(BaseManager):
+    """Serves plain ``queue`` objects to every process of a run."""
+
+
+QsimManager.register("Queue", stdqueue.Queue)
+QsimManager.register("PriorityQueue", stdqueue.PriorityQueue)
+
+
+def serve_manager(address_out: Connection) -> None:
+    """Target of the manager process: serve queues until told, or orphaned."""
+    from multiprocessing import current_process
+
+    mgr = QsimManager(authkey=bytes(current_process().authkey))
+    server = mgr.get_server()
+    address_out.send(server.address)
+    address_out.close()
+    parent = parent_process()
+
+    def watch_parent() -> None:
+        while parent is None or parent.is_alive():
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    server.serve_forever()
+
+
+def needs_manager(kind: str) -> bool:
+    return kind in ("ManagerQueue", "PriorityQueue")
+
+
+def make_queue(ctx: BaseContext, spec: QueueSpec, manager: QsimManager | None) -> Any:
+    """Create the real queue for ``spec`` (a manager is needed for proxy kinds)."""
+    if spec.kind == "Queue":
+        return ctx.Queue(spec.maxsize)
+    if spec.kind == "JoinableQueue":
+        return ctx.JoinableQueue(spec.maxsize)
+    if spec.kind == "SimpleQueue":
+        return ctx.SimpleQueue()
+    if manager is None:
+        raise ValueError(f"queue {spec.id}: {spec.kind} needs a manager process")
+    if spec.kind == "ManagerQueue":
+        return manager.Queue(spec.maxsize)  # type: ignore[attr-defined]
+    if spec.kind == "PriorityQueue":
+        return manager.PriorityQueue(spec.maxsize)  # type: ignore[attr-defined]
+    raise ValueError(f"queue {spec.id}: unknown kind {spec.kind}")
+
+
+class QueueAdapter:
+    """Non-blocking and bounded-wait put/get over any kind, as workers need them.
+
+    Workers never make an unbounded blocking call: they try without blocking,
+    report that they are blocked, then wait in slices so that they still see
+    stop, pause and a dead parent.
+    """
+
+    def __init__(self, q: Any, kind: str) -> None:
+        self.q = q
+        self.kind = kind
+        self.priority = kind == "PriorityQueue"
+        self.simple = kind == "SimpleQueue"
+
+    def _wrap(self, obj: tuple[Any, ...]) -> Any:
+        # (priority, time, item): FIFO among equal priorities, across producers
+        return (obj[2], time.monotonic_ns(), obj) if self.priority else obj
+
+    def try_put(self, obj: tuple[Any, ...]) -> bool:
+        if self.simple:
+            self.q.put(obj)  # unbounded: never Full (may wait on a full pipe)
+            return True
+        try:
+            self.q.put_nowait(self._wrap(obj))
+        except Full:
+            return False
+        return True
+
+    def put_wait(self, obj: tuple[Any, ...], timeout: float) -> bool:
+        if self.simple:
+            self.q.put(obj)
+            return True
+        try:
+            self.q.put(self._wrap(obj), True, timeout)
+        except Full:
+            return False
+        return True
+
+    def try_get(self) -> tuple[bool, Any]:
+        return self.get_wait(0.0)
+
+    def get_wait(self, timeout: float) -> tuple[bool, Any]:
+        if self.simple:
+            return self._simple_get(timeout)
+        try:
+            obj = self.q.get_nowait() if timeout <= 0 else self.q.get(True, timeout)
+        except Empty:
+            return False, None
+        return True, (obj[2] if self.priority else obj)
+
+    def _simple_get(self, timeout: float) -> tuple[bool, Any]:
+        # SimpleQueue.get() has no timeout; this is its own code with one:
+        # take the read lock, poll, then read exactly as SimpleQueue.get does.
+        q = self.q
+        if not q._rlock.acquire(True, timeout) if timeout > 0 else not q._rlock.acquire(False):
+            return False, None
+        try:
+            if not q._reader.poll(max(timeout, 0.0)):
+                return False, None
+            res = q._reader.recv_bytes()
+        finally:
+            q._rlock.release()
+        from multiprocessing.reduction import ForkingPickler
+
+        return True, ForkingPickler.loads(res)
+
+    def task_done(self) -> None:
+        self.q.task_done()
+
+    def cancel_join_thread(self) -> None:
+        """On stop: do not wait for buffered items to reach the pipe."""
+        cancel = getattr(self.q, "cancel_join_thread", None)
+        if cancel is not None:
+            cancel()

@@ -1,0 +1,290 @@
+"""The ``Run`` lifecycle: start real processes and queues, control them, stop them.
+
+Stop is graceful, then firm: the stop flag (workers notice within one sleep
+slice, ~20 ms), a join with a timeout, ``terminate()``, then ``kill()``. No
+process outlives its run; workers also watch their parent and leave by
+themselves if it dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from multiprocessing.connection import Pipe
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from qsim.engine.collector import Collector
+from qsim.engine.control import LIVE_FIELDS, RunControl, live_slot
+from qsim.engine.queues import QsimManager, make_queue, needs_manager, serve_manager
+from qsim.engine.workers import consumer_main, main_main, producer_main
+from qsim.model.events import Event, EventKind
+from qsim.model.scenario import Scenario
+from qsim.model.topology import Topology, build_topology
+
+MAX_ACTORS = 256
+
+
+def resolve_start_method(method: str | None) -> str:
+    """``auto`` is ``spawn`` everywhere: what Windows, macOS and the packaged app use."""
+    if not method or method == "auto":
+        return "spawn"
+    if method not in multiprocessing.get_all_start_methods():
+        raise ValueError(
+            f"start method {method!r} is not available here "
+            f"(available: {', '.join(multiprocessing.get_all_start_methods())})"
+        )
+    return method
+
+
+class Run:
+    """One run of a scenario with real worker processes and real queues."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        start_method: str | None = None,
+        speed: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.start_method = resolve_start_method(start_method or scenario.run.start_method)
+        self.ctx: BaseContext = multiprocessing.get_context(self.start_method)
+        self.seed = scenario.run.seed if seed is None else seed
+        self.topology: Topology = build_topology(scenario)
+        self.control = RunControl(self.ctx, MAX_ACTORS, speed or scenario.run.speed)
+        self.collector = Collector(on_eof=self._on_eof)
+        self.processes: dict[int, BaseProcess] = {}
+        self.queues: list[Any] = []
+        self.started_ns = 0
+        self.stopped_ns = 0
+        self.exit_codes: dict[int, int | None] = {}
+        self._manager_proc: BaseProcess | None = None
+        self._manager: QsimManager | None = None
+        self._stopping = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ start
+    def start(self) -> None:
+        sc = self.scenario
+        if any(needs_manager(q.kind) for q in sc.queues):
+            self._start_manager()
+        self.queues = [make_queue(self.ctx, q, self._manager) for q in sc.queues]
+        ctl = self.control
+        groups = {c.id: n for n, c in enumerate(sc.consumers)}
+        for n, c in enumerate(sc.consumers):
+            ctl.group_workers[n] = c.count
+            ctl.group_alive[n] = c.count
+            ctl.live[live_slot("consumer", n, "work_time")] = c.work_time
+            ctl.live[live_slot("consumer", n, "failure_rate")] = c.failure_rate
+        for n, pr in enumerate(sc.producers):
+            ctl.live[live_slot("producer", n, "interval")] = pr.interval
+            ctl.live[live_slot("producer", n, "failure_rate")] = pr.failure_rate
+        pgroups = {p.id: n for n, p in enumerate(sc.producers)}
+        self.started_ns = time.monotonic_ns()
+        topo = self.topology
+        kinds = [q.kind for q in sc.queues]
+        for a in topo.actors:
+            seed = self.seed
+            if a.role == "producer":
+                spec = next(p for p in sc.producers if p.id == a.group)
+                self._spawn(
+                    a.index,
+                    producer_main,
+                    (
+                        spec,
+                        pgroups[a.group],
+                        self.queues[a.output_queue],
+                        kinds[a.output_queue],
+                        a.output_queue,
+                    ),
+                    (seed, spec.sentinels),
+                )
+            elif a.role in ("consumer", "stage"):
+                spec_c = next(c for c in sc.consumers if c.id == a.group)
+                out = a.output_queue
+                nxt = next((groups[c.id] for c in sc.consumers if out >= 0 and c.queue == spec_c.output), -1)
+                self._spawn(
+                    a.index,
+                    consumer_main,
+                    (
+                        spec_c,
+                        groups[a.group],
+                        self.queues[a.input_queue],
+                        kinds[a.input_queue],
+                        a.input_queue,
+                        self.queues[out] if out >= 0 else None,
+                        kinds[out] if out >= 0 else "",
+                        out,
+                        nxt,
+                    ),
+                    (seed,),
+                )
+            elif a.role == "main" and (sc.main.sentinels or sc.main.join):
+                m = sc.main
+                sq = topo.queue_index(m.sentinel_queue) if m.sentinels else -1
+                jq = topo.queue_index(m.join) if m.join else -1
+                self._spawn(
+                    a.index,
+                    main_main,
+                    (
+                        m,
+                        sum(p.count for p in sc.producers),
+                        self.queues[sq] if sq >= 0 else None,
+                        kinds[sq] if sq >= 0 else "",
+                        sq,
+                        self.queues[jq] if jq >= 0 else None,
+                        jq,
+                    ),
+                    (seed,),
+                )
+
+    def _spawn(self, actor: int, target: Any, head: tuple[Any, ...], tail: tuple[Any, ...]) -> None:
+        r, w = Pipe(duplex=False)
+        name = self.topology.actors[actor].name
+        args = (actor, *head, w, self.control, *tail)
+        p = self.ctx.Process(target=target, args=args, name=f"qsim-{name}", daemon=True)
+        p.start()
+        # close our copy of the write end now, before the next fork inherits it:
+        # the pipe's EOF is how we learn that this worker has ended
+        w.close()
+        self.processes[actor] = p
+        self.collector.add(r, actor)
+
+    def _start_manager(self) -> None:
+        r, w = Pipe(duplex=False)
+        p = self.ctx.Process(target=serve_manager, args=(w,), name="qsim-manager", daemon=True)
+        p.start()
+        w.close()
+        if not r.poll(30):
+            p.kill()
+            raise RuntimeError("the queue manager process did not start within 30 s")
+        address = r.recv()
+        r.close()
+        self._manager_proc = p
+        mgr = QsimManager(address=address, authkey=bytes(multiprocessing.current_process().authkey))
+        mgr.connect()
+        self._manager = mgr
+
+    # ------------------------------------------------------------ control
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def step(self) -> None:
+        self.control.step()
+
+    def set_speed(self, speed: float) -> float:
+        return self.control.set_speed(speed)
+
+    def set_live(self, path: str, value: float) -> bool:
+        """Apply a knob without restarting, if it is a live one; True if applied.
+
+        ``path`` is a knob path such as ``consumers.C.work_time``.
+        """
+        parts = path.split(".")
+        if len(parts) != 3 or parts[2] not in LIVE_FIELDS:
+            return False
+        rows = self.scenario.producers if parts[0] == "producers" else self.scenario.consumers
+        role = "producer" if parts[0] == "producers" else "consumer"
+        for n, row in enumerate(rows):
+            if row.id == parts[1] and hasattr(row, parts[2]):
+                self.control.live[live_slot(role, n, parts[2])] = float(value)
+                return True
+        return False
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.control.paused.value)
+
+    @property
+    def speed(self) -> float:
+        return float(self.control.speed.value)
+
+    # ------------------------------------------------------------ state
+    @property
+    def events_emitted(self) -> int:
+        return sum(self.control.emitted[a] for a in self.processes)
+
+    @property
+    def events_received(self) -> int:
+        return self.collector.received
+
+    @property
+    def finished(self) -> bool:
+        """Every worker has ended (its pipe is closed)."""
+        return bool(self.processes) and self.collector.open_count == 0
+
+    def alive(self) -> list[BaseProcess]:
+        procs = list(self.processes.values())
+        if self._manager_proc is not None:
+            procs.append(self._manager_proc)
+        return [p for p in procs if p.is_alive()]
+
+    def pids(self) -> dict[str, int]:
+        return {
+            self.topology.actors[a].name: p.pid for a, p in self.processes.items() if p.pid
+        }
+
+    def inject(self, actor: int, kind: EventKind, value: Any = None, queue: int = -1) -> None:
+        """Report something the controller saw itself (seq -1: not from a worker)."""
+        ev: Event = (time.monotonic_ns(), -1, actor, int(kind), 0, queue, value)
+        self.collector.inject([ev])
+
+    def _on_eof(self, actor: int) -> None:
+        p = self.processes.get(actor)
+        if p is None:
+            return
+        p.join(2.0)
+        code = p.exitcode
+        self.exit_codes[actor] = code
+        if code not in (0, None) and not self._stopping:
+            self.inject(actor, EventKind.ACTOR_CRASHED, code)
+
+    # ------------------------------------------------------------ stop
+    def stop(self, grace: float = 1.0) -> None:
+        """Stop every process of the run: flag, join, terminate, kill. Idempotent."""
+        with self._lock:
+            if self._stopping and self.stopped_ns:
+                return
+            self._stopping = True
+        self.control.request_stop()
+        self.control.resume()  # parked workers must see the stop flag, not a permit
+        deadline = time.monotonic() + grace
+        for p in self.processes.values():
+            p.join(max(0.0, deadline - time.monotonic()))
+        procs = list(self.processes.values())
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(0.5)
+            if p.is_alive():
+                p.kill()
+                p.join(2.0)
+        for a, p in self.processes.items():
+            self.exit_codes.setdefault(a, p.exitcode)
+        if self._manager_proc is not None:
+            self._manager_proc.terminate()
+            self._manager_proc.join(1.0)
+            if self._manager_proc.is_alive():
+                self._manager_proc.kill()
+                self._manager_proc.join(1.0)
+        self.collector.wait_all_closed(1.0)
+        self.collector.close()
+        for spec, q in zip(self.scenario.queues, self.queues):
+            if not needs_manager(spec.kind):
+                q.close()  # we never put from here: no feeder thread to wait for
+        self.queues = []
+        self._manager = None
+        self.stopped_ns = time.monotonic_ns()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

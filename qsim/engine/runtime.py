@@ -1,0 +1,208 @@
+"""What every worker process has: its event reporter, the pause gate, sliced
+sleeps, and instrumented put/get that *observe* blocking.
+
+Blocking is observed, never guessed: a put first tries without blocking; only
+if the queue is really full does the worker report ``PUT_BLOCKED``, flush its
+buffer (so the GUI learns it *before* the worker stops sending) and then wait.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import parent_process
+from typing import Any
+
+from qsim.engine.control import SLICE_S, RunControl
+from qsim.engine.queues import QueueAdapter
+from qsim.model.events import Event, EventKind, Value
+
+K = EventKind
+FLUSH_EVERY_NS = 10_000_000  # 10 ms
+FLUSH_EVENTS = 256
+PARENT_CHECK_NS = 200_000_000
+
+
+class StopRun(Exception):
+    """The run is being stopped (or the parent died): unwind and exit."""
+
+
+class Runtime:
+    def __init__(self, actor: int, conn: Connection, ctl: RunControl, seed: int) -> None:
+        self.actor = actor
+        self.conn = conn
+        self.ctl = ctl
+        self.buf: list[Event] = []
+        self.seq = 0
+        self.sent = 0
+        self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
+        self.parent_at = 0
+        self.parent = parent_process()
+        self.rng = random.Random(seed * 7919 + actor)
+        self.permit = False  # holding a step permit for the current operation
+        self.parked = False
+
+    # ------------------------------------------------------------ events
+    def emit(self, kind: int, item: int = 0, queue: int = -1, value: Value = None) -> None:
+        t = time.monotonic_ns()
+        self.buf.append((t, self.seq, self.actor, kind, item, queue, value))
+        self.seq += 1
+        if len(self.buf) >= FLUSH_EVENTS or t >= self.flush_at:
+            self.flush()
+        if t >= self.parent_at:
+            self._check_parent(t)
+
+    def flush(self) -> None:
+        if self.buf:
+            batch, self.buf = self.buf, []
+            self.conn.send(batch)
+            self.sent += len(batch)
+            self.ctl.emitted[self.actor] = self.sent
+        self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
+
+    def maybe_flush(self) -> None:
+        t = time.monotonic_ns()
+        if self.buf and t >= self.flush_at:
+            self.flush()
+        if t >= self.parent_at:
+            self._check_parent(t)
+
+    def _check_parent(self, t: int) -> None:
+        self.parent_at = t + PARENT_CHECK_NS
+        if self.parent is not None and not self.parent.is_alive():
+            raise StopRun("parent died")
+
+    def check_stop(self) -> None:
+        if self.ctl.stop.value:
+            raise StopRun("stop")
+        self.maybe_flush()
+
+    # ------------------------------------------------------------ time
+    def draw(self, mean: float, distribution: str) -> float:
+        if mean <= 0:
+            return 0.0
+        if distribution == "uniform":
+            return self.rng.uniform(0.0, 2.0 * mean)
+        if distribution == "exponential":
+            return self.rng.expovariate(1.0 / mean)
+        return mean
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of scenario time (scaled by speed, frozen while paused)."""
+        remaining = seconds
+        ctl = self.ctl
+        while remaining > 0:
+            self.check_stop()
+            if ctl.paused.value and ctl.pending.value <= 0:
+                time.sleep(SLICE_S)
+                continue
+            speed = ctl.speed.value
+            chunk = min(SLICE_S, remaining / speed)
+            time.sleep(chunk)
+            remaining -= chunk * speed
+
+    # ------------------------------------------------------------ pause gate
+    def _turn(self) -> None:
+        """Before a queue operation: wait while paused, unless a step permit is free."""
+        ctl = self.ctl
+        if not ctl.paused.value:
+            return
+        if not self.parked:
+            self.parked = True
+            self.emit(K.PAUSED)
+            self.flush()
+        while True:
+            self.check_stop()
+            if not ctl.paused.value:
+                self.parked = False
+                self.emit(K.RESUMED)
+                return
+            if ctl.permits.acquire(True, SLICE_S):
+                if ctl.paused.value:
+                    self.permit = True
+                    return
+                ctl.permits.release()  # resumed meanwhile: not a step
+
+    def _done(self) -> None:
+        if self.permit:
+            self.permit = False
+            with self.ctl.pending.get_lock():
+                self.ctl.pending.value -= 1
+
+    def _give_back(self) -> None:
+        if self.permit:
+            self.permit = False
+            self.ctl.permits.release()
+            time.sleep(SLICE_S)  # let a worker that can use the step take it
+
+    # ------------------------------------------------------------ queue ops
+    def put(
+        self,
+        qa: QueueAdapter,
+        qi: int,
+        obj: tuple[Any, ...],
+        count: int = 1,
+        timeout: float = 0.0,
+    ) -> bool:
+        """Put ``obj`` (an item tuple); False if ``timeout`` ran out (queue.Full)."""
+        item = obj[1]
+        self._turn()
+        self.emit(K.PUT_ATTEMPT, item, qi, obj[2])
+        if qa.try_put(obj):
+            self.emit(K.PUT_DONE, item, qi, count)
+            self._done()
+            return True
+        self._give_back()
+        self.emit(K.PUT_BLOCKED, item, qi, None)
+        self.flush()  # the GUI must learn we block before we go quiet
+        deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
+        while True:
+            self.check_stop()
+            self._turn()
+            wait = SLICE_S
+            if deadline:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._give_back()
+                    self.emit(K.PUT_TIMEOUT, item, qi, timeout)
+                    return False
+                wait = min(wait, left)
+            ok = qa.try_put(obj) if self.permit else qa.put_wait(obj, wait)
+            if ok:
+                self.emit(K.PUT_DONE, item, qi, count)
+                self._done()
+                return True
+            self._give_back()
+
+    def get(self, qa: QueueAdapter, qi: int, timeout: float = 0.0) -> tuple[bool, Any]:
+        """Get an item tuple; ``(False, None)`` if ``timeout`` ran out (queue.Empty)."""
+        self._turn()
+        ok, obj = qa.try_get()
+        if ok:
+            self._got(qi, obj)
+            return True, obj
+        self._give_back()
+        self.emit(K.GET_WAITING, 0, qi, None)
+        self.flush()
+        deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
+        while True:
+            self.check_stop()
+            self._turn()
+            wait = SLICE_S
+            if deadline:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._give_back()
+                    self.emit(K.GET_TIMEOUT, 0, qi, timeout)
+                    return False, None
+                wait = min(wait, left)
+            ok, obj = qa.try_get() if self.permit else qa.get_wait(wait)
+            if ok:
+                self._got(qi, obj)
+                return True, obj
+            self._give_back()
+
+    def _got(self, qi: int, obj: tuple[Any, ...]) -> None:
+        self.emit(K.GET_DONE, obj[1], qi, len(obj[3]) if obj[0] == 3 else 1)
+        self._done()

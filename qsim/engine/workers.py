@@ -1,0 +1,284 @@
+"""Worker loops: module-level functions with plain picklable arguments, so they
+run the same under ``fork``, ``spawn`` and ``forkserver`` (and in a frozen app).
+
+What travels in a queue is a tuple ``(item_kind, item_id, priority, payload)``
+(see ``qsim.model.events.ItemKind``); a batch is one tuple whose payload is a
+list. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from qsim.engine.control import SLICE_S, RunControl, live_slot
+from qsim.engine.queues import QueueAdapter
+from qsim.engine.runtime import Runtime, StopRun
+from qsim.model.events import EventKind, ItemKind, producer_item_id, sentinel_id
+from qsim.model.scenario import ConsumerSpec, MainSpec, ProducerSpec
+from qsim.model.transforms import TRANSFORMS
+
+K = EventKind
+EXIT_CRASH = 1  # an exception escaped the worker's loop
+EXIT_INJECTED = 3  # os._exit() asked for by the scenario (crash_mode = "exit")
+
+
+def _run_actor(rt: Runtime, queues: list[QueueAdapter], body: Callable[[], None]) -> None:
+    """Common frame: started/exited events, stop handling, crash reporting."""
+    rt.emit(K.ACTOR_STARTED, 0, -1, os.getpid())
+    rt.flush()
+    try:
+        body()
+    except StopRun as why:
+        # buffered items may never reach a pipe nobody reads: do not hang on exit
+        for qa in queues:
+            qa.cancel_join_thread()
+        rt.emit(K.ACTOR_EXITED, 0, -1, str(why))
+        _final_flush(rt)
+        return
+    except Exception as e:  # report the crash, then die with a crash exit code
+        rt.emit(K.ERROR, 0, -1, f"{type(e).__name__}: {e}"[:300])
+        _final_flush(rt)
+        sys.stderr.write(f"qsim worker {rt.actor} crashed: {type(e).__name__}: {e}\n")
+        sys.stderr.flush()
+        os._exit(EXIT_CRASH)
+    rt.emit(K.ACTOR_EXITED, 0, -1, "finished")
+    _final_flush(rt)
+
+
+def _final_flush(rt: Runtime) -> None:
+    try:
+        rt.flush()
+    except OSError:  # the controller is gone; nobody to tell
+        pass
+
+
+def _crash(rt: Runtime, mode: str, n: int) -> None:
+    rt.emit(K.ERROR, 0, -1, f"injected crash ({mode}) after {n} items")
+    rt.flush()
+    if mode == "exit":
+        os._exit(EXIT_INJECTED)
+    if mode == "kill":
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+        time.sleep(5)  # the signal is on its way
+    raise RuntimeError(f"injected crash after {n} items")
+
+
+def producer_main(
+    actor: int,
+    spec: ProducerSpec,
+    group: int,
+    q: Any,
+    kind: str,
+    qi: int,
+    conn: Connection,
+    ctl: RunControl,
+    seed: int,
+    sentinels: int,
+) -> None:
+    rt = Runtime(actor, conn, ctl, seed)
+    qa = QueueAdapter(q, kind)
+    live = ctl.live
+    slot_interval = live_slot("producer", group, "interval")
+    slot_fail = live_slot("producer", group, "failure_rate")
+
+    def body() -> None:
+        payload = b"x" * spec.payload_bytes if spec.payload_bytes else None
+        prios = spec.priorities
+        weights = spec.priority_weights or None
+        records = spec.records
+        total = len(records) if records else spec.items
+        t_end = time.monotonic() + spec.duration if spec.duration else 0.0
+        batch: list[Any] = []
+        n = 0
+        while (total and n < total) or (not total and time.monotonic() < t_end):
+            if total and t_end and time.monotonic() >= t_end:
+                break
+            n += 1
+            item = producer_item_id(actor, n)
+            interval = live[slot_interval]
+            if interval > 0:
+                rt.emit(K.WORK_START, item, -1, None)
+                rt.sleep(rt.draw(interval, spec.distribution))
+                rt.emit(K.WORK_END, item, -1, None)
+            prio = rt.rng.choices(prios, weights)[0] if prios else 0
+            body_ = records[n - 1] if records else payload
+            ikind = ItemKind.DATA
+            fail = live[slot_fail]
+            if fail and rt.rng.random() < fail:
+                ikind = ItemKind.ERROR_RECORD
+                body_ = f"error producing item {n}"
+                rt.emit(K.ITEM_FAILED, item, qi, body_)
+            if spec.batch_size > 1:
+                batch.append(body_)
+                if len(batch) < spec.batch_size and n != total:
+                    continue
+                obj: tuple[Any, ...] = (ItemKind.BATCH, item, prio, batch)
+                count, batch = len(batch), []
+            else:
+                obj, count = (ikind, item, prio, body_), 1
+            rt.put(qa, qi, obj, count, spec.put_timeout)
+            if spec.crash_after and n >= spec.crash_after:
+                _crash(rt, spec.crash_mode, n)
+        if batch:
+            rt.put(qa, qi, (ItemKind.BATCH, producer_item_id(actor, n), 0, batch), len(batch))
+        for s in range(1, sentinels + 1):
+            sid = sentinel_id(actor, s)
+            rt.put(qa, qi, (ItemKind.SENTINEL, sid, 1 << 30, None))
+            rt.emit(K.SENTINEL_SENT, sid, qi, None)
+        with ctl.producers_done.get_lock():
+            ctl.producers_done.value += 1
+
+    _run_actor(rt, [qa], body)
+
+
+def consumer_main(
+    actor: int,
+    spec: ConsumerSpec,
+    group: int,
+    q: Any,
+    kind: str,
+    qi: int,
+    out_q: Any,
+    out_kind: str,
+    out_qi: int,
+    next_group: int,
+    conn: Connection,
+    ctl: RunControl,
+    seed: int,
+) -> None:
+    """A consumer, or (with an output queue) a worker of a pipeline stage."""
+    rt = Runtime(actor, conn, ctl, seed)
+    qa = QueueAdapter(q, kind)
+    out = QueueAdapter(out_q, out_kind) if out_q is not None else None
+    joinable = kind == "JoinableQueue"
+    live = ctl.live
+    slot_work = live_slot("consumer", group, "work_time")
+    slot_fail = live_slot("consumer", group, "failure_rate")
+    transform = TRANSFORMS[spec.function] if spec.function else None
+
+    def task_done(item: int) -> None:
+        if not joinable or spec.task_done == "never":
+            return
+        qa.task_done()
+        rt.emit(K.TASK_DONE, item, qi, None)
+        if spec.task_done == "twice":
+            try:
+                qa.task_done()
+            except ValueError as e:  # the real queue's own complaint
+                rt.emit(K.TASK_DONE_ERROR, item, qi, f"ValueError: {e}")
+            else:
+                rt.emit(K.TASK_DONE, item, qi, None)
+
+    def forward_stop() -> None:
+        # the last worker of a stage to stop tells every worker of the next stage
+        with ctl.group_alive.get_lock():
+            ctl.group_alive[group] -= 1
+            last = ctl.group_alive[group] == 0
+        if out is not None and last:
+            n_next = max(1, ctl.group_workers[next_group]) if next_group >= 0 else 1
+            for s in range(1, n_next + 1):
+                sid = sentinel_id(actor, s)
+                rt.put(out, out_qi, (ItemKind.SENTINEL, sid, 1 << 30, None))
+                rt.emit(K.SENTINEL_SENT, sid, out_qi, None)
+
+    def body() -> None:
+        handled = 0
+        timeouts = 0
+        while True:
+            ok, obj = rt.get(qa, qi, spec.get_timeout)
+            if not ok:
+                timeouts += 1
+                if spec.stop_after_timeouts and timeouts >= spec.stop_after_timeouts:
+                    forward_stop()
+                    return
+                continue
+            timeouts = 0
+            ikind, item, prio, payload = obj
+            if ikind == ItemKind.SENTINEL:
+                rt.emit(K.SENTINEL_RECEIVED, item, qi, None)
+                task_done(item)
+                if spec.on_sentinel == "requeue":
+                    rt.put(qa, qi, obj)
+                    rt.emit(K.SENTINEL_SENT, item, qi, None)
+                forward_stop()
+                return
+            rt.emit(K.WORK_START, item, qi, None)
+            work = live[slot_work]
+            if work > 0:
+                rt.sleep(rt.draw(work, spec.distribution))
+            result: Any = payload
+            if ikind == ItemKind.ERROR_RECORD:
+                rt.emit(K.ERROR, item, qi, f"error record: {payload}")
+            elif live[slot_fail] and rt.rng.random() < live[slot_fail]:
+                rt.emit(K.ERROR, item, qi, "processing failed")
+            else:
+                try:
+                    if transform is not None:
+                        result = transform(payload)
+                except ValueError as e:  # a bad record: counted as failed, not a crash
+                    rt.emit(K.ERROR, item, qi, f"{spec.function}: {e}")
+                else:
+                    if out is not None:
+                        rt.put(out, out_qi, (ikind, item, prio, result), _count(obj))
+                    elif isinstance(result, str) and transform is not None:
+                        rt.emit(K.MARK, item, qi, result)
+            rt.emit(K.WORK_END, item, qi, None)
+            task_done(item)
+            handled += 1
+            if spec.crash_after and handled >= spec.crash_after:
+                _crash(rt, spec.crash_mode, handled)
+
+    queues = [qa] if out is None else [qa, out]
+    _run_actor(rt, queues, body)
+
+
+def _count(obj: tuple[Any, ...]) -> int:
+    return len(obj[3]) if obj[0] == ItemKind.BATCH else 1
+
+
+def main_main(
+    actor: int,
+    spec: MainSpec,
+    n_producers: int,
+    sentinel_q: Any,
+    sentinel_kind: str,
+    sentinel_qi: int,
+    join_q: Any,
+    join_qi: int,
+    conn: Connection,
+    ctl: RunControl,
+    seed: int,
+) -> None:
+    """The tutorial's main process: waits for the producers, sends the
+    sentinels, and calls ``join()`` on a JoinableQueue."""
+    rt = Runtime(actor, conn, ctl, seed)
+    sq = QueueAdapter(sentinel_q, sentinel_kind) if sentinel_q is not None else None
+
+    def body() -> None:
+        while ctl.producers_done.value < n_producers:
+            rt.check_stop()
+            time.sleep(SLICE_S)
+        if sq is not None:
+            for s in range(1, spec.sentinels + 1):
+                sid = sentinel_id(actor, s)
+                rt.put(sq, sentinel_qi, (ItemKind.SENTINEL, sid, 1 << 30, None))
+                rt.emit(K.SENTINEL_SENT, sid, sentinel_qi, None)
+        if join_q is not None:
+            rt.emit(K.JOIN_WAIT, 0, join_qi, None)
+            rt.flush()
+            # the real join(): it has no timeout, so it runs in a thread we watch
+            waiter = threading.Thread(target=join_q.join, daemon=True)
+            waiter.start()
+            while waiter.is_alive():
+                rt.check_stop()
+                waiter.join(SLICE_S)
+            rt.emit(K.JOIN_DONE, 0, join_qi, None)
+
+    _run_actor(rt, [], body)

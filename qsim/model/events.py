@@ -1,0 +1,113 @@
+"""Event records: one compact tuple per thing that happened in a worker.
+
+Events are plain tuples, not objects, because every put and get of a flat-out
+run makes two or three of them and they cross a process boundary in batches:
+a tuple of small ints pickles in a fraction of the time a dataclass does.
+
+Layout (see the ``T``, ``SEQ``, ... indexes below)::
+
+    (t_ns, seq, actor, kind, item, queue, value)
+
+``t_ns``
+    ``time.monotonic_ns()`` in the worker: a system-wide clock on Linux,
+    macOS and Windows, so events of different processes can be merged.
+``seq``
+    per-process sequence number (0, 1, 2, ...), so a gap would show a loss.
+``actor``
+    index of the actor in the run's topology (``Topology.actors``).
+``kind``
+    an ``EventKind``.
+``item``
+    item id (``NO_ITEM`` when the event concerns no item).
+``queue``
+    queue index in ``Topology.queues`` (``NO_QUEUE`` when none).
+``value``
+    a small extra: priority, payload bytes, exit code, an error text...
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Union
+
+Value = Union[int, float, str, None]
+Event = tuple[int, int, int, int, int, int, Value]
+
+T, SEQ, ACTOR, KIND, ITEM, QUEUE, VALUE = range(7)
+
+NO_ITEM = 0
+NO_QUEUE = -1
+
+#: item ids: ``producer_actor * ITEM_BASE + n`` with ``n`` from 1; sentinels
+#: are negative so that they can never collide with data items.
+ITEM_BASE = 1_000_000
+
+
+class EventKind(IntEnum):
+    """What happened. The names are the words of ``multiprocessing``."""
+
+    ACTOR_STARTED = 1
+    ACTOR_EXITED = 2
+    ACTOR_CRASHED = 3
+    PUT_ATTEMPT = 10
+    PUT_BLOCKED = 11
+    PUT_DONE = 12
+    PUT_TIMEOUT = 13  # queue.Full raised by put(timeout=...)
+    GET_WAITING = 20
+    GET_DONE = 21
+    GET_TIMEOUT = 22  # queue.Empty raised by get(timeout=...)
+    TASK_DONE = 30
+    TASK_DONE_ERROR = 31  # ValueError: task_done() called too many times
+    JOIN_WAIT = 32
+    JOIN_DONE = 33
+    WORK_START = 40
+    WORK_END = 41
+    SENTINEL_SENT = 50
+    SENTINEL_RECEIVED = 51
+    ERROR = 60  # a failed item or an exception; value is the message
+    ITEM_FAILED = 61  # a producer sent an error record instead of an item
+    PAUSED = 70  # the actor is parked at the run's pause gate
+    RESUMED = 71
+    HUNG = 80  # a watchdog found the actor waiting with no hope of progress
+    MARK = 90  # a lesson-specific measurement (value is a "name=number" text)
+
+
+class ItemKind(IntEnum):
+    """What travels in a queue (first field of the tuple a worker puts)."""
+
+    DATA = 0
+    SENTINEL = 1
+    ERROR_RECORD = 2
+    BATCH = 3
+
+
+def producer_item_id(actor: int, n: int) -> int:
+    """Id of the ``n``-th item (from 1) made by producer ``actor``."""
+    return actor * ITEM_BASE + n
+
+
+def sentinel_id(actor: int, n: int) -> int:
+    """Id of the ``n``-th sentinel (from 1) sent by ``actor``; always < 0."""
+    return -(actor * ITEM_BASE + n)
+
+
+def is_sentinel(item: int) -> bool:
+    return item < 0
+
+
+def item_origin(item: int) -> int:
+    """The actor index that made ``item`` (a data item or a sentinel)."""
+    return abs(item) // ITEM_BASE
+
+
+def item_number(item: int) -> int:
+    return abs(item) % ITEM_BASE
+
+
+def describe_item(item: int, actor_names: list[str] | None = None) -> str:
+    """Short label: ``P1#3`` for data, ``DONE(P1)`` for a sentinel."""
+    origin = item_origin(item)
+    name = actor_names[origin] if actor_names and origin < len(actor_names) else f"A{origin}"
+    if is_sentinel(item):
+        return f"STOP({name})"
+    return f"{name}#{item_number(item)}"

@@ -1,0 +1,114 @@
+"""Figures derived from the reducer: latency percentiles, throughput, report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qsim.model.state import Reducer
+
+
+def latency_ms(r: Reducer) -> dict[str, float]:
+    """Time in queue (put done -> get done) of the items seen so far, in ms."""
+    if not r.latency_ns:
+        return {"p50": 0.0, "p95": 0.0, "max": 0.0}
+    a = np.fromiter(r.latency_ns, dtype=np.int64, count=len(r.latency_ns))
+    p50, p95 = np.percentile(a, [50, 95])
+    return {
+        "p50": round(float(p50) / 1e6, 3),
+        "p95": round(float(p95) / 1e6, 3),
+        "max": round(r.latency_max_ns / 1e6, 3),
+    }
+
+
+def throughput(r: Reducer) -> float:
+    """Items finished per second, from the first event to the last finish."""
+    if not r.completions or not r.first_t:
+        return 0.0
+    span = (r.completions[-1][0] - r.first_t) / 1e9
+    done = r.acct.consumed
+    return done / span if span > 0 else 0.0
+
+
+def rate_window(r: Reducer, now_ns: int, window_ns: int = 1_000_000_000) -> dict[int, float]:
+    """Items/s finished per actor over the last ``window_ns``."""
+    out: dict[int, float] = {}
+    cut = now_ns - window_ns
+    for t, actor, n in reversed(r.completions):
+        if t < cut:
+            break
+        out[actor] = out.get(actor, 0.0) + n
+    return {a: n * 1e9 / window_ns for a, n in out.items()}
+
+
+def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
+    """The JSON report of ``qsim run --headless --json``."""
+    topo = r.topology
+    ac = r.acct
+    queues = {
+        q.id: {
+            "kind": q.kind,
+            "maxsize": q.maxsize,
+            "puts": q.puts,
+            "gets": q.gets,
+            "max_depth": q.max_depth,
+            "final_depth": q.depth,
+            "full": q.full,
+            "empty": q.empty,
+            "unfinished_tasks": q.unfinished,
+            "task_done_errors": q.task_done_errors,
+            "contents": [topo_item(r, i) for i in q.contents[:50]],
+        }
+        for q in r.queues
+    }
+    actors = {
+        a.name: {
+            "role": a.role,
+            "items": a.items,
+            "failed": a.failed,
+            "blocked_s": round(a.blocked_ns / 1e9, 4),
+            "waiting_s": round(a.waiting_ns / 1e9, 4),
+            "working_s": round(a.working_ns / 1e9, 4),
+            "errors": a.errors,
+            "put_timeouts": a.put_timeouts,
+            "get_timeouts": a.get_timeouts,
+            "task_done": a.task_done,
+            "sentinels_sent": a.sentinels_sent,
+            "sentinels_received": a.sentinels_received,
+            "state": "hung" if a.hung else a.state,
+            "exit_code": a.exit_code,
+            "last_error": a.last_error,
+        }
+        for a in r.actors
+        if a.started or topo.actors[a.index].role != "main"
+    }
+    return {
+        **head,
+        "invariant_violations": r.violations,
+        "violation_notes": r.violation_notes[:10],
+        "queues": queues,
+        "actors": actors,
+        "accounting": {
+            "produced": ac.produced,
+            "consumed": ac.consumed,
+            "processed": ac.processed,
+            "failed": ac.failed,
+            "in_queue": r.in_queues(),
+            "in_hands": r.in_hands(),
+            "lost": ac.lost,
+            "lost_reasons": ac.lost_reasons[:20],
+            "dropped_on_full": ac.dropped,
+            "closes": r.accounting_closes(),
+        },
+        "marks": dict(sorted(r.marks.items())),
+        "throughput_items_per_s": round(throughput(r), 2),
+        "latency_ms": latency_ms(r),
+        "hung": sorted(a.name for a in r.actors if a.hung),
+    }
+
+
+def topo_item(r: Reducer, item: int) -> str:
+    from qsim.model.events import describe_item
+
+    return describe_item(item, r.topology.names)

@@ -1,0 +1,141 @@
+"""Scenario schema: what a run is made of, as plain frozen data.
+
+A scenario is a TOML file (see ``resources/scenarios/*.toml``). Loading lives in
+``qsim.model.scenario_io``; this module only says what a valid scenario is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+QueueKind = Literal["Queue", "SimpleQueue", "JoinableQueue", "PriorityQueue", "ManagerQueue"]
+QUEUE_KINDS: tuple[str, ...] = (
+    "Queue",
+    "SimpleQueue",
+    "JoinableQueue",
+    "PriorityQueue",
+    "ManagerQueue",
+)
+#: how each kind is written in Python, for labels and lesson texts
+QUEUE_KIND_LABELS = {
+    "Queue": "Queue",
+    "SimpleQueue": "SimpleQueue",
+    "JoinableQueue": "JoinableQueue",
+    "PriorityQueue": "PriorityQueue (manager)",
+    "ManagerQueue": "Manager().Queue()",
+}
+DISTRIBUTIONS = ("constant", "uniform", "exponential")
+START_METHODS = ("auto", "fork", "spawn", "forkserver")
+TASK_DONE_MODES = ("always", "never", "twice")
+ON_SENTINEL = ("stop", "requeue")
+CRASH_MODES = ("exception", "exit", "kill")
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    id: str
+    kind: str = "Queue"
+    maxsize: int = 0  # 0 means unbounded, as in multiprocessing
+
+    @property
+    def bounded(self) -> bool:
+        return self.maxsize > 0 and self.kind != "SimpleQueue"
+
+
+@dataclass(frozen=True)
+class ProducerSpec:
+    """``count`` producers that each put ``items`` items (or run ``duration``)."""
+
+    id: str = "P"
+    queue: str = "q"
+    count: int = 1
+    items: int = 10  # per producer; 0 with duration > 0 means "until duration"
+    duration: float = 0.0
+    interval: float = 0.1  # seconds per item (before speed)
+    distribution: str = "constant"
+    payload_bytes: int = 0
+    batch_size: int = 1
+    priorities: tuple[int, ...] = ()  # drawn per item; empty = no priority
+    priority_weights: tuple[float, ...] = ()
+    failure_rate: float = 0.0  # chance an item is sent as an error record
+    sentinels: int = 0  # sentinels each producer puts when done
+    put_timeout: float = 0.0  # > 0: put(timeout=...) and count queue.Full
+    records: tuple[str, ...] = ()  # payloads to send in order (pipeline lesson)
+    crash_after: int = 0
+    crash_mode: str = "exception"
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """``count`` consumers (or, with ``output``, workers of a pipeline stage)."""
+
+    id: str = "C"
+    queue: str = "q"
+    count: int = 1
+    output: str = ""  # a queue id: this is a pipeline stage that forwards items
+    work_time: float = 0.2
+    distribution: str = "constant"
+    failure_rate: float = 0.0
+    task_done: str = "always"  # only for JoinableQueue inputs
+    get_timeout: float = 0.0  # > 0: get(timeout=...) and count queue.Empty
+    on_sentinel: str = "stop"
+    stop_after_timeouts: int = 0  # > 0: give up after that many Empty in a row
+    function: str = ""  # a named transform (qsim.engine.transforms)
+    crash_after: int = 0
+    crash_mode: str = "exception"
+    label: str = ""  # stage label in the diagram, e.g. "parse"
+
+
+@dataclass(frozen=True)
+class MainSpec:
+    """What the main process does after starting the workers."""
+
+    sentinels: int = 0  # put this many sentinels once every producer is done
+    sentinel_queue: str = ""
+    join: str = ""  # a JoinableQueue to join() once every producer is done
+    join_producers_first: bool = False  # the join-before-drain pitfall
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    start_method: str = "auto"
+    seed: int = 1
+    duration: float = 30.0  # the run is stopped after this many seconds
+    speed: float = 1.0
+    hang_after: float = 3.0  # seconds with no progress before "hung" is shown
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A control a lesson offers: a field path, its range and whether it restarts."""
+
+    name: str
+    path: str  # e.g. "queues.q.maxsize" or "consumers.C.work_time"
+    min: float
+    max: float
+    default: float
+    tooltip: str = ""
+    restart: bool = True
+    step: float = 1.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    queues: tuple[QueueSpec, ...]
+    producers: tuple[ProducerSpec, ...] = ()
+    consumers: tuple[ConsumerSpec, ...] = ()
+    main: MainSpec = field(default_factory=MainSpec)
+    run: RunOptions = field(default_factory=RunOptions)
+    knobs: tuple[Knob, ...] = ()
+    summary: str = ""
+    lesson: str = ""  # lesson text (markdown)
+    source: str = ""  # file it was loaded from, for messages
+
+    def queue(self, qid: str) -> QueueSpec:
+        for q in self.queues:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)

@@ -1,0 +1,489 @@
+"""The state reducer: turns the event stream into what the views show.
+
+Events from different processes arrive out of order (each worker flushes its
+own buffer every ~10 ms). The reducer holds them for a short reorder window,
+then applies them in timestamp order. Two kinds of causality are repaired
+rather than trusted to the clocks, because a put's timestamp is taken after
+the call returns while the item may already be in the consumer's hands:
+
+* a get of an item whose put is not applied yet: the get's queue side waits
+  for the put;
+* a put into a full queue whose freeing get is not applied yet: the item waits
+  in an overflow list until a get makes room.
+
+So the views never show an impossible state (negative depth, depth above
+``maxsize``, an item got before it was put); whatever cannot be repaired by
+the end is counted in ``violations``.
+"""
+
+from __future__ import annotations
+
+import operator
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from qsim.model.events import Event, EventKind, is_sentinel
+from qsim.model.topology import Topology
+
+K = EventKind
+_ORDER = operator.itemgetter(0, 2, 1)
+_TIME = operator.itemgetter(0)
+
+# actor states, as the views name them
+STARTING = "starting"
+IDLE = "idle"
+WORKING = "working"
+BLOCKED_PUT = "blocked on put"
+WAITING_GET = "waiting on get"
+JOIN_WAIT = "waiting in join()"
+FINISHED = "finished"
+CRASHED = "crashed"
+WAITING_STATES = (BLOCKED_PUT, WAITING_GET, JOIN_WAIT)
+
+
+@dataclass
+class QueueState:
+    index: int
+    id: str
+    kind: str
+    maxsize: int
+    contents: list[int] = field(default_factory=list)  # entry ids, front first
+    overflow: list[int] = field(default_factory=list)  # puts waiting for their get
+    puts: int = 0
+    gets: int = 0
+    max_depth: int = 0
+    full: int = 0  # queue.Full raised by put(timeout=...)
+    empty: int = 0  # queue.Empty raised by get(timeout=...)
+    unfinished: int = 0  # JoinableQueue: puts not yet matched by task_done()
+    task_done_errors: int = 0
+    last_task_done_error: str = ""
+
+    @property
+    def depth(self) -> int:
+        return len(self.contents)
+
+
+@dataclass
+class ActorState:
+    index: int
+    name: str
+    role: str
+    state: str = STARTING
+    since_ns: int = 0
+    started: bool = False
+    paused: bool = False
+    hung: bool = False
+    item: int = 0  # the item being worked on or put (0: none)
+    queue: int = -1  # the queue it is blocked or waiting on
+    items: int = 0  # produced (producer) or handled (consumer, stage)
+    failed: int = 0
+    errors: int = 0
+    blocked_ns: int = 0
+    waiting_ns: int = 0
+    working_ns: int = 0
+    put_timeouts: int = 0
+    get_timeouts: int = 0
+    task_done: int = 0
+    sentinels_sent: int = 0
+    sentinels_received: int = 0
+    exit_code: int | None = None
+    exit_reason: str = ""
+    last_error: str = ""
+    holding: dict[int, int] = field(default_factory=dict)  # item -> item count
+
+    @property
+    def alive(self) -> bool:
+        return self.started and self.state not in (FINISHED, CRASHED)
+
+
+@dataclass
+class Accounting:
+    produced: int = 0
+    processed: int = 0
+    failed: int = 0
+    dropped: int = 0  # put(timeout) raised Full and the producer moved on
+    lost: int = 0
+    lost_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def consumed(self) -> int:
+        return self.processed + self.failed
+
+
+class Reducer:
+    """Applies events (in time order, after ``reorder_ns``) to a run's state."""
+
+    def __init__(self, topology: Topology, reorder_ns: int = 50_000_000) -> None:
+        self.topology = topology
+        self.reorder_ns = reorder_ns
+        self.queues = [QueueState(q.index, q.id, q.kind, q.maxsize) for q in topology.queues]
+        self.actors = [ActorState(a.index, a.name, a.role) for a in topology.actors]
+        self.acct = Accounting()
+        self.violations = 0
+        self.violation_notes: list[str] = []
+        self.applied = 0
+        self.last_t = 0  # time of the newest applied event
+        self.first_t = 0
+        self.marks: dict[str, int] = {}
+        self.entry_size: dict[int, int] = {}  # entry id -> items in it (batches)
+        self.put_time: dict[int, int] = {}  # entry id -> time of its put
+        self.priority: dict[int, int] = {}
+        self.latency_ns: deque[int] = deque(maxlen=100_000)
+        self.latency_max_ns = 0
+        #: (time, actor, items) of each finished item: throughput windows
+        self.completions: deque[tuple[int, int, int]] = deque(maxlen=200_000)
+        #: recent notable events in plain words, newest last (the caption line)
+        self.notes: deque[tuple[int, str]] = deque(maxlen=200)
+        self._pending: list[Event] = []
+        self._early_gets: dict[int, tuple[int, int]] = {}  # item -> (queue, time)
+        self._failed: set[int] = set()  # items whose processing failed
+        self._handlers: list[Callable[[Event], None] | None] = [None] * 100
+        for kind in K:
+            h = getattr(self, "_on_" + kind.name.lower(), None)
+            self._handlers[kind] = h
+
+    # ------------------------------------------------------------ feeding
+    def feed(self, batch: Iterable[Event]) -> None:
+        self._pending.extend(batch)
+
+    def advance(self, now_ns: int) -> int:
+        """Apply every held event older than the reorder window; return how many."""
+        if not self._pending:
+            return 0
+        pending = self._pending
+        pending.sort(key=_ORDER)
+        cut = bisect_right(pending, now_ns - self.reorder_ns, key=_TIME)
+        if not cut:
+            return 0
+        ready = pending[:cut]
+        self._pending = pending[cut:]
+        self._apply(ready)
+        return cut
+
+    def flush(self) -> int:
+        """Apply everything held (end of a run); settle what could not be repaired."""
+        n = len(self._pending)
+        if n:
+            self._pending.sort(key=_ORDER)
+            ready, self._pending = self._pending, []
+            self._apply(ready)
+        for item, (qi, _t) in self._early_gets.items():
+            self._violation(f"{self._label(item)} was got from {self.queues[qi].id} but never put")
+        self._early_gets.clear()
+        for q in self.queues:
+            if q.overflow:
+                self._violation(f"{q.id} would hold more than maxsize={q.maxsize}")
+        return n
+
+    @property
+    def held(self) -> int:
+        return len(self._pending)
+
+    def _apply(self, events: list[Event]) -> None:
+        handlers = self._handlers
+        actors = self.actors
+        n_actors = len(actors)
+        for e in events:
+            a = e[2]
+            if a >= n_actors or a < 0:
+                self._violation(f"event from unknown actor {a}")
+                continue
+            h = handlers[e[3]]
+            if h is not None:
+                h(e)
+        if events:
+            if not self.first_t:
+                self.first_t = events[0][0]
+            self.last_t = max(self.last_t, events[-1][0])
+            self.applied += len(events)
+
+    # ------------------------------------------------------------ helpers
+    def _violation(self, note: str) -> None:
+        self.violations += 1
+        if len(self.violation_notes) < 50:
+            self.violation_notes.append(note)
+
+    def _label(self, item: int) -> str:
+        from qsim.model.events import describe_item
+
+        return describe_item(item, self.topology.names)
+
+    def _set(self, actor: ActorState, state: str, t: int) -> None:
+        prev = actor.state
+        spent = t - actor.since_ns if actor.since_ns else 0
+        if spent > 0:
+            if prev == BLOCKED_PUT:
+                actor.blocked_ns += spent
+            elif prev in (WAITING_GET, JOIN_WAIT):
+                actor.waiting_ns += spent
+            elif prev == WORKING:
+                actor.working_ns += spent
+        actor.state = state
+        actor.since_ns = t
+
+    def note(self, t: int, text: str) -> None:
+        self.notes.append((t, text))
+
+    def _enqueue(self, q: QueueState, item: int, t: int) -> None:
+        if item in self._early_gets:  # its get was applied first: settle it now
+            del self._early_gets[item]
+            self._record_latency(item, t, t)
+            return
+        if q.maxsize and q.kind != "SimpleQueue" and len(q.contents) >= q.maxsize:
+            q.overflow.append(item)
+            return
+        self._insert(q, item)
+
+    def _insert(self, q: QueueState, item: int) -> None:
+        if q.kind == "PriorityQueue":
+            prio = self.priority.get(item, 0)
+            pos = len(q.contents)
+            while pos > 0 and self.priority.get(q.contents[pos - 1], 0) > prio:
+                pos -= 1
+            q.contents.insert(pos, item)
+        else:
+            q.contents.append(item)
+        if len(q.contents) > q.max_depth:
+            q.max_depth = len(q.contents)
+
+    def _dequeue(self, q: QueueState, item: int, t: int) -> bool:
+        c = q.contents
+        if c and c[0] == item:
+            del c[0]
+        elif item in c:
+            c.remove(item)  # real order differs (feeder threads): trust the get
+        elif item in q.overflow:
+            q.overflow.remove(item)
+            return True
+        else:
+            return False
+        if q.overflow and (not q.maxsize or len(c) < q.maxsize):
+            self._insert(q, q.overflow.pop(0))
+        return True
+
+    def _record_latency(self, item: int, t_get: int, t_put: int | None = None) -> None:
+        tp = self.put_time.pop(item, t_put)
+        if tp is None:
+            return
+        lat = max(0, t_get - tp)
+        self.latency_ns.append(lat)
+        if lat > self.latency_max_ns:
+            self.latency_max_ns = lat
+
+    # ------------------------------------------------------------ handlers
+    def _on_actor_started(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.started = True
+        self._set(a, IDLE, e[0])
+
+    def _on_actor_exited(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.exit_reason = str(e[6] or "")
+        if a.exit_code is None:
+            a.exit_code = 0
+        self._lose_holdings(a, f"in {a.name}'s hands when it was stopped")
+        self._set(a, FINISHED, e[0])
+        a.paused = a.hung = False
+
+    def _on_actor_crashed(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.exit_code = int(e[6]) if isinstance(e[6], int) else None
+        a.started = True
+        self._lose_holdings(a, f"in {a.name}'s hands when it crashed (exit code {a.exit_code})")
+        self._set(a, CRASHED, e[0])
+        a.paused = a.hung = False
+        self.note(e[0], f"{a.name} crashed (exit code {a.exit_code})")
+
+    def _lose_holdings(self, a: ActorState, why: str) -> None:
+        for item, n in a.holding.items():
+            if not is_sentinel(item):
+                self.acct.lost += n
+                self.acct.lost_reasons.append(f"{self._label(item)}: {why}")
+        a.holding.clear()
+        a.item = 0
+
+    def _on_put_attempt(self, e: Event) -> None:
+        if isinstance(e[6], int) and e[6]:
+            self.priority[e[4]] = e[6]
+
+    def _on_put_blocked(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.item, a.queue = e[4], e[5]
+        q = self.queues[e[5]]
+        self._set(a, BLOCKED_PUT, e[0])
+        self.note(e[0], f"{a.name} is blocked in put(): queue {q.id} is full ({q.depth}/{q.maxsize})")
+
+    def _on_put_done(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        item, q = e[4], self.queues[e[5]]
+        n = e[6] if isinstance(e[6], int) else 1
+        if a.state == BLOCKED_PUT:
+            self._set(a, IDLE, e[0])
+        q.puts += 1
+        if q.kind == "JoinableQueue":
+            q.unfinished += 1
+        self.entry_size[item] = n
+        self.put_time[item] = e[0]
+        if not is_sentinel(item):
+            if a.role == "producer":
+                a.items += n
+                self.acct.produced += n
+            a.holding.pop(item, None)
+        a.item = 0
+        self._enqueue(q, item, e[0])
+
+    def _on_put_timeout(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        q = self.queues[e[5]]
+        self._set(a, IDLE, e[0])
+        a.put_timeouts += 1
+        q.full += 1
+        if a.role == "producer":
+            self.acct.dropped += self.entry_size.get(e[4], 1)
+        a.item = 0
+        self.note(e[0], f"{a.name}: put(timeout) raised queue.Full on {q.id}; the item was dropped")
+
+    def _on_get_waiting(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.queue = e[5]
+        self._set(a, WAITING_GET, e[0])
+
+    def _on_get_done(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        item, q = e[4], self.queues[e[5]]
+        n = e[6] if isinstance(e[6], int) else 1
+        if a.state in (WAITING_GET, STARTING):
+            self._set(a, IDLE, e[0])
+        q.gets += 1
+        if self._dequeue(q, item, e[0]):
+            self._record_latency(item, e[0])
+        else:
+            self._early_gets[item] = (q.index, e[0])
+        a.holding[item] = n
+        a.item = item
+
+    def _on_get_timeout(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        self._set(a, IDLE, e[0])
+        a.get_timeouts += 1
+        self.queues[e[5]].empty += 1
+
+    def _on_task_done(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        q = self.queues[e[5]]
+        a.task_done += 1
+        if q.unfinished <= 0:
+            self._violation(f"task_done() on {q.id} below zero")
+            return
+        q.unfinished -= 1
+
+    def _on_task_done_error(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        q = self.queues[e[5]]
+        a.errors += 1
+        a.last_error = str(e[6])
+        q.task_done_errors += 1
+        q.last_task_done_error = str(e[6])
+        self.note(e[0], f"{a.name}: task_done() raised {e[6]}")
+
+    def _on_join_wait(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.queue = e[5]
+        self._set(a, JOIN_WAIT, e[0])
+        q = self.queues[e[5]]
+        self.note(e[0], f"{a.name} waits in {q.id}.join(): {q.unfinished} tasks unfinished")
+
+    def _on_join_done(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        self._set(a, IDLE, e[0])
+        self.note(e[0], f"{a.name}: {self.queues[e[5]].id}.join() returned")
+
+    def _on_work_start(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.item = e[4]
+        self._set(a, WORKING, e[0])
+
+    def _on_work_end(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        item = e[4]
+        self._set(a, IDLE, e[0])
+        if a.role == "producer":
+            return
+        n = a.holding.pop(item, 0)
+        a.items += n
+        if self.topology.actors[a.index].output_queue < 0:  # a sink: the item is done
+            if item in self._failed:
+                self._failed.discard(item)
+                self.acct.failed += n
+                a.failed += n
+            else:
+                self.acct.processed += n
+            self.completions.append((e[0], a.index, n))
+        a.item = 0
+
+    def _on_error(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.errors += 1
+        a.last_error = str(e[6])
+        if e[4]:
+            self._failed.add(e[4])
+
+    def _on_item_failed(self, e: Event) -> None:
+        self.actors[e[2]].errors += 1
+
+    def _on_sentinel_sent(self, e: Event) -> None:
+        self.actors[e[2]].sentinels_sent += 1
+
+    def _on_sentinel_received(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.sentinels_received += 1
+        a.holding.pop(e[4], None)
+        self.note(e[0], f"{a.name} got the sentinel and stops")
+
+    def _on_paused(self, e: Event) -> None:
+        self.actors[e[2]].paused = True
+
+    def _on_resumed(self, e: Event) -> None:
+        self.actors[e[2]].paused = False
+
+    def _on_hung(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.hung = True
+        self.note(e[0], f"{a.name} is hung: {e[6]}")
+
+    def _on_mark(self, e: Event) -> None:
+        key = str(e[6])
+        self.marks[key] = self.marks.get(key, 0) + 1
+
+    # ------------------------------------------------------------ queries
+    def in_queues(self) -> int:
+        """Data items sitting in queues (batches count their items)."""
+        size = self.entry_size
+        return sum(
+            size.get(i, 1) for q in self.queues for i in (*q.contents, *q.overflow) if i > 0
+        )
+
+    def in_hands(self) -> int:
+        return sum(n for a in self.actors for i, n in a.holding.items() if i > 0)
+
+    def accounting_closes(self) -> bool:
+        ac = self.acct
+        return ac.produced == ac.consumed + self.in_queues() + self.in_hands() + ac.lost
+
+    def live_actors(self) -> list[ActorState]:
+        return [a for a in self.actors if a.alive]
+
+    def stalled_for_ns(self, now_ns: int) -> int:
+        return max(0, now_ns - self.last_t) if self.last_t else 0
+
+    def hung_actors(self, now_ns: int, hang_after_ns: int) -> list[ActorState]:
+        """Actors waiting with no hope: every live actor waits and nothing moved for a while."""
+        live = self.live_actors()
+        if not live or self._pending or self.stalled_for_ns(now_ns) < hang_after_ns:
+            return []
+        if any(a.paused for a in live) or any(a.state not in WAITING_STATES for a in live):
+            return []
+        return live
+

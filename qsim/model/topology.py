@@ -1,0 +1,76 @@
+"""The actors and queues of a run, numbered: events refer to them by index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qsim.model.scenario import Scenario
+
+ROLES = ("main", "producer", "consumer", "stage")
+
+
+@dataclass(frozen=True)
+class ActorInfo:
+    index: int
+    name: str  # P1, C2, parse1, main
+    role: str  # one of ROLES
+    group: str  # the spec id it comes from ("P", "C", "parse", "main")
+    input_queue: int  # queue index or -1
+    output_queue: int  # queue index or -1
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    index: int
+    id: str
+    kind: str
+    maxsize: int
+
+
+@dataclass(frozen=True)
+class Topology:
+    actors: tuple[ActorInfo, ...]
+    queues: tuple[QueueInfo, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [a.name for a in self.actors]
+
+    def queue_index(self, qid: str) -> int:
+        for q in self.queues:
+            if q.id == qid:
+                return q.index
+        raise KeyError(qid)
+
+    def actors_in(self, group: str) -> list[ActorInfo]:
+        return [a for a in self.actors if a.group == group]
+
+
+def _name(group: str, n: int, count: int) -> str:
+    return f"{group}{n}" if count > 1 or len(group) <= 2 else group
+
+
+def build_topology(sc: Scenario, extra_workers: dict[str, int] | None = None) -> Topology:
+    """Number the actors: 0 is ``main``, then producers, then consumers/stages.
+
+    ``extra_workers`` reserves indexes for workers a stage may gain live
+    (pipeline +/- buttons): ``{"parse": 4}`` numbers up to 4 more ``parse`` workers.
+    """
+    queues = tuple(QueueInfo(n, q.id, q.kind, q.maxsize) for n, q in enumerate(sc.queues))
+    qidx = {q.id: q.index for q in queues}
+    actors = [ActorInfo(0, "main", "main", "main", -1, -1)]
+    for p in sc.producers:
+        for n in range(1, p.count + 1):
+            actors.append(
+                ActorInfo(len(actors), _name(p.id, n, p.count), "producer", p.id, -1, qidx[p.queue])
+            )
+    extra = extra_workers or {}
+    for c in sc.consumers:
+        total = c.count + extra.get(c.id, 0)
+        for n in range(1, total + 1):
+            role = "stage" if c.output else "consumer"
+            out = qidx[c.output] if c.output else -1
+            actors.append(
+                ActorInfo(len(actors), _name(c.id, n, total), role, c.id, qidx[c.queue], out)
+            )
+    return Topology(tuple(actors), queues)
