@@ -137,6 +137,8 @@ class Reducer:
         #: recent notable events in plain words, newest last (the caption line)
         self.notes: deque[tuple[int, str]] = deque(maxlen=200)
         self._pending: list[Event] = []
+        #: the events the last ``advance``/``flush`` applied, in order (views animate them)
+        self.last_applied: list[Event] = []
         self._early_gets: dict[int, tuple[int, int]] = {}  # item -> (queue, time)
         self._failed: set[int] = set()  # items whose processing failed
         self._handlers: list[Callable[[Event], None] | None] = [None] * 100
@@ -150,6 +152,7 @@ class Reducer:
 
     def advance(self, now_ns: int) -> int:
         """Apply every held event older than the reorder window; return how many."""
+        self.last_applied = []
         if not self._pending:
             return 0
         pending = self._pending
@@ -160,6 +163,7 @@ class Reducer:
         ready = pending[:cut]
         self._pending = pending[cut:]
         self._apply(ready)
+        self.last_applied = ready
         return cut
 
     def flush(self) -> int:
@@ -169,6 +173,7 @@ class Reducer:
             self._pending.sort(key=_ORDER)
             ready, self._pending = self._pending, []
             self._apply(ready)
+            self.last_applied = ready
         for item, (qi, _t) in self._early_gets.items():
             self._violation(f"{self._label(item)} was got from {self.queues[qi].id} but never put")
         self._early_gets.clear()

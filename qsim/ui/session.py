@@ -1,0 +1,251 @@
+"""LiveSession: the one bridge from a running ``Run`` to the Qt views.
+
+A worker-side reader thread (the engine's ``Collector``) gathers event
+batches; here ONE GUI-thread ``QTimer`` drains them each frame within a time
+budget, feeds the reducer and tells the views to repaint (``frame``). A slow
+frame simply makes the next tick late: Qt coalesces timer events, so frames
+are dropped, never queued. The GUI never makes a blocking multiprocessing call.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from qsim.engine.headless import watch_hangs
+from qsim.engine.run import Run
+from qsim.model.events import Event
+from qsim.model.scenario import Knob, Scenario
+from qsim.model.scenario_io import apply_knob
+from qsim.model.state import Reducer
+from qsim.model.topology import Topology, build_topology
+
+FRAME_MS = 16
+DRAIN_BUDGET_NS = 6_000_000  # at most 6 ms of a 16 ms frame for draining
+
+
+class LiveSession(QObject):
+    """Owns the current scenario, its run, its reducer and the frame timer.
+
+    Signals
+    -------
+    scenario_loaded(Scenario)
+        a (new) scenario is ready; views rebuild their layout.
+    run_started / run_stopped
+        processes were started / every process of the run is gone.
+    state_changed(str)
+        "idle", "running", "paused", "finished", "hung", "stopped".
+    frame(int)
+        events were applied this frame (``self.applied``); the int is now_ns.
+    """
+
+    scenario_loaded = Signal(object)
+    run_started = Signal()
+    run_stopped = Signal()
+    state_changed = Signal(str)
+    frame = Signal(int)
+    error = Signal(str)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        start_method: str | None = None,
+        reorder_ms: int = 50,
+    ) -> None:
+        super().__init__(parent)
+        self.start_method = start_method
+        self.reorder_ns = reorder_ms * 1_000_000
+        self.scenario: Scenario | None = None
+        self.topology: Topology | None = None
+        self.run: Run | None = None
+        self.reducer: Reducer | None = None
+        self.applied: list[Event] = []
+        self.speed = 1.0
+        self.status = "idle"
+        self.started_at = 0.0
+        self.frames = 0
+        self.events_total = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._on_tick)
+        self._fps_window: list[float] = []
+        self._events_window: list[tuple[float, int]] = []
+
+    # ------------------------------------------------------------ scenario
+    def load(self, scenario: Scenario) -> None:
+        """Stop whatever runs and get ``scenario`` ready to play."""
+        self.stop()
+        self.scenario = scenario
+        self.topology = build_topology(scenario)
+        self.reducer = Reducer(self.topology, self.reorder_ns)
+        self.applied = []
+        self.speed = scenario.run.speed
+        self._set_status("idle")
+        self.scenario_loaded.emit(scenario)
+
+    def set_knob(self, knob: Knob, value: float) -> None:
+        """Apply a lesson knob: live if it can be, else by restarting the run.
+
+        Raises ``ScenarioError`` for an out-of-range value; nothing changes then.
+        """
+        assert self.scenario is not None
+        new = apply_knob(self.scenario, knob, value)
+        if not knob.restart and self.run is not None and self.run.set_live(knob.path, value):
+            self.scenario = new
+            return
+        was_running = self.status in ("running",)
+        self.load(new)
+        if was_running:
+            self.play()
+
+    # ------------------------------------------------------------ control
+    def play(self) -> None:
+        if self.scenario is None:
+            return
+        if self.run is None or self.status in ("finished", "hung", "stopped"):
+            if self.run is not None:
+                self._end_run()
+                self.load(self.scenario)
+            self._start_run()
+        elif self.status == "paused":
+            self.run.resume()
+            self._set_status("running")
+
+    def pause(self) -> None:
+        if self.run is not None and self.status == "running":
+            self.run.pause()
+            self._set_status("paused")
+
+    def toggle(self) -> None:
+        if self.status == "running":
+            self.pause()
+        else:
+            self.play()
+
+    def step(self) -> None:
+        """One queue operation (pauses first if running; starts paused if idle)."""
+        if self.scenario is None:
+            return
+        if self.run is None:
+            self._start_run(paused=True)
+        elif self.status == "running":
+            self.pause()
+        if self.run is not None and self.status == "paused":
+            self.run.step()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        if self.run is not None:
+            self.speed = self.run.set_speed(speed)
+
+    def reset(self) -> None:
+        if self.scenario is not None:
+            self.load(self.scenario)
+            self.play()
+
+    def stop(self) -> None:
+        """Stop every process of the current run (the views keep the last state)."""
+        self._timer.stop()
+        if self.run is not None:
+            self._end_run()
+            if self.status in ("running", "paused"):
+                self._set_status("stopped")
+
+    # ------------------------------------------------------------ internals
+    def _start_run(self, paused: bool = False) -> None:
+        assert self.scenario is not None
+        self.run = Run(self.scenario, start_method=self.start_method, speed=self.speed)
+        if paused:
+            self.run.pause()
+        try:
+            self.run.start()
+        except (OSError, RuntimeError, ValueError) as e:
+            self.run.stop()
+            self.run = None
+            self.error.emit(f"Could not start {self.scenario.id}: {e}")
+            return
+        self.started_at = time.monotonic()
+        self.frames = 0
+        self.events_total = 0
+        self._timer.start()
+        self._set_status("paused" if paused else "running")
+        self.run_started.emit()
+
+    def _end_run(self) -> None:
+        run, self.run = self.run, None
+        if run is None:
+            return
+        run.stop()
+        if self.reducer is not None:
+            for batch in run.collector.drain():
+                self.reducer.feed(batch)
+                self.events_total += len(batch)
+            self.reducer.flush()
+            self.applied = self.reducer.last_applied
+            self.frame.emit(time.monotonic_ns())
+        self.run_stopped.emit()
+
+    def _set_status(self, status: str) -> None:
+        if status != self.status:
+            self.status = status
+            self.state_changed.emit(status)
+
+    def _on_tick(self) -> None:
+        run, reducer = self.run, self.reducer
+        if run is None or reducer is None:
+            self._timer.stop()
+            return
+        t0 = time.monotonic_ns()
+        deadline = t0 + DRAIN_BUDGET_NS
+        got = 0
+        collector = run.collector
+        while time.monotonic_ns() < deadline:
+            batches = collector.drain(32)
+            if not batches:
+                break
+            for b in batches:
+                reducer.feed(b)
+                got += len(b)
+        self.events_total += got
+        now = time.monotonic_ns()
+        reducer.advance(now)
+        self.applied = reducer.last_applied
+        self.frames += 1
+        t = time.monotonic()
+        self._events_window.append((t, got))
+        while self._events_window and self._events_window[0][0] < t - 1.0:
+            self._events_window.pop(0)
+        self._fps_window.append(t)
+        while self._fps_window and self._fps_window[0] < t - 1.0:
+            self._fps_window.pop(0)
+        if self.status == "running" and self.scenario is not None:
+            if watch_hangs(run, reducer, self.scenario.run.hang_after):
+                self._set_status("hung")
+        self.frame.emit(now)
+        if run.finished and not collector.pending() and not reducer.held:
+            self._end_run()
+            self._timer.stop()
+            if self.status != "hung":
+                self._set_status("finished")
+        elif self.scenario is not None and t - self.started_at > self.scenario.run.duration:
+            self._end_run()
+            self._timer.stop()
+            self._set_status("finished")
+
+    # ------------------------------------------------------------ figures
+    @property
+    def run_time(self) -> float:
+        return time.monotonic() - self.started_at if self.started_at else 0.0
+
+    @property
+    def events_per_s(self) -> float:
+        return float(sum(n for _, n in self._events_window))
+
+    @property
+    def fps(self) -> float:
+        return float(len(self._fps_window))
+
+    def shutdown(self) -> None:
+        """Stop the timer and every process; call before the window goes."""
+        self.stop()

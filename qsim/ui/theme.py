@@ -1,0 +1,117 @@
+"""Colours and sizes for the light, dark and high-contrast (presentation) themes.
+
+Actor states are told apart by colour AND by a text label and an icon glyph,
+so nothing depends on telling colours apart. Producer colours come from the
+Okabe-Ito palette, which stays distinct for the common colour-vision types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from qsim.model import state as S
+
+#: Okabe-Ito: orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+
+#: state -> (short label, glyph) shown on each actor, whatever the colours
+STATE_LABELS: dict[str, tuple[str, str]] = {
+    S.STARTING: ("starting", "…"),
+    S.IDLE: ("idle", "○"),
+    S.WORKING: ("working", "⚙"),
+    S.BLOCKED_PUT: ("blocked on put", "⛔"),
+    S.WAITING_GET: ("waiting on get", "⏳"),
+    S.JOIN_WAIT: ("waiting in join()", "⏳"),
+    S.FINISHED: ("finished", "✔"),
+    S.CRASHED: ("crashed", "✖"),
+    "hung": ("hung", "⚠"),
+    "paused": ("paused", "⏸"),
+}
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    background: str
+    panel: str
+    text: str
+    muted: str
+    queue_fill: str
+    queue_border: str
+    slot: str
+    grid: str
+    states: dict[str, str] = field(default_factory=dict)  # state -> fill colour
+    producers: tuple[str, ...] = OKABE_ITO
+    sentinel: str = "#000000"
+    font_scale: float = 1.0
+    token_scale: float = 1.0
+
+
+_LIGHT_STATES = {
+    S.STARTING: "#D9D9D9",
+    S.IDLE: "#EDEDED",
+    S.WORKING: "#8FD19E",
+    S.BLOCKED_PUT: "#F4A3A3",
+    S.WAITING_GET: "#A9CCF0",
+    S.JOIN_WAIT: "#C9B3E6",
+    S.FINISHED: "#FFFFFF",
+    S.CRASHED: "#444444",
+    "hung": "#F6C85F",
+}
+_DARK_STATES = {
+    S.STARTING: "#4A4A4A",
+    S.IDLE: "#3A3F47",
+    S.WORKING: "#2E7D4F",
+    S.BLOCKED_PUT: "#A83A3A",
+    S.WAITING_GET: "#2D5F8F",
+    S.JOIN_WAIT: "#5E4A8A",
+    S.FINISHED: "#23272E",
+    S.CRASHED: "#111111",
+    "hung": "#9C7A1E",
+}
+
+LIGHT = Theme(
+    name="light",
+    background="#FAFAFA",
+    panel="#FFFFFF",
+    text="#1A1A1A",
+    muted="#666666",
+    queue_fill="#FFFFFF",
+    queue_border="#333333",
+    slot="#E6E6E6",
+    grid="#DDDDDD",
+    states=_LIGHT_STATES,
+    sentinel="#1A1A1A",
+)
+DARK = Theme(
+    name="dark",
+    background="#1E2127",
+    panel="#262A31",
+    text="#EDEDED",
+    muted="#A0A0A0",
+    queue_fill="#2B3038",
+    queue_border="#C8C8C8",
+    slot="#3A404A",
+    grid="#3A3F47",
+    states=_DARK_STATES,
+    sentinel="#F5F5F5",
+)
+#: presentation mode: black on white, thicker, 1.5x fonts and tokens
+HIGH_CONTRAST = replace(
+    LIGHT,
+    name="high-contrast",
+    background="#FFFFFF",
+    text="#000000",
+    muted="#222222",
+    queue_border="#000000",
+    font_scale=1.5,
+    token_scale=1.5,
+)
+THEMES = {t.name: t for t in (LIGHT, DARK, HIGH_CONTRAST)}
+
+
+def presentation(theme: Theme) -> Theme:
+    """The presentation variant of a theme: high contrast for light, scaled for dark."""
+    if theme.name == "dark":
+        return replace(theme, name="dark-presentation", font_scale=1.5, token_scale=1.5)
+    return HIGH_CONTRAST
