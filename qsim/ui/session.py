@@ -44,7 +44,7 @@ class LiveSession(QObject):
     run_started = Signal()
     run_stopped = Signal()
     state_changed = Signal(str)
-    frame = Signal(int)
+    frame = Signal(object)  # now_ns (an int too big for a C int)
     error = Signal(str)
 
     def __init__(
