@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
         description="See Python multiprocessing queues at work: real processes, real queues.",
     )
     p.add_argument("--version", action="version", version=f"qsim {__version__}")
-    p.add_argument("--self-test", action="store_true", help="run every lesson briefly; exit 0 if all pass")
+    p.add_argument(
+        "--self-test", action="store_true", help="run every lesson briefly; exit 0 if all pass"
+    )
     p.add_argument("--lesson", help="open this lesson (id or file) at start")
     sub = p.add_subparsers(dest="verb")
 
@@ -81,10 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _list() -> int:
-    from qsim.model.scenario_io import ScenarioError
+    from qsim.model.scenario_io import ScenarioError, load_scenario
     from qsim.resources import scenarios_dir
-
-    from qsim.model.scenario_io import load_scenario
 
     status = 0
     for path in sorted(scenarios_dir().glob("*.toml")):

@@ -31,7 +31,9 @@ def resources_dir() -> Path:
     for c in candidates:
         if (c / "scenarios").is_dir():
             return c
-    raise FileNotFoundError("qsim's resources/ folder was not found: " + ", ".join(map(str, candidates)))
+    raise FileNotFoundError(
+        "qsim's resources/ folder was not found: " + ", ".join(map(str, candidates))
+    )
 
 
 def scenarios_dir() -> Path:

@@ -105,7 +105,10 @@ class Run:
             elif a.role in ("consumer", "stage"):
                 spec_c = next(c for c in sc.consumers if c.id == a.group)
                 out = a.output_queue
-                nxt = next((groups[c.id] for c in sc.consumers if out >= 0 and c.queue == spec_c.output), -1)
+                nxt = next(
+                    (groups[c.id] for c in sc.consumers if out >= 0 and c.queue == spec_c.output),
+                    -1,
+                )
                 self._spawn(
                     a.index,
                     consumer_main,
@@ -141,7 +144,9 @@ class Run:
                     (seed,),
                 )
 
-    def _spawn(self, actor: int, target: Any, head: tuple[Any, ...], tail: tuple[Any, ...]) -> None:
+    def _spawn(
+        self, actor: int, target: Any, head: tuple[Any, ...], tail: tuple[Any, ...]
+    ) -> None:
         r, w = Pipe(duplex=False)
         name = self.topology.actors[actor].name
         args = (actor, *head, w, self.control, *tail)
@@ -164,7 +169,9 @@ class Run:
         address = r.recv()
         r.close()
         self._manager_proc = p
-        mgr = QsimManager(address=address, authkey=bytes(multiprocessing.current_process().authkey))
+        mgr = QsimManager(
+            address=address, authkey=bytes(multiprocessing.current_process().authkey)
+        )
         mgr.connect()
         self._manager = mgr
 
@@ -226,9 +233,7 @@ class Run:
         return [p for p in procs if p.is_alive()]
 
     def pids(self) -> dict[str, int]:
-        return {
-            self.topology.actors[a].name: p.pid for a, p in self.processes.items() if p.pid
-        }
+        return {self.topology.actors[a].name: p.pid for a, p in self.processes.items() if p.pid}
 
     def inject(self, actor: int, kind: EventKind, value: Any = None, queue: int = -1) -> None:
         """Report something the controller saw itself (seq -1: not from a worker)."""

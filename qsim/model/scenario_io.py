@@ -69,7 +69,11 @@ class _Where:
                 break
             start = hits[k] + 1
             end = next(
-                (n for n in range(start, len(self.lines)) if self.lines[n].lstrip().startswith("[")),
+                (
+                    n
+                    for n in range(start, len(self.lines))
+                    if self.lines[n].lstrip().startswith("[")
+                ),
                 len(self.lines),
             )
             i += 2 if nth is not None else 1
@@ -143,7 +147,9 @@ def _build(where: _Where, path: tuple[str | int, ...], cls: type[_T], raw: Any) 
         raise where.error(path, f"missing field {', '.join(missing) or str(e)}") from None
 
 
-def _check_range(where: _Where, path: tuple[str | int, ...], v: float, lo: float, hi: float) -> None:
+def _check_range(
+    where: _Where, path: tuple[str | int, ...], v: float, lo: float, hi: float
+) -> None:
     if not lo <= v <= hi:
         raise where.error(path, f"must be between {lo:g} and {hi:g}, got {v:g}")
 
@@ -153,19 +159,23 @@ def _choice(where: _Where, path: tuple[str | int, ...], v: str, options: tuple[s
         raise where.error(path, f"must be one of {', '.join(options)}; got {_show(v)}")
 
 
-def _validate(where: _Where, sc: Scenario) -> None:  # noqa: C901 - a flat list of rules
+def _validate(where: _Where, sc: Scenario) -> None:
     if not sc.queues:
         raise where.error(("queues",), "a scenario needs at least one [[queues]] table")
     qids: dict[str, QueueSpec] = {}
     for n, q in enumerate(sc.queues):
         p: tuple[str | int, ...] = ("queues", n)
         if not q.id or q.id in qids:
-            raise where.error((*p, "id"), f"queue ids must be unique and not empty, got {_show(q.id)}")
+            raise where.error(
+                (*p, "id"), f"queue ids must be unique and not empty, got {_show(q.id)}"
+            )
         qids[q.id] = q
         _choice(where, (*p, "kind"), q.kind, QUEUE_KINDS)
         _check_range(where, (*p, "maxsize"), q.maxsize, 0, 100_000)
         if q.kind == "SimpleQueue" and q.maxsize:
-            raise where.error((*p, "maxsize"), "SimpleQueue has no maxsize: it is always unbounded")
+            raise where.error(
+                (*p, "maxsize"), "SimpleQueue has no maxsize: it is always unbounded"
+            )
 
     def ref(path: tuple[str | int, ...], qid: str) -> QueueSpec:
         if qid not in qids:
@@ -202,7 +212,9 @@ def _validate(where: _Where, sc: Scenario) -> None:  # noqa: C901 - a flat list 
         ):
             raise where.error((*p, "priority_weights"), "weights must be >= 0 and not all 0")
         if q.kind == "PriorityQueue" and not pr.priorities:
-            raise where.error((*p, "priorities"), "a producer into a PriorityQueue needs priorities")
+            raise where.error(
+                (*p, "priorities"), "a producer into a PriorityQueue needs priorities"
+            )
         if pr.put_timeout and q.kind == "SimpleQueue":
             raise where.error((*p, "put_timeout"), "SimpleQueue.put() takes no timeout")
     for n, c in enumerate(sc.consumers):
@@ -283,7 +295,9 @@ def parse_scenario(text: str, source: str = "<scenario>", lesson: str = "") -> S
             kwargs[key] = _convert(where, ("scenario", key), "str", head[key])
     for key in head:
         if key not in ("id", "title", "summary", "lesson"):
-            raise where.error(("scenario", key), "unknown field (known: id, title, summary, lesson)")
+            raise where.error(
+                ("scenario", key), "unknown field (known: id, title, summary, lesson)"
+            )
     for key in ("id", "title"):
         if not kwargs.get(key):
             raise where.error(("scenario",), f"missing field {key}")

@@ -318,7 +318,9 @@ class Reducer:
         a.item, a.queue = e[4], e[5]
         q = self.queues[e[5]]
         self._set(a, BLOCKED_PUT, e[0])
-        self.note(e[0], f"{a.name} is blocked in put(): queue {q.id} is full ({q.depth}/{q.maxsize})")
+        self.note(
+            e[0], f"{a.name} is blocked in put(): queue {q.id} is full ({q.depth}/{q.maxsize})"
+        )
 
     def _on_put_done(self, e: Event) -> None:
         a = self.actors[e[2]]
@@ -348,7 +350,9 @@ class Reducer:
         if a.role == "producer":
             self.acct.dropped += self.entry_size.get(e[4], 1)
         a.item = 0
-        self.note(e[0], f"{a.name}: put(timeout) raised queue.Full on {q.id}; the item was dropped")
+        self.note(
+            e[0], f"{a.name}: put(timeout) raised queue.Full on {q.id}; the item was dropped"
+        )
 
     def _on_get_waiting(self, e: Event) -> None:
         a = self.actors[e[2]]
@@ -491,4 +495,3 @@ class Reducer:
         if any(a.paused for a in live) or any(a.state not in WAITING_STATES for a in live):
             return []
         return live
-

@@ -62,7 +62,9 @@ def build_topology(sc: Scenario, extra_workers: dict[str, int] | None = None) ->
     for p in sc.producers:
         for n in range(1, p.count + 1):
             actors.append(
-                ActorInfo(len(actors), _name(p.id, n, p.count), "producer", p.id, -1, qidx[p.queue])
+                ActorInfo(
+                    len(actors), _name(p.id, n, p.count), "producer", p.id, -1, qidx[p.queue]
+                )
             )
     extra = extra_workers or {}
     for c in sc.consumers:
