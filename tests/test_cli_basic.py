@@ -1,0 +1,117 @@
+"""The ``qsim`` command line, run as a user would: real subprocesses, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def qsim(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [sys.executable, "-m", "qsim", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_version() -> None:
+    from qsim import __version__
+
+    out = qsim("--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"qsim {__version__}"
+
+
+def test_installed_command_runs() -> None:
+    """``pip install -e .`` put a ``qsim`` command next to this Python."""
+    script = Path(sys.executable).parent / ("qsim.exe" if os.name == "nt" else "qsim")
+    assert script.exists(), f"no {script}: run 'make test' (it installs qsim into .venv)"
+    out = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("qsim ")
+
+
+def test_list_shows_every_builtin_with_its_title() -> None:
+    from qsim.resources import list_builtin
+
+    out = qsim("list")
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    lessons = list_builtin()
+    assert lessons, "no built-in lessons found"
+    assert len(lines) == len(lessons)
+    for line, sc in zip(lines, lessons, strict=True):
+        assert line.split()[0] == sc.id
+        assert sc.title in line
+
+
+def test_validate_good_file(scenario_text: Callable[[str], str], tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(scenario_text("basic"), encoding="utf-8")
+    out = qsim("validate", str(path))
+    assert out.returncode == 0, out.stderr
+    assert "ok" in out.stdout
+
+
+def test_validate_broken_file_names_file_and_line(
+    scenario_text: Callable[[str], str], tmp_path: Path
+) -> None:
+    text = scenario_text("basic")
+    lines = text.splitlines()
+    n = next(i for i, line in enumerate(lines) if line.startswith('kind = "Queue"'))
+    lines[n] = 'kind = "Tube"'
+    path = tmp_path / "broken_lesson.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = qsim("validate", str(path))
+    assert out.returncode == 2
+    assert "broken_lesson.toml" in out.stderr
+    assert f"line {n + 1}" in out.stderr
+    assert "Tube" in out.stderr
+
+
+def test_validate_not_toml(tmp_path: Path) -> None:
+    path = tmp_path / "garbled.toml"
+    path.write_text('[scenario\nid = "x"\n', encoding="utf-8")
+    out = qsim("validate", str(path))
+    assert out.returncode == 2
+    assert "garbled.toml" in out.stderr
+    assert "line 1" in out.stderr
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_headless_run_reports_closed_accounting(method: str) -> None:
+    out = qsim("run", "basic", "--headless", "--json", "--speed", "5", "--start-method", method)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    acct = report["accounting"]
+    assert report["scenario"] == "basic"
+    assert report["start_method"] == method
+    assert report["finished"] is True
+    assert acct["closes"] is True
+    assert acct["produced"] == 5
+    assert acct["consumed"] == 5
+    assert acct["lost"] == 0
+    assert report["events_emitted"] == report["events_received"]
+    assert set(report["exit_codes"].values()) == {0}
+
+
+def test_run_unknown_scenario_says_which_exist() -> None:
+    out = qsim("run", "no-such-lesson", "--headless")
+    assert out.returncode == 2
+    assert "no-such-lesson" in out.stderr
+    assert "basic" in out.stderr
