@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         "--self-test", action="store_true", help="run every lesson briefly; exit 0 if all pass"
     )
     p.add_argument("--lesson", help="open this lesson (id or file) at start")
+    # hidden: play the lesson and quit after this many seconds (smoke tests)
+    p.add_argument("--quit-after", type=float, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="verb")
 
     r = sub.add_parser("run", help="run a scenario")
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb is None:
         from qsim.ui.app import run_gui
 
-        return run_gui(lesson=args.lesson)
+        return run_gui(lesson=args.lesson, quit_after=args.quit_after)
     if args.verb == "list":
         return _list()
     if args.verb == "validate":
@@ -141,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(report: dict) -> None:  # type: ignore[type-arg]
+def _print_summary(report: dict[str, Any]) -> None:
     ac = report["accounting"]
     print(f"{report['scenario']} ({report['start_method']}), {report['duration_s']} s")
     print(

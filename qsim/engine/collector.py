@@ -9,6 +9,7 @@ in the pipe as soon as ``send`` returns (no feeder thread to lose it).
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import threading
 from collections import deque
@@ -113,10 +114,8 @@ class Collector:
 
     def close(self) -> None:
         self._stopping = True
-        try:
+        with contextlib.suppress(OSError):
             self._wake_w.send_bytes(b"x")
-        except OSError:
-            pass
         self._thread.join(2.0)
         with self._lock:
             for c in self._conns:

@@ -11,6 +11,9 @@ messages, so a worker sees them at its next queue operation or sleep slice:
 * ``pending``: steps asked for and not yet used; while it is > 0 the paused
   workers' sleeps run on, so a step cannot wait forever on frozen work.
 * ``speed``: the time scale (0.1x-10x) applied to work and production times.
+* ``retire``: per actor, "finish your current item and leave" (the pipeline
+  panel's - button); ``stop_adjust`` / ``stops_sent`` keep the STOP count of a
+  queue right when its readers change live (see ``claim_stops``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ class RunControl:
         self.group_alive: Any = ctx.Array(ctypes.c_int, 64)
         #: knobs that apply live (see ``live_slot``): time per item, failure rate
         self.live: Any = ctx.RawArray(ctypes.c_double, 4 * 2 * 64)
+        #: per actor: leave between items (a worker removed live)
+        self.retire: Any = ctx.RawArray(ctypes.c_byte, n_actors)
+        #: per queue: STOPs the first main/producer sender adds (workers added
+        #: minus workers retired before any STOP went in), and whether one went in.
+        #: Both are guarded by ``group_alive``'s lock.
+        self.stop_adjust: Any = ctx.RawArray(ctypes.c_int, 64)
+        self.stops_sent: Any = ctx.RawArray(ctypes.c_byte, 64)
 
     # controller side -------------------------------------------------------
     def pause(self) -> None:
@@ -67,6 +77,16 @@ class RunControl:
 
     def request_stop(self) -> None:
         self.stop.value = 1
+
+    # worker side -----------------------------------------------------------
+    def claim_stops(self, qi: int, base: int) -> int:
+        """How many STOPs a main/producer sender puts into queue ``qi`` instead of
+        ``base``: the first sender also covers readers added or retired live."""
+        with self.group_alive.get_lock():
+            n = base + self.stop_adjust[qi]
+            self.stop_adjust[qi] = min(0, n)
+            self.stops_sent[qi] = 1
+        return max(0, n)
 
 
 LIVE_FIELDS = ("interval", "failure_rate", "work_time")

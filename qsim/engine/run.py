@@ -11,8 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from dataclasses import replace
 from multiprocessing.connection import Pipe
-from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -22,7 +22,7 @@ from qsim.engine.queues import QsimManager, make_queue, needs_manager, serve_man
 from qsim.engine.workers import consumer_main, main_main, producer_main
 from qsim.model.events import Event, EventKind
 from qsim.model.scenario import Scenario
-from qsim.model.topology import Topology, build_topology
+from qsim.model.topology import ActorInfo, Topology, build_topology
 
 MAX_ACTORS = 256
 
@@ -51,7 +51,7 @@ class Run:
     ) -> None:
         self.scenario = scenario
         self.start_method = resolve_start_method(start_method or scenario.run.start_method)
-        self.ctx: BaseContext = multiprocessing.get_context(self.start_method)
+        self.ctx: Any = multiprocessing.get_context(self.start_method)
         self.seed = scenario.run.seed if seed is None else seed
         self.topology: Topology = build_topology(scenario)
         self.control = RunControl(self.ctx, MAX_ACTORS, speed or scenario.run.speed)
@@ -73,7 +73,6 @@ class Run:
             self._start_manager()
         self.queues = [make_queue(self.ctx, q, self._manager) for q in sc.queues]
         ctl = self.control
-        groups = {c.id: n for n, c in enumerate(sc.consumers)}
         for n, c in enumerate(sc.consumers):
             ctl.group_workers[n] = c.count
             ctl.group_alive[n] = c.count
@@ -103,28 +102,7 @@ class Run:
                     (seed, spec.sentinels),
                 )
             elif a.role in ("consumer", "stage"):
-                spec_c = next(c for c in sc.consumers if c.id == a.group)
-                out = a.output_queue
-                nxt = next(
-                    (groups[c.id] for c in sc.consumers if out >= 0 and c.queue == spec_c.output),
-                    -1,
-                )
-                self._spawn(
-                    a.index,
-                    consumer_main,
-                    (
-                        spec_c,
-                        groups[a.group],
-                        self.queues[a.input_queue],
-                        kinds[a.input_queue],
-                        a.input_queue,
-                        self.queues[out] if out >= 0 else None,
-                        kinds[out] if out >= 0 else "",
-                        out,
-                        nxt,
-                    ),
-                    (seed,),
-                )
+                self._start_consumer(a)
             elif a.role == "main" and (sc.main.sentinels or sc.main.join):
                 m = sc.main
                 sq = topo.queue_index(m.sentinel_queue) if m.sentinels else -1
@@ -143,6 +121,33 @@ class Run:
                     ),
                     (seed,),
                 )
+
+    def _start_consumer(self, a: ActorInfo, added: bool = False) -> None:
+        sc = self.scenario
+        groups = {c.id: n for n, c in enumerate(sc.consumers)}
+        kinds = [q.kind for q in sc.queues]
+        spec_c = next(c for c in sc.consumers if c.id == a.group)
+        out = a.output_queue
+        nxt = next(
+            (groups[c.id] for c in sc.consumers if out >= 0 and c.queue == spec_c.output),
+            -1,
+        )
+        self._spawn(
+            a.index,
+            consumer_main,
+            (
+                spec_c,
+                groups[a.group],
+                self.queues[a.input_queue],
+                kinds[a.input_queue],
+                a.input_queue,
+                self.queues[out] if out >= 0 else None,
+                kinds[out] if out >= 0 else "",
+                out,
+                nxt,
+            ),
+            (self.seed, added),
+        )
 
     def _spawn(
         self, actor: int, target: Any, head: tuple[Any, ...], tail: tuple[Any, ...]
@@ -196,13 +201,65 @@ class Run:
         parts = path.split(".")
         if len(parts) != 3 or parts[2] not in LIVE_FIELDS:
             return False
-        rows = self.scenario.producers if parts[0] == "producers" else self.scenario.consumers
+        rows: tuple[Any, ...] = (
+            self.scenario.producers if parts[0] == "producers" else self.scenario.consumers
+        )
         role = "producer" if parts[0] == "producers" else "consumer"
         for n, row in enumerate(rows):
             if row.id == parts[1] and hasattr(row, parts[2]):
                 self.control.live[live_slot(role, n, parts[2])] = float(value)
                 return True
         return False
+
+    # ------------------------------------------------------------ live workers
+    def add_worker(self, group_id: str) -> int:
+        """Start one more worker of consumer group (stage) ``group_id`` now.
+
+        Returns the new actor's index (``self.topology`` grows by one actor), or
+        -1 if the run is not live or that stage has already stopped.
+        """
+        sc = self.scenario
+        n = next((k for k, c in enumerate(sc.consumers) if c.id == group_id), -1)
+        if n < 0:
+            raise KeyError(f"no consumer group {group_id!r} in {sc.id}")
+        topo = self.topology
+        if not self.processes or self._stopping or len(topo.actors) >= MAX_ACTORS:
+            return -1
+        ctl = self.control
+        with ctl.group_alive.get_lock():
+            if ctl.group_alive[n] <= 0:
+                return -1
+            # counted alive before it starts: the stage must not forward its
+            # STOPs while the newcomer may still take items
+            ctl.group_alive[n] += 1
+        first = topo.actors_in(group_id)[0]
+        names = set(topo.names)
+        k = len(topo.actors_in(group_id)) + 1
+        while f"{group_id}{k}" in names:
+            k += 1
+        info = replace(first, index=len(topo.actors), name=f"{group_id}{k}")
+        self.topology = Topology((*topo.actors, info), topo.queues)
+        self._start_consumer(info, added=True)
+        return info.index
+
+    def remove_worker(self, group_id: str) -> bool:
+        """Ask the newest worker of ``group_id`` to finish its item and leave.
+
+        A stage keeps at least one worker; False if none can be removed. A worker
+        whose STOPs are already queued stays and stops at its STOP instead.
+        """
+        ctl = self.control
+        busy = [
+            a
+            for a in self.topology.actors_in(group_id)
+            if a.index in self.processes
+            and self.processes[a.index].is_alive()
+            and not ctl.retire[a.index]
+        ]
+        if len(busy) < 2 or self._stopping:
+            return False
+        ctl.retire[busy[-1].index] = 1
+        return True
 
     @property
     def paused(self) -> bool:
@@ -281,7 +338,7 @@ class Run:
                 self._manager_proc.join(1.0)
         self.collector.wait_all_closed(1.0)
         self.collector.close()
-        for spec, q in zip(self.scenario.queues, self.queues):
+        for spec, q in zip(self.scenario.queues, self.queues, strict=True):
             if not needs_manager(spec.kind):
                 q.close()  # we never put from here: no feeder thread to wait for
         self.queues = []

@@ -22,10 +22,17 @@ K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
 FLUSH_EVENTS = 256
 PARENT_CHECK_NS = 200_000_000
+_now = time.monotonic_ns
+# plain ints for the hot paths (an enum attribute lookup costs more than the append)
+_PUT_ATTEMPT, _PUT_DONE, _GET_DONE = int(K.PUT_ATTEMPT), int(K.PUT_DONE), int(K.GET_DONE)
 
 
 class StopRun(Exception):
     """The run is being stopped (or the parent died): unwind and exit."""
+
+
+class Retired(Exception):
+    """The worker was asked to leave (``RunControl.retire``) while waiting on get."""
 
 
 class Runtime:
@@ -42,16 +49,19 @@ class Runtime:
         self.rng = random.Random(seed * 7919 + actor)
         self.permit = False  # holding a step permit for the current operation
         self.parked = False
+        self.may_retire = False  # get() may raise Retired when asked to leave
+        self.exit_reason = "finished"
 
     # ------------------------------------------------------------ events
     def emit(self, kind: int, item: int = 0, queue: int = -1, value: Value = None) -> None:
-        t = time.monotonic_ns()
-        self.buf.append((t, self.seq, self.actor, kind, item, queue, value))
+        t = _now()
+        buf = self.buf
+        buf.append((t, self.seq, self.actor, kind, item, queue, value))
         self.seq += 1
-        if len(self.buf) >= FLUSH_EVENTS or t >= self.flush_at:
+        if t >= self.flush_at or len(buf) >= FLUSH_EVENTS:
             self.flush()
-        if t >= self.parent_at:
-            self._check_parent(t)
+            if t >= self.parent_at:
+                self._check_parent(t)
 
     def flush(self) -> None:
         if self.buf:
@@ -147,11 +157,13 @@ class Runtime:
     ) -> bool:
         """Put ``obj`` (an item tuple); False if ``timeout`` ran out (queue.Full)."""
         item = obj[1]
-        self._turn()
-        self.emit(K.PUT_ATTEMPT, item, qi, obj[2])
+        if self.ctl.paused.value:
+            self._turn()
+        self.emit(_PUT_ATTEMPT, item, qi, obj[2])
         if qa.try_put(obj):
-            self.emit(K.PUT_DONE, item, qi, count)
-            self._done()
+            self.emit(_PUT_DONE, item, qi, count)
+            if self.permit:
+                self._done()
             return True
         self._give_back()
         self.emit(K.PUT_BLOCKED, item, qi, None)
@@ -177,10 +189,13 @@ class Runtime:
 
     def get(self, qa: QueueAdapter, qi: int, timeout: float = 0.0) -> tuple[bool, Any]:
         """Get an item tuple; ``(False, None)`` if ``timeout`` ran out (queue.Empty)."""
-        self._turn()
+        if self.ctl.paused.value:
+            self._turn()
         ok, obj = qa.try_get()
         if ok:
-            self._got(qi, obj)
+            self.emit(_GET_DONE, obj[1], qi, len(obj[3]) if obj[0] == 3 else 1)
+            if self.permit:
+                self._done()
             return True, obj
         self._give_back()
         self.emit(K.GET_WAITING, 0, qi, None)
@@ -189,6 +204,9 @@ class Runtime:
         while True:
             self.check_stop()
             self._turn()
+            if self.may_retire and self.ctl.retire[self.actor]:
+                self._give_back()
+                raise Retired
             wait = SLICE_S
             if deadline:
                 left = deadline - time.monotonic()

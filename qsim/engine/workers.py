@@ -8,6 +8,7 @@ list. Nothing here imports Qt.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -19,12 +20,14 @@ from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl, live_slot
 from qsim.engine.queues import QueueAdapter
-from qsim.engine.runtime import Runtime, StopRun
+from qsim.engine.runtime import Retired, Runtime, StopRun
 from qsim.model.events import EventKind, ItemKind, producer_item_id, sentinel_id
 from qsim.model.scenario import ConsumerSpec, MainSpec, ProducerSpec
 from qsim.model.transforms import TRANSFORMS
 
 K = EventKind
+_WORK_START, _WORK_END = int(K.WORK_START), int(K.WORK_END)
+_DATA, _SENTINEL, _ERROR_RECORD, _BATCH = (int(k) for k in ItemKind)
 EXIT_CRASH = 1  # an exception escaped the worker's loop
 EXIT_INJECTED = 3  # os._exit() asked for by the scenario (crash_mode = "exit")
 
@@ -48,15 +51,13 @@ def _run_actor(rt: Runtime, queues: list[QueueAdapter], body: Callable[[], None]
         sys.stderr.write(f"qsim worker {rt.actor} crashed: {type(e).__name__}: {e}\n")
         sys.stderr.flush()
         os._exit(EXIT_CRASH)
-    rt.emit(K.ACTOR_EXITED, 0, -1, "finished")
+    rt.emit(K.ACTOR_EXITED, 0, -1, rt.exit_reason)
     _final_flush(rt)
 
 
 def _final_flush(rt: Runtime) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the controller is gone; nobody to tell
         rt.flush()
-    except OSError:  # the controller is gone; nobody to tell
-        pass
 
 
 def _crash(rt: Runtime, mode: str, n: int) -> None:
@@ -109,17 +110,17 @@ def producer_main(
                 rt.emit(K.WORK_END, item, -1, None)
             prio = rt.rng.choices(prios, weights)[0] if prios else 0
             body_ = records[n - 1] if records else payload
-            ikind = ItemKind.DATA
+            ikind = _DATA
             fail = live[slot_fail]
             if fail and rt.rng.random() < fail:
-                ikind = ItemKind.ERROR_RECORD
+                ikind = _ERROR_RECORD
                 body_ = f"error producing item {n}"
                 rt.emit(K.ITEM_FAILED, item, qi, body_)
             if spec.batch_size > 1:
                 batch.append(body_)
                 if len(batch) < spec.batch_size and n != total:
                     continue
-                obj: tuple[Any, ...] = (ItemKind.BATCH, item, prio, batch)
+                obj: tuple[Any, ...] = (_BATCH, item, prio, batch)
                 count, batch = len(batch), []
             else:
                 obj, count = (ikind, item, prio, body_), 1
@@ -127,10 +128,10 @@ def producer_main(
             if spec.crash_after and n >= spec.crash_after:
                 _crash(rt, spec.crash_mode, n)
         if batch:
-            rt.put(qa, qi, (ItemKind.BATCH, producer_item_id(actor, n), 0, batch), len(batch))
-        for s in range(1, sentinels + 1):
+            rt.put(qa, qi, (_BATCH, producer_item_id(actor, n), 0, batch), len(batch))
+        for s in range(1, (ctl.claim_stops(qi, sentinels) if sentinels else 0) + 1):
             sid = sentinel_id(actor, s)
-            rt.put(qa, qi, (ItemKind.SENTINEL, sid, 1 << 30, None))
+            rt.put(qa, qi, (_SENTINEL, sid, 1 << 30, None))
             rt.emit(K.SENTINEL_SENT, sid, qi, None)
         with ctl.producers_done.get_lock():
             ctl.producers_done.value += 1
@@ -152,8 +153,12 @@ def consumer_main(
     conn: Connection,
     ctl: RunControl,
     seed: int,
+    added: bool = False,
 ) -> None:
-    """A consumer, or (with an output queue) a worker of a pipeline stage."""
+    """A consumer, or (with an output queue) a worker of a pipeline stage.
+
+    ``added``: started live (pipeline + button) after the run began.
+    """
     rt = Runtime(actor, conn, ctl, seed)
     qa = QueueAdapter(q, kind)
     out = QueueAdapter(out_q, out_kind) if out_q is not None else None
@@ -178,21 +183,63 @@ def consumer_main(
 
     def forward_stop() -> None:
         # the last worker of a stage to stop tells every worker of the next stage
+        n_next = 0
         with ctl.group_alive.get_lock():
             ctl.group_alive[group] -= 1
-            last = ctl.group_alive[group] == 0
-        if out is not None and last:
-            n_next = max(1, ctl.group_workers[next_group]) if next_group >= 0 else 1
+            if out is not None and ctl.group_alive[group] == 0:
+                n_next = max(1, ctl.group_workers[next_group]) if next_group >= 0 else 1
+                ctl.stops_sent[out_qi] = 1
+        if n_next:
+            assert out is not None
             for s in range(1, n_next + 1):
                 sid = sentinel_id(actor, s)
-                rt.put(out, out_qi, (ItemKind.SENTINEL, sid, 1 << 30, None))
+                rt.put(out, out_qi, (_SENTINEL, sid, 1 << 30, None))
                 rt.emit(K.SENTINEL_SENT, sid, out_qi, None)
+
+    requeue = spec.on_sentinel == "requeue"
+
+    def join_live() -> None:
+        # a worker added live needs its own STOP: counted in by the sender if
+        # none went in yet, else it puts one itself (as the sender would have)
+        with ctl.group_alive.get_lock():
+            own_stop = bool(ctl.stops_sent[qi]) and not requeue
+            if not ctl.stops_sent[qi] and not requeue:
+                ctl.stop_adjust[qi] += 1
+            ctl.group_workers[group] += 1
+        if own_stop:
+            sid = sentinel_id(actor, 900_001)
+            rt.put(qa, qi, (_SENTINEL, sid, 1 << 30, None))
+            rt.emit(K.SENTINEL_SENT, sid, qi, None)
+
+    def retire() -> bool:
+        # removed live: leave between items, unless the STOPs are already in the
+        # queue (then one would be left over): stay and stop at a STOP as usual
+        rt.may_retire = False
+        with ctl.group_alive.get_lock():
+            if not requeue:
+                if ctl.stops_sent[qi]:
+                    return False
+                ctl.stop_adjust[qi] -= 1
+            ctl.group_workers[group] -= 1
+        forward_stop()
+        rt.exit_reason = "retired"
+        return True
 
     def body() -> None:
         handled = 0
         timeouts = 0
+        rt.may_retire = True
+        if added:
+            join_live()
         while True:
-            ok, obj = rt.get(qa, qi, spec.get_timeout)
+            if rt.may_retire and ctl.retire[actor] and retire():
+                return
+            try:
+                ok, obj = rt.get(qa, qi, spec.get_timeout)
+            except Retired:
+                if retire():
+                    return
+                continue
             if not ok:
                 timeouts += 1
                 if spec.stop_after_timeouts and timeouts >= spec.stop_after_timeouts:
@@ -201,7 +248,7 @@ def consumer_main(
                 continue
             timeouts = 0
             ikind, item, prio, payload = obj
-            if ikind == ItemKind.SENTINEL:
+            if ikind == _SENTINEL:
                 rt.emit(K.SENTINEL_RECEIVED, item, qi, None)
                 task_done(item)
                 if spec.on_sentinel == "requeue":
@@ -209,12 +256,12 @@ def consumer_main(
                     rt.emit(K.SENTINEL_SENT, item, qi, None)
                 forward_stop()
                 return
-            rt.emit(K.WORK_START, item, qi, None)
             work = live[slot_work]
-            if work > 0:
+            if work > 0:  # with no work to time, GET_DONE ... WORK_END says it all
+                rt.emit(_WORK_START, item, qi, None)
                 rt.sleep(rt.draw(work, spec.distribution))
             result: Any = payload
-            if ikind == ItemKind.ERROR_RECORD:
+            if ikind == _ERROR_RECORD:
                 rt.emit(K.ERROR, item, qi, f"error record: {payload}")
             elif live[slot_fail] and rt.rng.random() < live[slot_fail]:
                 rt.emit(K.ERROR, item, qi, "processing failed")
@@ -229,8 +276,9 @@ def consumer_main(
                         rt.put(out, out_qi, (ikind, item, prio, result), _count(obj))
                     elif isinstance(result, str) and transform is not None:
                         rt.emit(K.MARK, item, qi, result)
-            rt.emit(K.WORK_END, item, qi, None)
-            task_done(item)
+            rt.emit(_WORK_END, item, qi, None)
+            if joinable:
+                task_done(item)
             handled += 1
             if spec.crash_after and handled >= spec.crash_after:
                 _crash(rt, spec.crash_mode, handled)
@@ -266,9 +314,9 @@ def main_main(
             rt.check_stop()
             time.sleep(SLICE_S)
         if sq is not None:
-            for s in range(1, spec.sentinels + 1):
+            for s in range(1, ctl.claim_stops(sentinel_qi, spec.sentinels) + 1):
                 sid = sentinel_id(actor, s)
-                rt.put(sq, sentinel_qi, (ItemKind.SENTINEL, sid, 1 << 30, None))
+                rt.put(sq, sentinel_qi, (_SENTINEL, sid, 1 << 30, None))
                 rt.emit(K.SENTINEL_SENT, sid, sentinel_qi, None)
         if join_q is not None:
             rt.emit(K.JOIN_WAIT, 0, join_qi, None)

@@ -28,9 +28,8 @@ Layout (see the ``T``, ``SEQ``, ... indexes below)::
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Union
 
-Value = Union[int, float, str, None]
+Value = int | float | str | None
 Event = tuple[int, int, int, int, int, int, Value]
 
 T, SEQ, ACTOR, KIND, ITEM, QUEUE, VALUE = range(7)

@@ -59,9 +59,9 @@ class _Where:
             name = str(path[i])
             nth = path[i + 1] if i + 1 < len(path) and isinstance(path[i + 1], int) else None
             header = re.compile(
-                r"^\s*\[\[\s*%s\s*\]\]" % re.escape(name)
+                rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]"
                 if nth is not None
-                else r"^\s*\[\s*%s\s*\]" % re.escape(name)
+                else rf"^\s*\[\s*{re.escape(name)}\s*\]"
             )
             hits = [n for n in range(start, end) if header.match(self.lines[n])]
             k = nth if isinstance(nth, int) else 0
@@ -82,7 +82,7 @@ class _Where:
             if i == len(path) - 1:
                 break
         if i < len(path):
-            key = re.compile(r"^\s*%s\s*=" % re.escape(str(path[i])))
+            key = re.compile(rf"^\s*{re.escape(str(path[i]))}\s*=")
             for n in range(start, end):
                 if key.match(self.lines[n]):
                     return n + 1
@@ -256,13 +256,13 @@ def _validate(where: _Where, sc: Scenario) -> None:
     _check_range(where, ("run", "duration"), r.duration, 0.1, 3600)
     _check_range(where, ("run", "speed"), r.speed, 0.1, 10)
     _check_range(where, ("run", "hang_after"), r.hang_after, 0.5, 600)
-    for n, k in enumerate(sc.knobs):
+    for n, knob in enumerate(sc.knobs):
         p = ("knobs", n)
-        if k.min > k.max:
-            raise where.error((*p, "max"), f"max ({k.max:g}) is below min ({k.min:g})")
-        _check_range(where, (*p, "default"), k.default, k.min, k.max)
+        if knob.min > knob.max:
+            raise where.error((*p, "max"), f"max ({knob.max:g}) is below min ({knob.min:g})")
+        _check_range(where, (*p, "default"), knob.default, knob.min, knob.max)
         try:
-            _locate(sc, k.path)
+            _locate(sc, knob.path)
         except KeyError as e:
             raise where.error((*p, "path"), str(e.args[0])) from None
 
@@ -420,14 +420,16 @@ def apply_knob(sc: Scenario, knob: Knob, value: float) -> Scenario:
     section, n, name = _locate(sc, knob.path)
     obj = getattr(sc, section) if n is None else getattr(sc, section)[n]
     current = getattr(obj, name)
-    new_value: Any = int(round(value)) if isinstance(current, int) else float(value)
+    new_value: Any = round(value) if isinstance(current, int) else float(value)
     new_obj = dataclasses.replace(obj, **{name: new_value})
+    changes: dict[str, Any] = {}
     if n is None:
-        out = dataclasses.replace(sc, **{section: new_obj})
+        changes[section] = new_obj
     else:
         rows = list(getattr(sc, section))
         rows[n] = new_obj
-        out = dataclasses.replace(sc, **{section: tuple(rows)})
+        changes[section] = tuple(rows)
+    out = dataclasses.replace(sc, **changes)
     # revalidate the whole scenario: a knob must not make an invalid run
     _validate(_Where(sc.source or sc.id, ""), out)
     return out

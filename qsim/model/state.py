@@ -23,12 +23,13 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
 
 from qsim.model.events import Event, EventKind, is_sentinel
-from qsim.model.topology import Topology
+from qsim.model.topology import ActorInfo, Topology
 
 K = EventKind
-_ORDER = operator.itemgetter(0, 2, 1)
 _TIME = operator.itemgetter(0)
 
 # actor states, as the views name them
@@ -43,13 +44,24 @@ CRASHED = "crashed"
 WAITING_STATES = (BLOCKED_PUT, WAITING_GET, JOIN_WAIT)
 
 
+class Contents(deque[int]):
+    """A queue's entries, front first: O(1) at both ends, and sliceable like a list."""
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            if i.step in (None, 1) and (i.start or 0) >= 0 and (i.stop is None or i.stop >= 0):
+                return list(islice(self, i.start or 0, i.stop))
+            return list(self)[i]
+        return deque.__getitem__(self, i)
+
+
 @dataclass
 class QueueState:
     index: int
     id: str
     kind: str
     maxsize: int
-    contents: list[int] = field(default_factory=list)  # entry ids, front first
+    contents: Contents = field(default_factory=Contents)  # entry ids, front first
     overflow: list[int] = field(default_factory=list)  # puts waiting for their get
     puts: int = 0
     gets: int = 0
@@ -146,6 +158,13 @@ class Reducer:
             h = getattr(self, "_on_" + kind.name.lower(), None)
             self._handlers[kind] = h
 
+    def add_actor(self, info: ActorInfo) -> None:
+        """A worker joined the run live (pipeline + button): give it a state row."""
+        if info.index != len(self.actors):
+            raise ValueError(f"actor {info.name} must have index {len(self.actors)}")
+        self.topology = Topology((*self.topology.actors, info), self.topology.queues)
+        self.actors.append(ActorState(info.index, info.name, info.role))
+
     # ------------------------------------------------------------ feeding
     def feed(self, batch: Iterable[Event]) -> None:
         self._pending.extend(batch)
@@ -156,7 +175,7 @@ class Reducer:
         if not self._pending:
             return 0
         pending = self._pending
-        pending.sort(key=_ORDER)
+        pending.sort(key=_TIME)  # stable: one actor's same-time events keep their order
         cut = bisect_right(pending, now_ns - self.reorder_ns, key=_TIME)
         if not cut:
             return 0
@@ -170,7 +189,7 @@ class Reducer:
         """Apply everything held (end of a run); settle what could not be repaired."""
         n = len(self._pending)
         if n:
-            self._pending.sort(key=_ORDER)
+            self._pending.sort(key=_TIME)
             ready, self._pending = self._pending, []
             self._apply(ready)
             self.last_applied = ready
@@ -256,7 +275,7 @@ class Reducer:
     def _dequeue(self, q: QueueState, item: int, t: int) -> bool:
         c = q.contents
         if c and c[0] == item:
-            del c[0]
+            c.popleft()
         elif item in c:
             c.remove(item)  # real order differs (feeder threads): trust the get
         elif item in q.overflow:
@@ -372,6 +391,8 @@ class Reducer:
             self._early_gets[item] = (q.index, e[0])
         a.holding[item] = n
         a.item = item
+        if a.role != "producer" and not is_sentinel(item):
+            self._set(a, WORKING, e[0])  # holding an item is working on it
 
     def _on_get_timeout(self, e: Event) -> None:
         a = self.actors[e[2]]

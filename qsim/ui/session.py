@@ -38,6 +38,8 @@ class LiveSession(QObject):
         "idle", "running", "paused", "finished", "hung", "stopped".
     frame(int)
         events were applied this frame (``self.applied``); the int is now_ns.
+    topology_changed(Topology)
+        a worker joined the run live (``add_worker``); views add its row.
     """
 
     scenario_loaded = Signal(object)
@@ -46,6 +48,7 @@ class LiveSession(QObject):
     state_changed = Signal(str)
     frame = Signal(object)  # now_ns (an int too big for a C int)
     error = Signal(str)
+    topology_changed = Signal(object)
 
     def __init__(
         self,
@@ -98,6 +101,27 @@ class LiveSession(QObject):
         self.load(new)
         if was_running:
             self.play()
+
+    # ------------------------------------------------------------ live workers
+    def add_worker(self, group_id: str) -> int:
+        """Start one more worker of stage ``group_id`` in the running run.
+
+        Returns its actor index, or -1 if there is no live run or the stage stopped.
+        """
+        if self.run is None or self.reducer is None or self.status not in ("running", "paused"):
+            return -1
+        index = self.run.add_worker(group_id)
+        if index >= 0:
+            self.topology = self.run.topology
+            self.reducer.add_actor(self.topology.actors[index])
+            self.topology_changed.emit(self.topology)
+        return index
+
+    def remove_worker(self, group_id: str) -> bool:
+        """Ask one worker of stage ``group_id`` to finish its item and leave."""
+        if self.run is None or self.status not in ("running", "paused"):
+            return False
+        return self.run.remove_worker(group_id)
 
     # ------------------------------------------------------------ control
     def play(self) -> None:
@@ -219,9 +243,9 @@ class LiveSession(QObject):
         self._fps_window.append(t)
         while self._fps_window and self._fps_window[0] < t - 1.0:
             self._fps_window.pop(0)
-        if self.status == "running" and self.scenario is not None:
-            if watch_hangs(run, reducer, self.scenario.run.hang_after):
-                self._set_status("hung")
+        hang_after = self.scenario.run.hang_after if self.scenario is not None else 0.0
+        if self.status == "running" and watch_hangs(run, reducer, hang_after):
+            self._set_status("hung")
         self.frame.emit(now)
         if run.finished and not collector.pending() and not reducer.held:
             self._end_run()
