@@ -21,7 +21,7 @@ from qsim.model.events import Event, EventKind, Value
 K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
 FLUSH_EVENTS = 256
-PARENT_CHECK_NS = 200_000_000
+PARENT_CHECK_NS = 100_000_000
 _now = time.monotonic_ns
 # plain ints for the hot paths (an enum attribute lookup costs more than the append)
 _PUT_ATTEMPT, _PUT_DONE, _GET_DONE = int(K.PUT_ATTEMPT), int(K.PUT_DONE), int(K.GET_DONE)
@@ -66,7 +66,10 @@ class Runtime:
     def flush(self) -> None:
         if self.buf:
             batch, self.buf = self.buf, []
-            self.conn.send(batch)
+            try:
+                self.conn.send(batch)
+            except OSError:  # the controller closed its end or died
+                raise StopRun("controller gone") from None
             self.sent += len(batch)
             self.ctl.emitted[self.actor] = self.sent
         self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
@@ -105,8 +108,11 @@ class Runtime:
         while remaining > 0:
             self.check_stop()
             if ctl.paused.value and ctl.pending.value <= 0:
+                self._park()  # frozen mid-work: say so, so a pause can be seen to hold
                 time.sleep(SLICE_S)
                 continue
+            if self.parked:
+                self._unpark()
             speed = ctl.speed.value
             chunk = min(SLICE_S, remaining / speed)
             time.sleep(chunk)
@@ -117,22 +123,30 @@ class Runtime:
         """Before a queue operation: wait while paused, unless a step permit is free."""
         ctl = self.ctl
         if not ctl.paused.value:
+            if self.parked:
+                self._unpark()
             return
-        if not self.parked:
-            self.parked = True
-            self.emit(K.PAUSED)
-            self.flush()
+        self._park()
         while True:
             self.check_stop()
             if not ctl.paused.value:
-                self.parked = False
-                self.emit(K.RESUMED)
+                self._unpark()
                 return
             if ctl.permits.acquire(True, SLICE_S):
                 if ctl.paused.value:
                     self.permit = True
                     return
                 ctl.permits.release()  # resumed meanwhile: not a step
+
+    def _park(self) -> None:
+        if not self.parked:
+            self.parked = True
+            self.emit(K.PAUSED)
+            self.flush()
+
+    def _unpark(self) -> None:
+        self.parked = False
+        self.emit(K.RESUMED)
 
     def _done(self) -> None:
         if self.permit:
@@ -157,7 +171,7 @@ class Runtime:
     ) -> bool:
         """Put ``obj`` (an item tuple); False if ``timeout`` ran out (queue.Full)."""
         item = obj[1]
-        if self.ctl.paused.value:
+        if self.parked or self.ctl.paused.value:
             self._turn()
         self.emit(_PUT_ATTEMPT, item, qi, obj[2])
         if qa.try_put(obj):
@@ -189,7 +203,7 @@ class Runtime:
 
     def get(self, qa: QueueAdapter, qi: int, timeout: float = 0.0) -> tuple[bool, Any]:
         """Get an item tuple; ``(False, None)`` if ``timeout`` ran out (queue.Empty)."""
-        if self.ctl.paused.value:
+        if self.parked or self.ctl.paused.value:
             self._turn()
         ok, obj = qa.try_get()
         if ok:

@@ -42,21 +42,19 @@ def _run_actor(rt: Runtime, queues: list[QueueAdapter], body: Callable[[], None]
         # buffered items may never reach a pipe nobody reads: do not hang on exit
         for qa in queues:
             qa.cancel_join_thread()
-        rt.emit(K.ACTOR_EXITED, 0, -1, str(why))
-        _final_flush(rt)
+        _last_word(rt, K.ACTOR_EXITED, str(why))
         return
     except Exception as e:  # report the crash, then die with a crash exit code
-        rt.emit(K.ERROR, 0, -1, f"{type(e).__name__}: {e}"[:300])
-        _final_flush(rt)
+        _last_word(rt, K.ERROR, f"{type(e).__name__}: {e}"[:300])
         sys.stderr.write(f"qsim worker {rt.actor} crashed: {type(e).__name__}: {e}\n")
         sys.stderr.flush()
         os._exit(EXIT_CRASH)
-    rt.emit(K.ACTOR_EXITED, 0, -1, rt.exit_reason)
-    _final_flush(rt)
+    _last_word(rt, K.ACTOR_EXITED, rt.exit_reason)
 
 
-def _final_flush(rt: Runtime) -> None:
-    with contextlib.suppress(OSError):  # the controller is gone; nobody to tell
+def _last_word(rt: Runtime, kind: int, value: str) -> None:
+    with contextlib.suppress(OSError, StopRun):  # the controller is gone; nobody to tell
+        rt.emit(kind, 0, -1, value)
         rt.flush()
 
 
