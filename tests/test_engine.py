@@ -257,7 +257,7 @@ def _is_zombie_free(pid: int) -> bool:
 
 def test_events_emitted_equal_events_received_flat_out(start_method: str) -> None:
     sc = scenario(items=30_000, consumers=2, sentinels=2)
-    report, r = run_headless(sc, start_method=start_method, duration=60)
+    report, _ = run_headless(sc, start_method=start_method, duration=60)
     assert report["events_emitted"] == report["events_received"] > 60_000
     assert report["accounting"]["consumed"] == 30_000
     assert report["invariant_violations"] == 0
@@ -321,7 +321,7 @@ def test_put_timeout_counts_queue_full() -> None:
             ProducerSpec(id="P", queue="q", items=20, interval=0.0, sentinels=1, put_timeout=0.01),
         ),
     )
-    report, r = run_headless(sc, start_method="fork", duration=20)
+    report, _ = run_headless(sc, start_method="fork", duration=20)
     assert report["queues"]["q"]["full"] > 0
     assert report["actors"]["P1"]["put_timeouts"] == report["queues"]["q"]["full"]
     ac = report["accounting"]
