@@ -115,3 +115,72 @@ def presentation(theme: Theme) -> Theme:
     if theme.name == "dark":
         return replace(theme, name="dark-presentation", font_scale=1.5, token_scale=1.5)
     return HIGH_CONTRAST
+
+
+# ---------------------------------------------------------------- window chrome
+#: accent (selection, focus) per theme: Okabe-Ito blue reads on light and dark
+ACCENT = {"light": "#0072B2", "dark": "#56B4E9", "high-contrast": "#004C80"}
+
+
+def accent(theme: Theme) -> str:
+    return ACCENT.get(theme.name, ACCENT["dark" if is_dark(theme) else "light"])
+
+
+def is_dark(theme: Theme) -> bool:
+    return theme.name.startswith("dark")
+
+
+def stylesheet(theme: Theme) -> str:
+    """A small stylesheet for what the palette does not reach (captions, status)."""
+    scale = theme.font_scale
+    return f"""
+QLabel#caption {{
+    color: {theme.text}; background: {theme.panel};
+    border-top: 1px solid {theme.grid};
+    padding: {round(4 * scale)}px {round(10 * scale)}px;
+    font-size: {round(13 * scale)}pt;
+}}
+QLabel#caption[alert="true"] {{ color: #FFFFFF; background: #B3261E; }}
+QLabel#run_state {{ font-weight: bold; padding: 0 6px; }}
+QLabel#run_state[alert="true"] {{ color: #FFFFFF; background: #B3261E; }}
+QLabel#knob_error {{ color: {"#FF8A80" if is_dark(theme) else "#B3261E"}; }}
+QDockWidget::title {{ padding: 3px 6px; background: {theme.grid}; }}
+QToolBar {{ spacing: 4px; }}
+"""
+
+
+def qt_palette(theme: Theme) -> object:
+    """The ``QPalette`` of a theme (typed loosely so this module stays Qt-free)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    pal = QPalette()
+    dark = is_dark(theme)
+    window = theme.panel if dark else "#F0F0F0"
+    base = theme.background if dark else "#FFFFFF"
+    button = theme.queue_fill if dark else "#E8E8E8"
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: theme.text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: theme.slot,
+        QPalette.ColorRole.Text: theme.text,
+        QPalette.ColorRole.Button: button,
+        QPalette.ColorRole.ButtonText: theme.text,
+        QPalette.ColorRole.ToolTipBase: theme.panel,
+        QPalette.ColorRole.ToolTipText: theme.text,
+        QPalette.ColorRole.PlaceholderText: theme.muted,
+        QPalette.ColorRole.Highlight: accent(theme),
+        QPalette.ColorRole.HighlightedText: "#000000" if dark else "#FFFFFF",
+        QPalette.ColorRole.Link: accent(theme),
+        QPalette.ColorRole.BrightText: "#FF5252",
+    }
+    for role, colour in roles.items():
+        pal.setColor(role, QColor(colour))
+    muted = QColor(theme.muted)
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    return pal

@@ -1,0 +1,80 @@
+"""The caption line under the diagram: the latest notable event in plain words.
+
+It narrates ``reducer.notes`` ("P1 is blocked in put(): queue q is full (2/2)")
+so a lecture audience can follow without reading the diagram; a hung run is
+shown in an alert colour.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from qsim.model.state import Reducer
+
+HINTS = {
+    "idle": "Press Play (Space) to start the real worker processes, or Step (S) for one "
+    "queue operation.",
+    "running": "Running: every token is an item a real process put into or got from a queue.",
+    "paused": "Paused: the workers wait where they are. Space resumes, S does one queue "
+    "operation.",
+    "finished": "The run is over: every worker has ended. R runs it again.",
+    "stopped": "Stopped: every worker process has ended. R runs it again.",
+}
+
+
+def hung_text(reducer: Reducer, hang_after: float) -> str:
+    """'C1 is hung: waiting on get with no progress for 3 s' for each hung actor."""
+    parts = [
+        f"{a.name} is hung: {a.state} with no progress for {hang_after:g} s"
+        for a in reducer.actors
+        if a.hung
+    ]
+    return "; ".join(parts) or "The run is hung: nothing has moved for a while."
+
+
+class CaptionBar(QLabel):
+    """One line of narration at the bottom of the centre area."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("caption")
+        self.setWordWrap(False)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setToolTip("What just happened, in plain words")
+        self._note_t = -1
+        self._hung = ""
+        self.set_alert(False)
+
+    def set_alert(self, alert: bool) -> None:
+        if self.property("alert") != alert:
+            self.setProperty("alert", alert)
+            self.style().unpolish(self)
+            self.style().polish(self)
+
+    def show_text(self, text: str, alert: bool = False) -> None:
+        self.set_alert(alert)
+        if text != self.text():
+            self.setText(text)
+
+    def show_status(self, status: str, reducer: Reducer | None, hang_after: float) -> None:
+        """Narrate: the hang, else the newest note, else a hint for the status."""
+        if status == "hung" and reducer is not None:
+            # keep the words: once the run is stopped, nobody is marked hung any more
+            if any(a.hung for a in reducer.actors) or not self._hung:
+                self._hung = hung_text(reducer, hang_after)
+            self.show_text("⚠ " + self._hung, alert=True)
+            return
+        if reducer is not None and reducer.notes and status in ("running", "paused"):
+            t, text = reducer.notes[-1]
+            if t != self._note_t or self.property("alert"):
+                self._note_t = t
+                self.show_text(text)
+            return
+        self.show_text(HINTS.get(status, ""))
+
+    def forget(self) -> None:
+        """A new run: old notes are no news."""
+        self._note_t = -1
+        self._hung = ""

@@ -1,0 +1,380 @@
+"""The main window: lessons, the live diagram, run controls, docks, presentation mode.
+
+The window only *shows* a run: ``LiveSession`` owns the processes and the frame
+timer, and every view here is refreshed from its ``frame`` signal. Nothing in
+this module waits on a multiprocessing call.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qsim.model.events import Event
+from qsim.model.scenario import Scenario
+from qsim.model.scenario_io import ScenarioError
+from qsim.ui.caption import CaptionBar
+from qsim.ui.controls import RunActions
+from qsim.ui.diagram.view import DiagramView
+from qsim.ui.event_log import EventLog
+from qsim.ui.file_actions import FileActions
+from qsim.ui.knobs import KnobPanel
+from qsim.ui.lesson_list import LessonList
+from qsim.ui.lesson_text import LessonText
+from qsim.ui.menus import build_menus
+from qsim.ui.session import LiveSession
+from qsim.ui.status import RunStatusBar
+from qsim.ui.theme import THEMES, Theme, presentation, qt_palette, stylesheet
+
+#: topic panel docks (filled by ``qsim.ui.panels``): name -> (title, what it will show)
+PANELS = {
+    "capacity": ("Capacity", "queue depth against maxsize, and time blocked in put()"),
+    "priority": ("Priority", "the order items leave a priority queue"),
+    "joinable": ("JoinableQueue", "unfinished tasks, task_done() and join()"),
+    "pipeline": ("Pipeline", "each stage's rate and backlog"),
+    "throughput": ("Throughput", "items per second and latency over time"),
+}
+#: docks hidden in presentation mode (the lesson text stays)
+SECONDARY = ("lessons", "knobs", "event_log", *PANELS)
+HANG_STOP_MS = 2500  # a hung run is shown this long, then stopped
+STATUS_EVERY_NS = 250_000_000
+
+
+class MainWindow(FileActions, QMainWindow):
+    """The qsim window around one ``LiveSession``.
+
+    Parameters
+    ----------
+    session
+        the run bridge; a new one (owned by the window) when omitted.
+    settings
+        where geometry, dock layout, theme and last lesson are kept; ``None``
+        keeps nothing (screenshots, tests).
+    """
+
+    def __init__(
+        self, session: LiveSession | None = None, settings: QSettings | None = None
+    ) -> None:
+        super().__init__()
+        self.setObjectName("qsim_main_window")
+        self.session = session if session is not None else LiveSession(self)
+        self.settings = settings
+        self.base_theme: Theme = THEMES["light"]
+        self.presenting = False
+        self._saved_state = QByteArray()
+        self._was_maximized = False
+        self._status_at = 0
+        self._shown_id = ""  # the lesson the views show (a knob restart keeps it)
+        self.docks: dict[str, QDockWidget] = {}
+        self.act_open = self.act_save = self.act_export = QAction(self)
+        self.act_presentation = QAction(self)
+        self.theme_actions: dict[str, QAction] = {}
+
+        self.diagram = DiagramView(self)
+        self.diagram.setObjectName("diagram")
+        self.caption = CaptionBar(self)
+        centre = QWidget(self)
+        lay = QVBoxLayout(centre)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.diagram, 1)
+        lay.addWidget(self.caption)
+        self.setCentralWidget(centre)
+
+        self.lessons = LessonList(self)
+        self.lesson_text = LessonText(self)
+        self.knobs = KnobPanel(self.session, self)
+        self.event_log = EventLog(self)
+        self._add_dock("lessons", "Lessons", self.lessons, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock(
+            "knobs", "Lesson controls", self.knobs, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self._add_dock(
+            "lesson_text", "Lesson", self.lesson_text, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self._add_dock(
+            "event_log", "Event log", self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        for name, (title, what) in PANELS.items():
+            placeholder = QLabel(f"{title}: {what}.\n(This panel is not available yet.)")
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            placeholder.setWordWrap(True)
+            self._add_dock(name, title, placeholder, Qt.DockWidgetArea.BottomDockWidgetArea)
+            self.tabifyDockWidget(self.docks["event_log"], self.docks[name])
+        self.docks["event_log"].raise_()
+
+        self.actions_run = RunActions(self)
+        self.addToolBar(self.actions_run.toolbar(self))
+        self.status = RunStatusBar(self)
+        self.setStatusBar(self.status)
+        build_menus(self)
+        self._connect()
+        self.resize(1280, 720)
+        self.resizeDocks(
+            [self.docks["lessons"], self.docks["lesson_text"]],
+            [250, 300],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks([self.docks["event_log"]], [170], Qt.Orientation.Vertical)
+        self._hang_timer = QTimer(self)
+        self._hang_timer.setSingleShot(True)
+        self._hang_timer.setInterval(HANG_STOP_MS)
+        self._hang_timer.timeout.connect(self._on_hang_timeout)
+        self._restore_settings()
+        self._on_state(self.session.status)
+        self.setWindowTitle("qsim")
+
+    def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+
+    def _connect(self) -> None:
+        s, ra = self.session, self.actions_run
+        s.scenario_loaded.connect(self._on_scenario)
+        s.frame.connect(self._on_frame)
+        s.state_changed.connect(self._on_state)
+        s.run_started.connect(self._on_run_started)
+        s.error.connect(self._on_session_error)
+        ra.play.triggered.connect(s.toggle)
+        ra.step.triggered.connect(s.step)
+        ra.stop.triggered.connect(self.stop)
+        ra.reset.triggered.connect(self.reset)
+        ra.faster.triggered.connect(lambda: ra.speed.nudge(1))
+        ra.slower.triggered.connect(lambda: ra.speed.nudge(-1))
+        ra.speed.speed_changed.connect(s.set_speed)
+        self.lessons.lesson_chosen.connect(self._on_lesson_chosen)
+
+    # ------------------------------------------------------------ panels
+    def set_panel(self, name: str, widget: QWidget) -> None:
+        """Put a topic panel (``capacity``, ``priority``, ``joinable``, ``pipeline``,
+        ``throughput``) into its dock, replacing the placeholder."""
+        key = name.lower().removeprefix("dock_").replace("joinablequeue", "joinable")
+        dock = self.docks.get(key)
+        if dock is None or key not in PANELS:
+            raise KeyError(f"no panel dock {name!r} (known: {', '.join(PANELS)})")
+        old = dock.widget()
+        dock.setWidget(widget)
+        if old is not None:
+            old.deleteLater()
+
+    def install_panels(self) -> None:
+        """Plug in ``qsim.ui.panels.create_panels(session)`` if that module exists."""
+        try:
+            panels = importlib.import_module("qsim.ui.panels")
+        except ModuleNotFoundError as e:
+            if e.name not in ("qsim.ui.panels",):
+                raise  # the panels exist but something they need is missing
+            return
+        create = getattr(panels, "create_panels", None)
+        if create is None:
+            return
+        for name, widget in create(self.session).items():
+            self.set_panel(name, widget)
+
+    # ------------------------------------------------------------ lessons
+    def open_lesson(self, ref: str) -> bool:
+        """Open a built-in lesson id or a scenario file; stop the current run first.
+
+        A scenario that does not load is reported and the current one keeps running.
+        """
+        from qsim.resources import load
+
+        try:
+            sc = load(ref)
+        except ScenarioError as e:
+            self.show_error("Cannot open the scenario", str(e))
+            return False
+        self.show_scenario(sc)
+        if self.settings is not None:
+            self.settings.setValue("lesson", ref)
+        return True
+
+    def show_scenario(self, sc: Scenario) -> None:
+        """Stop the current run and get ``sc`` ready to play."""
+        self._hang_timer.stop()
+        self.session.load(sc)
+
+    def _on_lesson_chosen(self, lesson_id: str) -> None:
+        if self.session.scenario is None or self.session.scenario.id != lesson_id:
+            self.open_lesson(lesson_id)
+
+    def show_lesson_help(self) -> None:
+        dock = self.docks["lesson_text"]
+        dock.show()
+        dock.raise_()
+
+    # ------------------------------------------------------------ run control
+    def reset(self) -> None:
+        self._hang_timer.stop()
+        self.session.reset()
+
+    def stop(self) -> None:
+        self._hang_timer.stop()
+        self.session.stop()
+
+    def _on_hang_timeout(self) -> None:
+        if self.session.status == "hung":
+            self.session.stop()
+            self.status.showMessage("The hung run was stopped; R runs it again.")
+
+    # ------------------------------------------------------------ session signals
+    def _on_scenario(self, sc: Scenario) -> None:
+        same = self._shown_id == sc.id
+        self._shown_id = sc.id
+        topo = self.session.topology
+        assert topo is not None
+        self._hang_timer.stop()
+        self.diagram.set_scenario(sc, topo)
+        self.knobs.set_scenario(sc)
+        self.event_log.reset(topo)
+        self.caption.forget()
+        if same:  # a knob restarted the run: keep the user's speed and reading place
+            self.session.set_speed(self.actions_run.speed.speed)
+        else:
+            self.lesson_text.set_scenario(sc)
+            self.actions_run.speed.set_speed(self.session.speed)
+            self.lessons.select(sc.id)
+            self._raise_topic_panel(sc)
+        self.setWindowTitle(f"qsim — {sc.title}")
+        self._on_state(self.session.status)
+
+    def _raise_topic_panel(self, sc: Scenario) -> None:
+        kinds = {q.kind for q in sc.queues}
+        if any(c.output for c in sc.consumers):
+            name = "pipeline"
+        elif "PriorityQueue" in kinds:
+            name = "priority"
+        elif "JoinableQueue" in kinds:
+            name = "joinable"
+        elif any(q.maxsize for q in sc.queues):
+            name = "capacity"
+        else:
+            name = "throughput"
+        self.docks[name].raise_()
+
+    def _on_run_started(self) -> None:
+        self.status.new_run()
+        self.caption.forget()
+
+    def _on_frame(self, now_ns: int) -> None:
+        s = self.session
+        reducer = s.reducer
+        if reducer is None:
+            return
+        applied: list[Event] = s.applied
+        self.diagram.apply_frame(reducer, applied, now_ns)
+        if applied and not self.event_log.visibleRegion().isEmpty():
+            self.event_log.add_events(applied)
+        self._update_caption()
+        if now_ns - self._status_at >= STATUS_EVERY_NS:
+            self._status_at = now_ns
+            self.status.update_from(s)
+
+    def _update_caption(self) -> None:
+        s = self.session
+        hang_after = s.scenario.run.hang_after if s.scenario else 3.0
+        self.caption.show_status(s.status, s.reducer, hang_after)
+
+    def _on_state(self, status: str) -> None:
+        ra = self.actions_run
+        ra.show_playing(status == "running")
+        ra.stop.setEnabled(self.session.run is not None)
+        self.diagram.set_paused(status == "paused")
+        self.status.show_state(status)
+        self.status.update_from(self.session)
+        self._update_caption()
+        if status == "hung":
+            self._hang_timer.start()
+
+    def _on_session_error(self, text: str) -> None:
+        self.show_error("The run failed", text)
+
+    # ------------------------------------------------------------ look
+    def set_theme(self, name: str) -> None:
+        """Switch between the light and dark themes (kept in the settings)."""
+        self.base_theme = THEMES.get(name, THEMES["light"])
+        if self.base_theme.name in self.theme_actions:
+            self.theme_actions[self.base_theme.name].setChecked(True)
+        self._apply_theme(presentation(self.base_theme) if self.presenting else self.base_theme)
+        if self.settings is not None:
+            self.settings.setValue("theme", self.base_theme.name)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setPalette(qt_palette(theme))  # type: ignore[arg-type]
+        self.setStyleSheet(stylesheet(theme))
+        self.diagram.set_theme(theme)
+        font = self.lesson_text.font()
+        font.setPointSizeF(QApplication.font().pointSizeF() * theme.font_scale)
+        self.lesson_text.document().setDefaultFont(font)
+
+    def toggle_presentation(self) -> None:
+        self.set_presentation(not self.presenting)
+
+    def set_presentation(self, on: bool, fullscreen: bool = True) -> None:
+        """Presentation mode: full screen, 1.5x, high contrast, secondary docks hidden."""
+        self.act_presentation.setChecked(on)
+        if on == self.presenting:
+            return
+        self.presenting = on
+        if on:
+            self._saved_state = self.saveState()
+            self._was_maximized = self.isMaximized()
+            for name in SECONDARY:
+                self.docks[name].hide()
+            self._apply_theme(presentation(self.base_theme))
+            if fullscreen:
+                self.showFullScreen()
+        else:
+            self._apply_theme(self.base_theme)
+            self.restoreState(self._saved_state)
+            if self.isFullScreen():
+                if self._was_maximized:
+                    self.showMaximized()
+                else:
+                    self.showNormal()
+
+    # ------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        st = self.settings
+        theme = "light"
+        if st is not None:
+            geometry = st.value("geometry")
+            if isinstance(geometry, QByteArray):
+                self.restoreGeometry(geometry)
+            state = st.value("state")
+            if isinstance(state, QByteArray):
+                self.restoreState(state)
+            theme = str(st.value("theme", "light"))
+        self.set_theme(theme)
+
+    def last_lesson(self) -> str:
+        """The lesson open when the app was last closed ('' if none)."""
+        return str(self.settings.value("lesson", "")) if self.settings is not None else ""
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop every worker before the window goes; keep the layout."""
+        self._hang_timer.stop()
+        self.knobs.stop_pending()
+        if self.presenting:
+            self.set_presentation(False)
+        if self.settings is not None:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("state", self.saveState())
+            self.settings.sync()
+        self.session.shutdown()
+        super().closeEvent(event)

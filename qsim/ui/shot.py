@@ -1,0 +1,101 @@
+"""``qsim shot``: run the real window offscreen for a while and save a screenshot.
+
+The window is the one students use, at exactly the size asked for; the
+scenario really runs (real processes) until the picture is taken, then every
+worker is stopped. Used for the README pictures and to look at the layout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1920x1080"`` -> (1920, 1080); ``ValueError`` otherwise."""
+    m = re.fullmatch(r"\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*", text)
+    if not m:
+        raise ValueError(f"--size must look like 1280x720, got {text!r}")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (320 <= w <= 7680 and 240 <= h <= 4320):
+        raise ValueError(f"--size {w}x{h} is outside 320x240 to 7680x4320")
+    return w, h
+
+
+def shot_main(args: argparse.Namespace) -> int:
+    """Run ``args.scenario`` for ``args.after`` seconds and save ``args.output``."""
+    from qsim.model.scenario_io import ScenarioError
+    from qsim.resources import load
+
+    try:
+        size = parse_size(args.size)
+        if not 0 <= args.after <= 600:
+            raise ValueError(f"--after must be between 0 and 600 seconds, got {args.after:g}")
+    except ValueError as e:
+        print(f"qsim shot: {e}", file=sys.stderr)
+        return 2
+    try:
+        scenario = load(args.scenario)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    # offscreen even with a display: a window manager would clamp the size
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+
+    from qsim.ui.app import make_app
+    from qsim.ui.main_window import MainWindow
+    from qsim.ui.session import LiveSession
+
+    app = make_app()
+    session = LiveSession()
+    win = MainWindow(session, settings=None)  # never the user's settings
+    result = {"code": 1}
+    try:
+        win.set_theme(args.theme)
+        win.install_panels()
+        win.show_scenario(scenario)
+        win.resize(*size)
+        if args.presentation:
+            win.set_presentation(True, fullscreen=False)
+        win.show()
+        session.play()
+
+        def take() -> None:
+            result["code"] = 0 if save_grab(win, size, args.output) else 1
+            win.close()
+
+        QTimer.singleShot(int(args.after * 1000), take)
+        app.exec()
+    finally:
+        win.close()
+        session.shutdown()
+    return result["code"]
+
+
+def save_grab(win: object, size: tuple[int, int], path: str) -> bool:
+    """Grab ``win`` and save it as a PNG of exactly ``size`` pixels."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPixmap
+    from PySide6.QtWidgets import QWidget
+
+    assert isinstance(win, QWidget)
+    image = win.grab().toImage()
+    if (image.width(), image.height()) != size:  # a high-dpi screen or a clamped window
+        print(
+            f"qsim shot: the window was {image.width()}x{image.height()}, scaled to "
+            f"{size[0]}x{size[1]}",
+            file=sys.stderr,
+        )
+        image = image.scaled(
+            *size,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    if not QPixmap.fromImage(image).save(path, "PNG"):
+        print(f"qsim shot: cannot write {path}", file=sys.stderr)
+        return False
+    print(f"{path}: {size[0]}x{size[1]}")
+    return True

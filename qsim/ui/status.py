@@ -1,0 +1,79 @@
+"""The status bar: run state, run time, events/s, items done, frames/s."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from qsim.model.scenario import Scenario
+from qsim.ui.session import LiveSession
+from qsim.ui.theme import STATE_LABELS
+
+STATUS_WORDS = {
+    "idle": ("ready", "○"),
+    "running": ("running", "▶"),
+    "paused": ("paused", "⏸"),
+    "finished": ("finished", "✔"),
+    "stopped": ("stopped", "■"),
+    "hung": ("HUNG", STATE_LABELS["hung"][1]),
+}
+
+
+def planned_items(sc: Scenario) -> int:
+    """Items the producers will make in all (0 when one runs for a duration)."""
+    total = 0
+    for p in sc.producers:
+        n = len(p.records) if p.records else p.items
+        if n <= 0:
+            return 0
+        total += n * p.count
+    return total
+
+
+class RunStatusBar(QStatusBar):
+    """Permanent labels on the right; ``showMessage`` still works on the left."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("status_bar")
+        self.state = self._label("run_state", "Run state")
+        self.time = self._label("run_time", "Time since the run started")
+        self.rate = self._label("events_rate", "Events the workers reported in the last second")
+        self.items = self._label("items_done", "Items consumed (got and worked on) so far")
+        self.fps = self._label("fps", "Frames drawn in the last second")
+        self._stopped_time = 0.0
+
+    def _label(self, name: str, tip: str) -> QLabel:
+        label = QLabel(self)
+        label.setObjectName(name)
+        label.setToolTip(tip)
+        self.addPermanentWidget(label)
+        return label
+
+    def show_state(self, status: str) -> None:
+        word, glyph = STATUS_WORDS.get(status, (status, ""))
+        self.state.setText(f"{glyph} {word}")
+        alert = status == "hung"
+        if self.state.property("alert") != alert:
+            self.state.setProperty("alert", alert)
+            self.state.style().unpolish(self.state)
+            self.state.style().polish(self.state)
+
+    def update_from(self, session: LiveSession) -> None:
+        """Refresh the figures (called a few times a second, not every frame)."""
+        running = session.run is not None
+        t = session.run_time if running else self._stopped_time
+        if running:
+            self._stopped_time = t
+        self.time.setText(f"t {t:6.1f} s")
+        self.rate.setText(f"{session.events_per_s:7.0f} events/s" if running else "")
+        self.fps.setText(f"{session.fps:3.0f} fps" if running else "")
+        r, sc = session.reducer, session.scenario
+        if r is None or sc is None:
+            self.items.setText("")
+            return
+        done = r.acct.consumed
+        planned = planned_items(sc)
+        self.items.setText(f"items done {done}/{planned}" if planned else f"items done {done}")
+
+    def new_run(self) -> None:
+        self._stopped_time = 0.0
