@@ -7,6 +7,7 @@ from typing import Any
 
 from qsim.engine.run import Run
 from qsim.model.events import EventKind
+from qsim.model.lessons import lane_report
 from qsim.model.metrics import build_report
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
@@ -73,4 +74,5 @@ def run_headless(
         finished=not hung and not reducer.live_actors(),
     )
     report["exit_codes"] = {run.topology.actors[a].name: c for a, c in run.exit_codes.items()}
+    report["lanes"] = lane_report(scenario, reducer)
     return report, reducer

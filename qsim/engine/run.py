@@ -18,8 +18,9 @@ from typing import Any
 
 from qsim.engine.collector import Collector
 from qsim.engine.control import LIVE_FIELDS, RunControl, live_slot
+from qsim.engine.lesson_workers import consumer_target, producer_target, start_join_first
 from qsim.engine.queues import QsimManager, make_queue, needs_manager, serve_manager
-from qsim.engine.workers import consumer_main, main_main, producer_main
+from qsim.engine.workers import main_main
 from qsim.model.events import Event, EventKind
 from qsim.model.scenario import Scenario
 from qsim.model.topology import ActorInfo, Topology, build_topology
@@ -87,11 +88,13 @@ class Run:
         kinds = [q.kind for q in sc.queues]
         for a in topo.actors:
             seed = self.seed
+            if a.role == "producer" and sc.main.join_producers_first:
+                continue  # main starts them itself (lesson_workers.join_first_main)
             if a.role == "producer":
                 spec = next(p for p in sc.producers if p.id == a.group)
                 self._spawn(
                     a.index,
-                    producer_main,
+                    producer_target(spec.loop),
                     (
                         spec,
                         pgroups[a.group],
@@ -103,6 +106,8 @@ class Run:
                 )
             elif a.role in ("consumer", "stage"):
                 self._start_consumer(a)
+            elif a.role == "main" and sc.main.join_producers_first:
+                start_join_first(self, a.index)
             elif a.role == "main" and (sc.main.sentinels or sc.main.join):
                 m = sc.main
                 sq = topo.queue_index(m.sentinel_queue) if m.sentinels else -1
@@ -134,7 +139,7 @@ class Run:
         )
         self._spawn(
             a.index,
-            consumer_main,
+            consumer_target(spec_c.loop),
             (
                 spec_c,
                 groups[a.group],

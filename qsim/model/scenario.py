@@ -64,6 +64,7 @@ class ProducerSpec:
     records: tuple[str, ...] = ()  # payloads to send in order (pipeline lesson)
     crash_after: int = 0
     crash_mode: str = "exception"
+    loop: str = ""  # a lesson's own producer loop (qsim.model.lessons.PRODUCER_LOOPS)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class ConsumerSpec:
     crash_after: int = 0
     crash_mode: str = "exception"
     label: str = ""  # stage label in the diagram, e.g. "parse"
+    loop: str = ""  # a lesson's own consumer loop (qsim.model.lessons.CONSUMER_LOOPS)
 
 
 @dataclass(frozen=True)

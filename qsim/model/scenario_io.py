@@ -203,6 +203,10 @@ def _validate(where: _Where, sc: Scenario) -> None:
         _check_range(where, (*p, "put_timeout"), pr.put_timeout, 0, 60)
         _check_range(where, (*p, "crash_after"), pr.crash_after, 0, 10_000_000)
         _choice(where, (*p, "crash_mode"), pr.crash_mode, CRASH_MODES)
+        if pr.loop:
+            from qsim.model.lessons import PRODUCER_LOOPS
+
+            _choice(where, (*p, "loop"), pr.loop, tuple(PRODUCER_LOOPS))
         for k, prio in enumerate(pr.priorities):
             _check_range(where, (*p, "priorities", k), prio, 0, 1000)
         if pr.priority_weights and len(pr.priority_weights) != len(pr.priorities):
@@ -245,6 +249,10 @@ def _validate(where: _Where, sc: Scenario) -> None:
             from qsim.model.transforms import TRANSFORMS
 
             _choice(where, (*p, "function"), c.function, tuple(TRANSFORMS))
+        if c.loop:
+            from qsim.model.lessons import CONSUMER_LOOPS
+
+            _choice(where, (*p, "loop"), c.loop, tuple(CONSUMER_LOOPS))
     m = sc.main
     if m.sentinels:
         _check_range(where, ("main", "sentinels"), m.sentinels, 0, 64)
@@ -398,7 +406,7 @@ def _locate(sc: Scenario, path: str) -> tuple[str, int | None, str]:
         raise KeyError(f"{path}: a knob path is SECTION.ID.FIELD or run.FIELD")
     rows = getattr(sc, parts[0])
     for n, row in enumerate(rows):
-        if row.id == parts[1]:
+        if row.id == parts[1] or parts[1] == "*":  # "*": every row (lanes side by side)
             if not hasattr(row, parts[2]):
                 raise KeyError(f"{path}: no field {parts[2]} in {parts[0]}")
             return parts[0], n, parts[2]
@@ -428,6 +436,8 @@ def apply_knob(sc: Scenario, knob: Knob, value: float) -> Scenario:
     else:
         rows = list(getattr(sc, section))
         rows[n] = new_obj
+        if knob.path.split(".")[1] == "*":
+            rows = [dataclasses.replace(row, **{name: new_value}) for row in rows]
         changes[section] = tuple(rows)
     out = dataclasses.replace(sc, **changes)
     # revalidate the whole scenario: a knob must not make an invalid run

@@ -422,13 +422,17 @@ class Reducer:
         a = self.actors[e[2]]
         a.queue = e[5]
         self._set(a, JOIN_WAIT, e[0])
+        if e[5] < 0:  # joining a process or a feeder thread: the value names it
+            self.note(e[0], f"{a.name} waits in {e[6]}")
+            return
         q = self.queues[e[5]]
         self.note(e[0], f"{a.name} waits in {q.id}.join(): {q.unfinished} tasks unfinished")
 
     def _on_join_done(self, e: Event) -> None:
         a = self.actors[e[2]]
         self._set(a, IDLE, e[0])
-        self.note(e[0], f"{a.name}: {self.queues[e[5]].id}.join() returned")
+        what = e[6] if e[5] < 0 else f"{self.queues[e[5]].id}.join()"
+        self.note(e[0], f"{a.name}: {what} returned")
 
     def _on_work_start(self, e: Event) -> None:
         a = self.actors[e[2]]

@@ -1,0 +1,196 @@
+"""What the lessons measure and check, without processes or Qt.
+
+* the names of the special worker loops some lessons need (the loops
+  themselves are in ``qsim.engine.lesson_workers``), so that a scenario file
+  can be validated without starting anything;
+* lane figures: throughput of each producer -> queue -> consumer lane of a
+  run (queue types, payload sizes, batch sizes, large objects side by side);
+* measurement marks: workers report figures as ``MARK`` events whose text is
+  ``"name=number"``; ``mark_figures`` reads them back;
+* per-item timing from an event stream: when each item was put and got, and
+  whether a priority queue served items by priority, FIFO among equals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+
+from qsim.model.events import Event, EventKind, is_sentinel
+from qsim.model.scenario import Scenario
+from qsim.model.state import Reducer
+
+K = EventKind
+
+#: producer loops a lesson may ask for with ``loop = "..."`` (default: the usual producer)
+PRODUCER_LOOPS: dict[str, str] = {
+    "shm_ref": "puts a shared-memory block's name instead of the data itself",
+    "inspect_helper": "puts records into its own queue and looks with get_nowait() at once",
+}
+#: consumer loops a lesson may ask for with ``loop = "..."``
+CONSUMER_LOOPS: dict[str, str] = {
+    "read_payload": "reads each payload (inline bytes or a shared-memory block) "
+    "and reports bytes per item and its peak memory",
+}
+
+
+def mark(name: str, value: float) -> str:
+    """The text of a measurement ``MARK``: ``"name=value"``."""
+    return f"{name}={value:g}"
+
+
+def mark_figures(marks: Mapping[str, int]) -> dict[str, float]:
+    """``{"C.peak_rss_mb": 31.5, ...}`` from a reducer's (or report's) ``marks``.
+
+    Counted marks without a number (``"user_action"``) are left out.
+    """
+    out: dict[str, float] = {}
+    for text in marks:
+        name, sep, value = text.rpartition("=")
+        if not sep:
+            continue
+        try:
+            out[name] = float(value)
+        except ValueError:
+            continue
+    return out
+
+
+@dataclass(frozen=True)
+class LaneFigure:
+    """Throughput of one lane (a consumer and the producer feeding its queue)."""
+
+    lane: str  # the consumer's actor name
+    producer: str  # producer spec id feeding the lane's queue
+    queue: str
+    kind: str
+    items: int  # items the consumer finished
+    items_per_s: float
+    bytes_per_s: float  # items_per_s * payload_bytes
+    payload_bytes: int
+    batch_size: int
+
+
+def lane_figures(sc: Scenario, r: Reducer) -> list[LaneFigure]:
+    """One figure per consumer that is the only reader of its queue.
+
+    The rate is measured between the lane's first and last finished item, so
+    lanes that start a little apart (``spawn``) are still compared fairly.
+    """
+    topo = r.topology
+    readers: dict[int, list[int]] = {}
+    for info in topo.actors:
+        if info.role in ("consumer", "stage"):
+            readers.setdefault(info.input_queue, []).append(info.index)
+    first: dict[int, tuple[int, int]] = {}
+    last: dict[int, int] = {}
+    done: dict[int, int] = {}
+    for t, actor, n in r.completions:
+        if actor not in first:
+            first[actor] = (t, n)
+        last[actor] = t
+        done[actor] = done.get(actor, 0) + n
+    out = []
+    for qi, actors in sorted(readers.items()):
+        if len(actors) != 1:
+            continue
+        a = actors[0]
+        qid = topo.queues[qi].id
+        prod = next((p for p in sc.producers if p.queue == qid), None)
+        if prod is None:
+            continue
+        rate = 0.0
+        if a in first:
+            t0, n0 = first[a]
+            span = (last[a] - t0) / 1e9
+            if span > 0:
+                rate = (done[a] - n0) / span
+        out.append(
+            LaneFigure(
+                lane=topo.actors[a].name,
+                producer=prod.id,
+                queue=qid,
+                kind=topo.queues[qi].kind,
+                items=r.actors[a].items,
+                items_per_s=rate,
+                bytes_per_s=rate * prod.payload_bytes,
+                payload_bytes=prod.payload_bytes,
+                batch_size=prod.batch_size,
+            )
+        )
+    return out
+
+
+def lane_report(sc: Scenario, r: Reducer) -> list[dict[str, object]]:
+    """Lane figures as plain JSON rows (for ``qsim run --headless --json``)."""
+    return [
+        {
+            "lane": f.lane,
+            "queue": f.queue,
+            "kind": f.kind,
+            "payload_bytes": f.payload_bytes,
+            "batch_size": f.batch_size,
+            "items": f.items,
+            "items_per_s": round(f.items_per_s, 1),
+            "mb_per_s": round(f.bytes_per_s / 1e6, 2),
+        }
+        for f in lane_figures(sc, r)
+    ]
+
+
+# ------------------------------------------------------------ per-item timing
+@dataclass
+class ItemLife:
+    item: int
+    queue: int
+    priority: int = 0
+    put_ns: int = 0
+    get_ns: int = 0
+    getter: int = -1
+
+    @property
+    def waited_s(self) -> float:
+        """Time in the queue (put done -> get done), in seconds."""
+        return max(0, self.get_ns - self.put_ns) / 1e9 if self.get_ns and self.put_ns else 0.0
+
+
+def item_lives(events: Iterable[Event]) -> dict[int, ItemLife]:
+    """Put and get of every data item, from a run's events (any order)."""
+    lives: dict[int, ItemLife] = {}
+    for e in sorted(events, key=lambda e: e[0]):
+        kind, item = e[3], e[4]
+        if item <= 0 or is_sentinel(item):
+            continue
+        if kind == K.PUT_ATTEMPT:
+            life = lives.setdefault(item, ItemLife(item, e[5]))
+            life.priority = e[6] if isinstance(e[6], int) else 0
+        elif kind == K.PUT_DONE:
+            lives.setdefault(item, ItemLife(item, e[5])).put_ns = e[0]
+        elif kind == K.GET_DONE:
+            life = lives.setdefault(item, ItemLife(item, e[5]))
+            life.get_ns, life.getter = e[0], e[2]
+    return lives
+
+
+def served_in_order(events: Iterable[Event], queue: int) -> tuple[int, list[str]]:
+    """Check a priority queue's service order once nothing more is being put.
+
+    After the last put into ``queue``, every get must take the item with the
+    best (lowest) priority, FIFO among equal priorities. The first get after
+    the last put is skipped (its call may have started before that put).
+    Returns the number of gets checked and the problems found.
+    """
+    lives = [x for x in item_lives(events).values() if x.queue == queue and x.put_ns]
+    if not lives:
+        return 0, []
+    last_put = max(x.put_ns for x in lives)
+    got = sorted((x for x in lives if x.get_ns > last_put), key=lambda x: x.get_ns)[1:]
+    problems = []
+    for a, b in pairwise(got):
+        if (a.priority, a.put_ns) > (b.priority, b.put_ns):
+            problems.append(
+                f"item {a.item} (priority {a.priority}) was served before "
+                f"item {b.item} (priority {b.priority})"
+            )
+    return len(got), problems
