@@ -1,0 +1,296 @@
+"""Where each token should be, and how it gets there, frame by frame.
+
+Every frame the reducer says where each item really is: in a queue slot (its
+real position in the queue's contents), in a worker's hand (being made, put,
+or worked on), or gone. Tokens move to those places with easing; an item that
+passed through within one frame (put and got, or finished) still gets a short
+flight from the ``PUT_DONE``/``GET_DONE`` events the frame applied. Past
+``MAX_FLYING`` flights the rest are counted on a per-lane badge instead of
+drawn: the frame stays fast and the counts stay exact.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from qsim.model import state as S
+from qsim.model.events import Event, EventKind, item_number, item_origin
+from qsim.model.state import Reducer
+from qsim.model.topology import Topology
+from qsim.ui.diagram.layout import Layout, Point
+from qsim.ui.diagram.tokens import Look, Token
+from qsim.ui.theme import Theme
+
+K = EventKind
+MOVE_NS = 320_000_000  # a flight between an actor and a queue
+SHIFT_NS = 160_000_000  # moving up one slot inside a queue
+FADE_NS = 300_000_000
+MAX_FLYING = 300
+IN_QUEUE, IN_HAND = 0, 1
+Place = tuple[int, int, int]
+
+
+class TokenAnimator:
+    """Keeps the token records of one diagram in step with the reducer."""
+
+    def __init__(self, layout: Layout, topo: Topology, theme: Theme) -> None:
+        self.layout = layout
+        self.topo = topo
+        self.theme = theme
+        self.placed: dict[int, Token] = {}
+        self.flyers: list[Token] = []
+        self.pool: list[Token] = []
+        self.slots: list[list[int]] = [[] for _ in topo.queues]
+        self.errors: set[int] = set()
+        self.lanes: dict[tuple[int, int, int], deque[tuple[int, int]]] = {}
+        self.lane_total: dict[tuple[int, int, int], int] = {}
+        self.aggregated = 0  # flights counted on a badge rather than drawn, ever
+        self.max_flying = MAX_FLYING
+        producers = [a.index for a in topo.actors if a.role == "producer"]
+        self.ordinal = {idx: n for n, idx in enumerate(producers)}
+        self.role = {a.index: a.role for a in topo.actors}
+
+    # ------------------------------------------------------------ looks
+    def look(self, item: int, r: Reducer) -> Look:
+        if item < 0:
+            return Look(True, self.theme.sentinel, "STOP")
+        colors = self.theme.producers
+        color = colors[self.ordinal.get(item_origin(item), 0) % len(colors)]
+        prio = r.priority.get(item)
+        size = r.entry_size.get(item, 1)
+        return Look(
+            False,
+            color,
+            str(item_number(item)),
+            priority=f"p{prio}" if prio is not None else "",
+            batch=f"×{size}" if size > 1 else "",
+            error=item in self.errors,
+        )
+
+    def _token(self, item: int, r: Reducer) -> Token:
+        tok = self.pool.pop() if self.pool else Token()
+        tok.item = item
+        tok.look = self.look(item, r)
+        tok.pix = None
+        return tok
+
+    def _set_look(self, tok: Token, r: Reducer) -> None:
+        look = self.look(tok.item, r)
+        if look != tok.look:
+            tok.look, tok.pix = look, None
+
+    # ------------------------------------------------------------ places
+    def _hand(self, actor: int) -> Point | None:
+        box = self.layout.actors.get(actor)
+        return box.hand if box is not None else None
+
+    def _wanted(self, r: Reducer) -> dict[int, tuple[Place, float, float]]:
+        want: dict[int, tuple[Place, float, float]] = {}
+        for qi, qb in enumerate(self.layout.queues):
+            shown = r.queues[qi].contents[: qb.slots]
+            self.slots[qi] = shown
+            for k, item in enumerate(shown):
+                x, y = qb.slot_center(k)
+                want[item] = ((IN_QUEUE, qi, k), x, y)
+            # put, but its freeing get is not applied yet: waits at the back
+            for k, item in enumerate(r.queues[qi].overflow[:2]):
+                x, y = qb.tail
+                want[item] = ((IN_QUEUE, qi, qb.slots + k), x - qb.slot_w * (0.6 + k), y)
+        for ai, box in self.layout.actors.items():
+            a = r.actors[ai]
+            if a.state in (S.FINISHED, S.CRASHED):
+                continue
+            hx, hy = box.hand
+            if self.role[ai] in ("producer", "main"):
+                if a.item and a.item not in want:
+                    want[a.item] = ((IN_HAND, ai, 0), hx, hy)
+                continue
+            for k, item in enumerate(a.holding):
+                if k >= 3:
+                    break
+                if item not in want:
+                    d = 5.0 * k
+                    want[item] = ((IN_HAND, ai, k), hx + d, hy - d)
+        return want
+
+    # ------------------------------------------------------------ frame
+    def update(self, r: Reducer, applied: list[Event], t: int) -> bool:
+        """Bring the tokens to the reducer's state at animation time ``t``.
+
+        Returns True if anything is drawn differently than before.
+        """
+        put_by: dict[int, tuple[int, int]] = {}
+        got_by: dict[int, tuple[int, int]] = {}
+        PUT, GET, ERR, FAIL = K.PUT_DONE, K.GET_DONE, K.ERROR, K.ITEM_FAILED
+        for e in applied:
+            k = e[3]
+            if k == PUT:
+                put_by[e[4]] = (e[2], e[5])
+            elif k == GET:
+                got_by[e[4]] = (e[2], e[5])
+            elif k in (ERR, FAIL) and e[4]:
+                self._mark_error(e[4], r)
+        want = self._wanted(r)
+        placed = self.placed
+        changed = bool(applied)
+        for item in [i for i in placed if i not in want]:
+            self._leave(placed.pop(item), t, put_by, got_by)
+            changed = True
+        for item, (place, x, y) in want.items():
+            tok = placed.get(item)
+            if tok is None:
+                tok = self._token(item, r)
+                start = self._origin(item, place, put_by, got_by)
+                if start is None:
+                    tok.jump(x, y, 0.0)
+                    tok.go(x, y, t, FADE_NS)
+                else:
+                    tok.jump(*start)
+                    tok.go(x, y, t, MOVE_NS)
+                tok.place = place
+                placed[item] = tok
+                changed = True
+            elif tok.place != place:
+                inside = tok.place is not None and tok.place[:2] == place[:2]
+                tok.place = place
+                self._set_look(tok, r)
+                tok.go(x, y, t, SHIFT_NS if inside else MOVE_NS)
+                changed = True
+        self._fly(put_by, got_by, want, r, t)
+        for tok in placed.values():
+            if tok.tick(t):
+                changed = True
+        keep = []
+        for tok in self.flyers:
+            if tok.tick(t):
+                keep.append(tok)
+            else:
+                self.pool.append(tok)
+        if keep or self.flyers:
+            changed = True
+        self.flyers = keep
+        if self._expire_lanes(t):
+            changed = True
+        return changed
+
+    def _origin(
+        self,
+        item: int,
+        place: Place,
+        put_by: dict[int, tuple[int, int]],
+        got_by: dict[int, tuple[int, int]],
+    ) -> Point | None:
+        """Where a token appearing this frame comes from (None: fade in where it is)."""
+        kind, idx, _ = place
+        if kind == IN_QUEUE:
+            who = put_by.get(item)
+            return self._hand(who[0]) if who is not None else None
+        if self.role.get(idx) in ("consumer", "stage"):
+            src = got_by.get(item)
+            qi = src[1] if src is not None else self.topo.actors[idx].input_queue
+            if 0 <= qi < len(self.layout.queues):
+                return self.layout.queues[qi].front
+        return None
+
+    def _leave(
+        self,
+        tok: Token,
+        t: int,
+        put_by: dict[int, tuple[int, int]],
+        got_by: dict[int, tuple[int, int]],
+    ) -> None:
+        """A token whose item left every drawn place: fly off and fade."""
+        kind, idx, _ = tok.place or (IN_QUEUE, -1, 0)
+        item = tok.item
+        tok.place = None
+        dest: Point = (tok.x, tok.y)
+        if item in put_by:  # put into a queue beyond its drawn slots
+            qi = put_by[item][1]
+            if 0 <= qi < len(self.layout.queues):
+                dest = self.layout.queues[qi].tail
+        elif item in got_by:  # got and finished within one frame
+            hand = self._hand(got_by[item][0])
+            dest = hand if hand is not None else dest
+        elif kind == IN_HAND and self.role.get(idx) == "consumer":
+            dest = (tok.x, tok.y - 16.0 * self.theme.token_scale)  # done: rises and fades
+        tok.go(dest[0], dest[1], t, FADE_NS if dest == (tok.x, tok.y) else MOVE_NS, a1=0.0)
+        self.flyers.append(tok)
+
+    def _fly(
+        self,
+        put_by: dict[int, tuple[int, int]],
+        got_by: dict[int, tuple[int, int]],
+        want: dict[int, tuple[Place, float, float]],
+        r: Reducer,
+        t: int,
+    ) -> None:
+        """Short flights for items that went through without resting in a drawn place."""
+        queues = self.layout.queues
+        for flights, putting in ((put_by, True), (got_by, False)):
+            for item, (actor, qi) in flights.items():
+                if item in want or not 0 <= qi < len(queues):
+                    continue
+                hand = self._hand(actor)
+                if hand is None:
+                    continue
+                if putting:
+                    a, b, lane = hand, queues[qi].tail, (0, actor, qi)
+                else:
+                    a, b, lane = queues[qi].front, hand, (1, qi, actor)
+                if len(self.flyers) >= self.max_flying:
+                    self._count(lane, t + MOVE_NS)
+                    continue
+                tok = self._token(item, r)
+                tok.place = None
+                tok.jump(a[0], a[1])
+                tok.go(b[0], b[1], t, MOVE_NS, a1=0.15)
+                self.flyers.append(tok)
+
+    def _mark_error(self, item: int, r: Reducer) -> None:
+        if len(self.errors) > 50_000:
+            self.errors.clear()
+        self.errors.add(item)
+        tok = self.placed.get(item)
+        if tok is not None:
+            self._set_look(tok, r)
+
+    # ------------------------------------------------------------ badges
+    def _count(self, lane: tuple[int, int, int], expire: int) -> None:
+        self.lanes.setdefault(lane, deque()).append((expire, 1))
+        self.lane_total[lane] = self.lane_total.get(lane, 0) + 1
+        self.aggregated += 1
+
+    def _expire_lanes(self, t: int) -> bool:
+        changed = False
+        for lane, dq in self.lanes.items():
+            while dq and dq[0][0] <= t:
+                self.lane_total[lane] -= dq.popleft()[1]
+                changed = True
+        return changed
+
+    def badges(self) -> list[tuple[float, float, str]]:
+        """(x, y, "+N") per lane with flights counted rather than drawn."""
+        out = []
+        for (kind, a, b), n in self.lane_total.items():
+            if n <= 0:
+                continue
+            hand = self._hand(a if kind == 0 else b)
+            if hand is None:
+                continue
+            if kind == 0:
+                p, q = hand, self.layout.queues[b].tail
+            else:
+                p, q = self.layout.queues[a].front, hand
+            out.append(((p[0] + q[0]) / 2, (p[1] + q[1]) / 2 - 14.0, f"+{n}"))
+        return out
+
+    def in_flight(self) -> int:
+        """Tokens moving between places: drawn flights plus counted ones."""
+        return len(self.flyers) + sum(self.lane_total.values())
+
+    def drawn(self) -> list[Token]:
+        return [*self.placed.values(), *self.flyers]
+
+    def clear_pixmaps(self) -> None:
+        for tok in self.drawn():
+            tok.pix = None

@@ -1,0 +1,372 @@
+"""Where everything goes: a pure computation from the topology (no Qt here).
+
+Columns run left to right by queue order: producers, the queues they feed,
+the stages that read those queues, the queues the stages feed, ... and the
+consumers last. A queue's level is its distance from the producers; a stage
+or consumer sits in the column after the queue it reads. Sizes shrink as the
+number of columns or of actors per column grows, so the scene stays close to
+16:9 and the view scales it only a little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from qsim.model.scenario import Scenario
+from qsim.model.topology import Topology
+
+Point = tuple[float, float]
+Measure = Callable[[str, float, bool], float]  # (text, pixel size, bold) -> width
+
+MARGIN = 24.0
+COMPACT_OVER = 6
+MIN_SCENE = (1000.0, 560.0)
+STATE_SAMPLES = (
+    "blocked on put",
+    "waiting on get",
+    "crashed (exit -15)",
+)  # more actors than this in a column: one-line boxes
+
+
+def approx_width(text: str, px: float, bold: bool = False) -> float:
+    """A font-free estimate of a text's width (DejaVu Sans averages ~0.6 em)."""
+    return len(text) * px * (0.64 if bold else 0.6)
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    @property
+    def center(self) -> Point:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    def intersects(self, o: Box) -> bool:
+        return self.x < o.right and o.x < self.right and self.y < o.bottom and o.y < self.bottom
+
+
+@dataclass(frozen=True)
+class ActorBox(Box):
+    compact: bool = False
+    hand: Point = (0.0, 0.0)  # centre of a token the actor holds
+    port_in: Point = (0.0, 0.0)
+    port_out: Point = (0.0, 0.0)
+    hand_left: bool = True  # the held token sits on the left edge (consumers, stages)
+
+
+@dataclass(frozen=True)
+class QueueBox(Box):
+    row: Box = Box(0, 0, 0, 0)  # the slot row
+    slots: int = 1  # slots drawn
+    slot_w: float = 26.0
+    more: bool = False  # contents may exceed the drawn slots ("+N more")
+
+    def slot_center(self, k: int) -> Point:
+        """Centre of slot ``k`` (0 is the front, at the consumer side, on the right)."""
+        return (self.row.right - (k + 0.5) * self.slot_w, self.row.y + self.row.h / 2)
+
+    @property
+    def front(self) -> Point:
+        return (self.row.right, self.row.y + self.row.h / 2)
+
+    @property
+    def tail(self) -> Point:
+        return (self.row.x, self.row.y + self.row.h / 2)
+
+
+@dataclass
+class Layout:
+    actors: dict[int, ActorBox] = field(default_factory=dict)  # drawn actors only
+    queues: list[QueueBox] = field(default_factory=list)
+    edges: list[tuple[Point, ...]] = field(default_factory=list)  # polylines
+    rect: Box = Box(0, 0, 1280, 720)
+    token: float = 22.0  # token height
+    font_px: float = 12.0
+    columns: int = 3
+
+
+def main_runs(sc: Scenario) -> bool:
+    """The tutorial's main process is a real actor only if it sends sentinels or joins."""
+    return bool(sc.main.sentinels or sc.main.join)
+
+
+def queue_levels(topo: Topology) -> list[int]:
+    """Distance of each queue from the producers (stages add one each)."""
+    level = [0] * len(topo.queues)
+    for _ in range(len(topo.queues) + 1):
+        changed = False
+        for a in topo.actors:
+            if a.role == "stage" and a.input_queue >= 0 and a.output_queue >= 0:
+                want = level[a.input_queue] + 1
+                if level[a.output_queue] < want <= len(topo.queues):
+                    level[a.output_queue] = want
+                    changed = True
+        if not changed:
+            break
+    return level
+
+
+@dataclass
+class _Columns:
+    """Which actors and queues go in which column (before any sizes)."""
+
+    actors: dict[int, list[int]]
+    queues: dict[int, list[int]]
+    count: int
+
+
+def _columns(topo: Topology) -> _Columns:
+    level = queue_levels(topo)
+    actor_cols: dict[int, list[int]] = {}
+    for a in topo.actors:
+        if a.role == "producer":
+            col = 0
+        elif a.role in ("consumer", "stage") and a.input_queue >= 0:
+            col = 2 + 2 * level[a.input_queue]
+        else:
+            continue
+        actor_cols.setdefault(col, []).append(a.index)
+
+    def key(i: int) -> tuple[int, int]:  # within a column: by the queue used, then index
+        a = topo.actors[i]
+        return (a.output_queue if a.role == "producer" else a.input_queue, i)
+
+    for members in actor_cols.values():
+        members.sort(key=key)
+    queue_cols: dict[int, list[int]] = {}
+    for qi, lv in enumerate(level):
+        queue_cols.setdefault(1 + 2 * lv, []).append(qi)
+    return _Columns(actor_cols, queue_cols, max([*actor_cols, *queue_cols, 2]) + 1)
+
+
+def compute_layout(
+    topo: Topology,
+    sc: Scenario,
+    font_scale: float = 1.0,
+    token_scale: float = 1.0,
+    measure: Measure = approx_width,
+) -> Layout:
+    """Boxes for the drawn actors and queues, the edges, and the scene rectangle.
+
+    A long pipeline is wrapped onto a second row when that lets the view
+    draw it larger at 16:9 (it continues left to right, below).
+    """
+    cols = _columns(topo)
+    best = _place(topo, sc, cols, None, font_scale, token_scale, measure)
+    best_fit = _fit(best)
+    for split in range(3, cols.count - 1, 2):  # row 2 starts with a queue column
+        lay = _place(topo, sc, cols, split, font_scale, token_scale, measure)
+        if _fit(lay) > best_fit * 1.1:
+            best, best_fit = lay, _fit(lay)
+    return best
+
+
+def _fit(lay: Layout) -> float:
+    return min(1280.0 / lay.rect.w, 720.0 / lay.rect.h)
+
+
+def _place(
+    topo: Topology,
+    sc: Scenario,
+    cols: _Columns,
+    split: int | None,
+    fs: float,
+    ts: float,
+    measure: Measure,
+) -> Layout:
+    n_cols = cols.count
+    rows = (
+        [list(range(n_cols))]
+        if split is None
+        else [list(range(split)), list(range(split, n_cols))]
+    )
+    token = 22.0 * ts
+    slot_w = token + 6.0 * ts
+    row_h = token + 8.0 * ts
+    font = 12.0 * fs
+    widest_row = max(len(r) for r in rows)
+    gap = (64.0 if widest_row <= 5 else 44.0) * fs
+    state_w = max(measure(t, 11.0 * fs, False) for t in STATE_SAMPLES) + 18.0 * fs
+
+    col_w: dict[int, float] = {}
+    compact: dict[int, bool] = {}
+    for col, members in cols.actors.items():
+        compact[col] = len(members) > COMPACT_OVER
+        longest = max(measure(topo.actors[i].name, font, True) for i in members)
+        if compact[col]:
+            w = (
+                token * 0.62
+                + 8 * fs
+                + longest
+                + 10 * fs
+                + state_w
+                + measure("9999", 10 * fs, False)
+            )
+            col_w[col] = max(w + 14 * fs, 150.0 * fs)
+        else:
+            col_w[col] = max(token * 0.62 + 16 * fs + max(longest, state_w), 120.0 * fs)
+    qslots: dict[int, int] = {}
+    for r in rows:
+        n_q = sum(1 for c in r if c in cols.queues)
+        visible = 12 if n_q <= 1 else 8 if n_q == 2 else 5
+        for col in r:
+            widest = 0.0
+            for qi in cols.queues.get(col, []):
+                q = topo.queues[qi]
+                n = min(q.maxsize, visible) if _bounded(q.kind, q.maxsize) else visible
+                qslots[qi] = max(1, n)
+                widest = max(widest, qslots[qi] * slot_w + 8 * ts)
+                widest = max(widest, measure(queue_title(q.id, q.kind, q.maxsize), font, True))
+            if col in cols.queues:
+                col_w[col] = widest
+    for col in range(n_cols):
+        col_w.setdefault(col, 60.0 * fs)
+
+    tall_h = max(62.0 * fs, token + 12 * fs)
+    small_h = max(28.0 * fs, token + 6 * ts)
+    queue_h = font * 1.5 + row_h + 10.0 * fs * 2.6
+    main_h = max(46.0 * fs, token + 14 * fs)
+
+    def actor_h(col: int) -> float:
+        return small_h if compact[col] else tall_h
+
+    def actor_gap(col: int) -> float:
+        return (8.0 if compact[col] else 18.0) * fs
+
+    heights: dict[int, float] = {}
+    for col, members in cols.actors.items():
+        heights[col] = len(members) * actor_h(col) + (len(members) - 1) * actor_gap(col)
+    for col, qmembers in cols.queues.items():
+        heights[col] = len(qmembers) * queue_h + (len(qmembers) - 1) * 24.0 * fs
+
+    row_w = [sum(col_w[c] for c in r) + gap * (len(r) - 1) for r in rows]
+    width = max(row_w) + 2 * MARGIN
+    col_x: dict[int, float] = {}
+    col_top: dict[int, float] = {}
+    top = MARGIN + (main_h + 30.0 * fs if main_runs(sc) else 0.0)
+    min_h = (200.0 if len(rows) == 1 else 110.0) * fs
+    gap_y = 0.0  # middle of the space between the two rows
+    for r, w in zip(rows, row_w, strict=True):
+        gap_y = top - 28.0 * fs
+        content_h = max(max((heights.get(c, 0.0) for c in r), default=0.0), min_h)
+        x = (width - w) / 2
+        for col in r:
+            col_x[col] = x
+            col_top[col] = top + (content_h - heights.get(col, 0.0)) / 2
+            x += col_w[col] + gap
+        top += content_h + 56.0 * fs
+    height = top - 56.0 * fs + MARGIN
+
+    lay = Layout(token=token, font_px=font, columns=n_cols)
+    qboxes: dict[int, QueueBox] = {}
+    for col, qmembers in cols.queues.items():
+        y = col_top[col]
+        for qi in qmembers:
+            w = col_w[col]
+            rw = qslots[qi] * slot_w
+            q = topo.queues[qi]
+            row = Box(col_x[col] + (w - rw) / 2, y + font * 1.5, rw, row_h)
+            more = not _bounded(q.kind, q.maxsize) or q.maxsize > qslots[qi]
+            qboxes[qi] = QueueBox(col_x[col], y, w, queue_h, row, qslots[qi], slot_w, more)
+            y += queue_h + 24.0 * fs
+    lay.queues = [qboxes[i] for i in range(len(topo.queues))]
+
+    for col, members in cols.actors.items():
+        h = actor_h(col)
+        y = col_top[col]
+        for i in members:
+            bx, w = col_x[col], col_w[col]
+            role = topo.actors[i].role
+            left = role != "producer"
+            mid = y + h / 2
+            hand = (bx, mid) if left else (bx + w, mid)
+            if role == "stage" and not compact[col]:  # in and out: holds it below
+                hand = (bx + w / 2, y + h)
+            lay.actors[i] = ActorBox(
+                bx,
+                y,
+                w,
+                h,
+                compact=compact[col],
+                hand=hand,
+                port_in=(bx, mid),
+                port_out=(bx + w, mid),
+                hand_left=left,
+            )
+            y += h + actor_gap(col)
+
+    if main_runs(sc):  # the main process, above the queue it joins or feeds sentinels
+        qid = sc.main.join or sc.main.sentinel_queue
+        qb: QueueBox | None = None
+        if lay.queues:
+            qb = lay.queues[topo.queue_index(qid)] if qid else lay.queues[0]
+        mw = max(200.0 * fs, measure("main process", font, True) + 40 * fs)
+        cx = qb.center[0] if qb else width / 2
+        mx = min(max(MARGIN, cx - mw / 2), width - MARGIN - mw)
+        hand = (cx, MARGIN + main_h)
+        lay.actors[0] = ActorBox(
+            mx,
+            MARGIN,
+            mw,
+            main_h,
+            compact=True,
+            hand=hand,
+            port_in=hand,
+            port_out=hand,
+            hand_left=False,
+        )
+        if qb is not None:
+            lay.edges.append((hand, (cx, qb.y)))
+
+    for i, box in lay.actors.items():
+        a = topo.actors[i]
+        if a.role == "producer" and a.output_queue >= 0:
+            lay.edges.append((box.port_out, lay.queues[a.output_queue].tail))
+        elif a.role in ("consumer", "stage") and a.input_queue >= 0:
+            lay.edges.append((lay.queues[a.input_queue].front, box.port_in))
+            if a.output_queue >= 0:
+                tail = lay.queues[a.output_queue].tail
+                out = box.port_out
+                if tail[0] >= out[0]:
+                    lay.edges.append((out, tail))
+                else:  # wrapped onto the next row: down, back left, and in
+                    xr = min(out[0] + gap / 2, width - 6.0)
+                    xl = tail[0] - gap / 2
+                    lay.edges.append(
+                        (out, (xr, out[1]), (xr, gap_y), (xl, gap_y), (xl, tail[1]), tail)
+                    )
+
+    # a small diagram is not blown up past ~1.3x at 1280x720
+    w = max(width, MIN_SCENE[0] * fs, height * 16 / 9 * 0.75)
+    h = max(height, MIN_SCENE[1] * fs)
+    lay.rect = Box(-(w - width) / 2, -(h - height) / 2, w, h)
+    return lay
+
+
+def _bounded(kind: str, maxsize: int) -> bool:
+    return maxsize > 0 and kind != "SimpleQueue"
+
+
+def queue_title(qid: str, kind: str, maxsize: int) -> str:
+    """``q: Queue(maxsize=2)``, ``q: SimpleQueue``, ``q: Manager().Queue()``..."""
+    if kind == "SimpleQueue":
+        text = "SimpleQueue()"
+    elif kind == "ManagerQueue":
+        text = f"Manager().Queue({f'maxsize={maxsize}' if maxsize else ''})"
+    elif kind == "PriorityQueue":
+        text = "PriorityQueue (manager)" + (f", maxsize={maxsize}" if maxsize else "")
+    else:
+        text = f"{kind}({f'maxsize={maxsize}' if maxsize else ''})"
+    return f"{qid}: {text}"

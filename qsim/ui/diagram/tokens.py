@@ -1,0 +1,247 @@
+"""Tokens: the items on screen, drawn all at once by one scene item.
+
+A token is a small pooled record (no QGraphicsItem per token): its look is
+rendered once into a pixmap at the view's device scale and cached, so a frame
+costs one ``drawPixmap`` per token, whatever the number of QGraphicsItems.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from qsim.ui.diagram.actors import make_font, text_color_on
+from qsim.ui.diagram.glyphs import octagon
+from qsim.ui.theme import Theme
+
+CACHE_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a token shows; equal looks share one cached pixmap."""
+
+    sentinel: bool
+    color: str
+    text: str
+    priority: str = ""  # "p3" for a PriorityQueue item
+    batch: str = ""  # "×50" for a batch
+    error: bool = False
+
+
+class Token:
+    """One moving or resting item (a pooled record, reused)."""
+
+    __slots__ = (
+        "a0",
+        "a1",
+        "dur",
+        "item",
+        "look",
+        "opacity",
+        "pix",
+        "place",
+        "t0",
+        "x",
+        "x0",
+        "x1",
+        "y",
+        "y0",
+        "y1",
+    )
+
+    def __init__(self) -> None:
+        self.item = 0
+        self.look: Look | None = None
+        self.pix: QPixmap | None = None
+        self.place: tuple[int, int, int] | None = None  # (kind, index, slot); None: flyer
+        self.x = self.y = self.x0 = self.y0 = self.x1 = self.y1 = 0.0
+        self.a0 = self.a1 = self.opacity = 1.0
+        self.t0 = 0
+        self.dur = 1
+
+    def go(self, x: float, y: float, t: int, dur: int, a1: float = 1.0) -> None:
+        """Move (with easing) from where it is now to ``(x, y)``, fading to ``a1``."""
+        self.x0, self.y0, self.a0 = self.x, self.y, self.opacity
+        self.x1, self.y1, self.a1 = x, y, a1
+        self.t0, self.dur = t, max(1, dur)
+
+    def jump(self, x: float, y: float, opacity: float = 1.0) -> None:
+        self.x = self.x0 = self.x1 = x
+        self.y = self.y0 = self.y1 = y
+        self.opacity = self.a0 = self.a1 = opacity
+
+    def tick(self, t: int) -> bool:
+        """Advance to time ``t``; True while still moving or fading."""
+        f = (t - self.t0) / self.dur
+        if f >= 1.0:
+            self.x, self.y, self.opacity = self.x1, self.y1, self.a1
+            return False
+        if f <= 0.0:
+            return True
+        e = 4 * f * f * f if f < 0.5 else 1 - (-2 * f + 2) ** 3 / 2  # ease in-out cubic
+        self.x = self.x0 + (self.x1 - self.x0) * e
+        self.y = self.y0 + (self.y1 - self.y0) * e
+        self.opacity = self.a0 + (self.a1 - self.a0) * f
+        return True
+
+
+class TokenPainter:
+    """Renders looks into pixmaps at a device scale; an LRU cache of them."""
+
+    def __init__(self, theme: Theme, size: float) -> None:
+        self.theme = theme
+        self.size = size  # token height in scene units
+        self.scale = 1.0
+        self._cache: OrderedDict[tuple[Look, str], QPixmap] = OrderedDict()
+
+    def reset(self, theme: Theme, size: float, scale: float) -> None:
+        self.theme, self.size, self.scale = theme, size, max(0.1, scale)
+        self._cache.clear()
+
+    @property
+    def margin(self) -> float:
+        return self.size * 0.35
+
+    def pixmap(self, look: Look, badge_text: str = "") -> QPixmap:
+        key = (look, badge_text)
+        pix = self._cache.get(key)
+        if pix is not None:
+            self._cache.move_to_end(key)
+            return pix
+        pix = self._render(look) if not badge_text else self._render_badge(badge_text)
+        self._cache[key] = pix
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return pix
+
+    def _canvas(self, w: float, h: float) -> tuple[QPixmap, QPainter]:
+        s = self.scale
+        pix = QPixmap(max(1, round(w * s)), max(1, round(h * s)))
+        pix.setDevicePixelRatio(s)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        return pix, p
+
+    def _render(self, look: Look) -> QPixmap:
+        th = self.theme
+        h = self.size
+        w = h * 1.12
+        m = self.margin
+        pix, p = self._canvas(w + 2 * m, h + 2 * m)
+        body = QRectF(m, m, w, h)
+        if look.sentinel:
+            fill = QColor(th.sentinel)
+            p.setPen(QPen(QColor(th.background), 1.2))
+            p.setBrush(fill)
+            p.drawPolygon(octagon(body.adjusted(-1, -1, 1, 1)))
+            p.setPen(text_color_on(fill, th))
+            p.setFont(make_font(h * 0.34, bold=True))
+            p.drawText(body, Qt.AlignmentFlag.AlignCenter, look.text)
+        else:
+            fill = QColor(look.color)
+            p.setPen(QPen(QColor("#000000" if th.name != "dark" else "#FFFFFF"), 1.0))
+            p.setBrush(fill)
+            p.drawRoundedRect(body, h * 0.28, h * 0.28)
+            p.setPen(text_color_on(fill, th))
+            n = len(look.text)
+            px = h * (0.5 if n <= 2 else 0.42 if n == 3 else 0.34 if n == 4 else 0.28)
+            p.setFont(make_font(px, bold=True))
+            p.drawText(body, Qt.AlignmentFlag.AlignCenter, look.text)
+        small = make_font(h * 0.36, bold=True)
+        if look.priority:
+            self._tag(p, QPointF(m + w, m), look.priority, small, "#FFFFFF", "#000000")
+        if look.batch:
+            self._tag(p, QPointF(m + w, m + h), look.batch, small, "#000000", "#FFFFFF")
+        if look.error:
+            self._tag(p, QPointF(m, m), "!", small, "#D55E00", "#FFFFFF")
+        p.end()
+        return pix
+
+    @staticmethod
+    def _tag(p: QPainter, at: QPointF, text: str, font: QFont, bg: str, fg: str) -> None:
+        p.setFont(font)
+        fm = p.fontMetrics()
+        tw = fm.horizontalAdvance(text) + 4
+        th = fm.height() * 0.9
+        r = QRectF(at.x() - tw / 2, at.y() - th / 2, max(tw, th), th)
+        p.setPen(QPen(QColor(fg), 0.8))
+        p.setBrush(QColor(bg))
+        p.drawRoundedRect(r, th / 2, th / 2)
+        p.setPen(QColor(fg))
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _render_badge(self, text: str) -> QPixmap:
+        th = self.theme
+        h = self.size * 0.8
+        font = make_font(h * 0.62, bold=True)
+        w = QFontMetricsF(font).horizontalAdvance(text) + h * 0.8
+        pix, p = self._canvas(w + 2, h + 2)
+        p.setPen(QPen(QColor(th.text), 1.0))
+        p.setBrush(QColor(th.panel))
+        p.drawRoundedRect(QRectF(1, 1, w, h), h / 2, h / 2)
+        p.setFont(font)
+        p.setPen(QColor(th.text))
+        p.drawText(QRectF(1, 1, w, h), Qt.AlignmentFlag.AlignCenter, text)
+        p.end()
+        return pix
+
+
+class TokenLayer(QGraphicsItem):
+    """Draws every token and aggregate badge in one ``paint`` call."""
+
+    def __init__(self, painter: TokenPainter) -> None:
+        super().__init__()
+        self.painter = painter
+        self.tokens: list[Token] = []
+        self.badges: list[tuple[float, float, str]] = []  # (x, y, text)
+        self._rect = QRectF(0, 0, 1280, 720)
+        self.setZValue(5)
+
+    def set_rect(self, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._rect = QRectF(rect)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(
+        self,
+        p: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        tp = self.painter
+        m = tp.margin
+        half_w = tp.size * 0.56 + m
+        half_h = tp.size * 0.5 + m
+        faded = False
+        for t in self.tokens:
+            pix = t.pix
+            if pix is None and t.look is not None:
+                pix = t.pix = tp.pixmap(t.look)
+            if pix is None:
+                continue
+            if t.opacity < 0.999:
+                p.setOpacity(max(0.0, t.opacity))
+                faded = True
+            elif faded:
+                p.setOpacity(1.0)
+                faded = False
+            p.drawPixmap(QPointF(t.x - half_w, t.y - half_h), pix)
+        if faded:
+            p.setOpacity(1.0)
+        for x, y, text in self.badges:
+            pix = tp.pixmap(_BADGE, text)
+            w = pix.width() / pix.devicePixelRatio()
+            h = pix.height() / pix.devicePixelRatio()
+            p.drawPixmap(QPointF(x - w / 2, y - h / 2), pix)
+
+
+_BADGE = Look(False, "", "")

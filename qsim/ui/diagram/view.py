@@ -1,0 +1,230 @@
+"""DiagramView: producers, queues and consumers, animated from the event stream.
+
+The view owns no timer: the window calls ``apply_frame`` once per frame (after
+the session applied that frame's events to the reducer), and the view brings
+tokens, actor boxes and queue labels in step with the reducer. Animation time
+is derived from the frame times, so a paused run freezes the tokens.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, partial
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
+
+from qsim.model.events import Event
+from qsim.model.scenario import Scenario
+from qsim.model.state import Reducer
+from qsim.model.topology import Topology
+from qsim.ui.diagram.actors import ActorItem, make_font
+from qsim.ui.diagram.animator import MOVE_NS, TokenAnimator
+from qsim.ui.diagram.edges import EdgesItem
+from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text
+from qsim.ui.diagram.layout import Layout, compute_layout
+from qsim.ui.diagram.queue_item import QueueItem
+from qsim.ui.diagram.tokens import TokenLayer, TokenPainter
+from qsim.ui.theme import LIGHT, Theme
+
+COUNTER_EVERY_NS = 100_000_000  # counters change at most 10 times a second
+
+
+@lru_cache(maxsize=256)
+def _text_width(text: str, px: float, bold: bool) -> float:
+    return QFontMetricsF(make_font(px, bold)).horizontalAdvance(text)
+
+
+def _ms(ns: int) -> str:
+    return f"{ns / 1e9:.1f} s"
+
+
+class DiagramView(QGraphicsView):
+    """The animated diagram of one scenario (see the module docstring)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        scene = QGraphicsScene(self)
+        # thousands of moving tokens: no BSP index to keep up to date
+        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.setScene(scene)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(320, 200)
+        self.setObjectName("diagram")
+        self.theme: Theme = LIGHT
+        self.scenario: Scenario | None = None
+        self.topology: Topology | None = None
+        self.layout_: Layout | None = None
+        self.reducer: Reducer | None = None
+        self.actor_items: dict[int, ActorItem] = {}
+        self.queue_items: list[QueueItem] = []
+        self.painter = TokenPainter(self.theme, 22.0)
+        self.layer: TokenLayer | None = None
+        self.animator: TokenAnimator | None = None
+        self.paused = False
+        self._anim_t = 0
+        self._last_now = 0
+        self._step_until = 0
+        self._counters_at = 0
+        self.setBackgroundBrush(QColor(self.theme.background))
+
+    # ------------------------------------------------------------ setup
+    def set_scenario(self, scenario: Scenario, topology: Topology) -> None:
+        """Lay out ``scenario`` afresh (no tokens until the next frame)."""
+        self.scenario, self.topology = scenario, topology
+        self.reducer = None
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        scene = self.scene()
+        scene.clear()
+        self.actor_items, self.queue_items = {}, []
+        self.layer = None
+        self.animator = None
+        sc, topo = self.scenario, self.topology
+        if sc is None or topo is None:
+            return
+        th = self.theme
+        lay = compute_layout(topo, sc, th.font_scale, th.token_scale, _text_width)
+        self.layout_ = lay
+        rect = QRectF(lay.rect.x, lay.rect.y, lay.rect.w, lay.rect.h)
+        scene.setSceneRect(rect)
+        scene.addItem(EdgesItem(lay.edges, rect, th))
+        for qi, qb in enumerate(lay.queues):
+            q = topo.queues[qi]
+            item = QueueItem(qb, q.id, q.kind, q.maxsize, th)
+            scene.addItem(item)
+            self.queue_items.append(item)
+        for ai, box in lay.actors.items():
+            name = topo.actors[ai].name
+            title = "main process" if ai == 0 else name
+            actor = ActorItem(box, title, th, partial(self.actor_tooltip, ai))
+            scene.addItem(actor)
+            self.actor_items[ai] = actor
+        self.painter = TokenPainter(th, lay.token)
+        self.layer = TokenLayer(self.painter)
+        self.layer.set_rect(rect.adjusted(-40, -40, 40, 40))
+        scene.addItem(self.layer)
+        self.animator = TokenAnimator(lay, topo, th)
+        self._fit()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Colours, and font/token scale (presentation mode); relays out the scene."""
+        self.theme = theme
+        self.setBackgroundBrush(QColor(theme.background))
+        reducer = self.reducer
+        self._rebuild()
+        if reducer is not None:
+            self.apply_frame(reducer, [], self._last_now)
+
+    def set_paused(self, paused: bool) -> None:
+        """Freeze (or thaw) the token animation; a step still animates its move."""
+        self.paused = paused
+
+    # ------------------------------------------------------------ frames
+    def _clock(self, now_ns: int, stepped: bool) -> int:
+        dt = now_ns - self._last_now if self._last_now else 0
+        self._last_now = now_ns
+        if self.paused:
+            if stepped:
+                self._step_until = now_ns + MOVE_NS
+            if now_ns > self._step_until:
+                dt = 0
+        self._anim_t += max(0, dt)
+        return self._anim_t
+
+    def apply_frame(self, reducer: Reducer, applied: list[Event], now_ns: int) -> None:
+        """Bring the picture in step with ``reducer`` (``applied``: this frame's events)."""
+        animator, layer = self.animator, self.layer
+        if animator is None or layer is None:
+            return
+        self.reducer = reducer
+        t = self._clock(now_ns, bool(applied))
+        changed = animator.update(reducer, applied, t)
+        counters = now_ns - self._counters_at >= COUNTER_EVERY_NS or not applied
+        if counters:
+            self._counters_at = now_ns
+        topo = self.topology
+        assert topo is not None
+        for ai, item in self.actor_items.items():
+            a = reducer.actors[ai]
+            if counters:
+                role = topo.actors[ai].role
+                if role == "main":
+                    counter = f"{a.sentinels_sent} sentinels sent" if a.sentinels_sent else ""
+                else:
+                    counter = counters_text(a, role)
+            else:
+                counter = item.counter
+            item.set_content(display_state(a), state_text(a), counter)
+            if item.hovered:
+                item.refresh_tooltip()
+        for qi, qitem in enumerate(self.queue_items):
+            qitem.set_content(reducer.queues[qi])
+        if changed:
+            layer.tokens = animator.drawn()
+            layer.badges = animator.badges()
+            layer.update()
+
+    # ------------------------------------------------------------ geometry
+    def _fit(self) -> None:
+        scene = self.scene()
+        if self.layout_ is None or self.scenario is None:
+            return
+        self.fitInView(scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        scale = self.transform().m11() * self.devicePixelRatioF()
+        if self.layer is not None and self.animator is not None:
+            self.painter.reset(self.theme, self.layout_.token, scale)
+            self.animator.clear_pixmaps()
+            self.layer.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit()
+
+    # ------------------------------------------------------------ queries
+    def drawn_queue_contents(self, queue_index: int) -> list[int]:
+        """Item ids drawn in the queue's slots, front first."""
+        if self.animator is None:
+            return []
+        return list(self.animator.slots[queue_index])
+
+    def visible_slots(self, queue_index: int) -> int:
+        """How many slots the queue shows (the rest is the "+N more" count)."""
+        return self.layout_.queues[queue_index].slots if self.layout_ else 0
+
+    def actor_state_text(self, actor_index: int) -> str:
+        """The state label drawn on the actor ("" if it is not drawn)."""
+        item = self.actor_items.get(actor_index)
+        return item.label if item is not None else ""
+
+    def actor_tooltip(self, actor_index: int) -> str:
+        """Why the actor is in its state, in words, with its time budget."""
+        topo, r = self.topology, self.reducer
+        if topo is None:
+            return ""
+        if r is None:
+            return f"{topo.actors[actor_index].name} has not started yet (press Play)."
+        a = r.actors[actor_index]
+        text = explain(r, topo, actor_index)
+        times = f"working {_ms(a.working_ns)} · blocked {_ms(a.blocked_ns)}"
+        times += f" · waiting {_ms(a.waiting_ns)}"
+        return f"{text}\n{a.items} items · {times}"
+
+    def token_count(self) -> int:
+        """Tokens drawn now, resting or in flight (badge counts excluded)."""
+        return len(self.layer.tokens) if self.layer is not None else 0
+
+    def in_flight(self) -> int:
+        """Items moving between places: drawn flights plus those counted on badges."""
+        return self.animator.in_flight() if self.animator is not None else 0
