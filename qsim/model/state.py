@@ -356,6 +356,8 @@ class Reducer:
             if a.role == "producer":
                 a.items += n
                 self.acct.produced += n
+            elif a.role == "stage":  # its WORK_END finds the hand empty: count it here
+                a.items += n
             a.holding.pop(item, None)
         a.item = 0
         self._enqueue(q, item, e[0])
