@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolBar, QWidget
+
+from qsim.ui.icons import run_icon
 
 #: the speed slider's steps (time scale of work and production times)
 SPEEDS = (0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -108,60 +110,52 @@ class RunActions(QObject):
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
-        style = parent.style()
-        sp = QStyle.StandardPixmap
-        self.play_icon = style.standardIcon(sp.SP_MediaPlay)
-        self.pause_icon = style.standardIcon(sp.SP_MediaPause)
+        self.playing = False
+        self.icons: dict[str, QIcon] = {}
         self.play = make_action(
-            parent,
-            "Play",
-            "Run the real worker processes",
-            ("Space",),
-            None,
-            self.play_icon,
-            "act_play",
+            parent, "Play", "Run the real worker processes", ("Space",), name="act_play"
         )
         self.step = make_action(
             parent,
             "Step",
             "Pause and let exactly one queue operation happen",
             ("S", "Right"),
-            None,
-            style.standardIcon(sp.SP_MediaSeekForward),
-            "act_step",
+            name="act_step",
         )
         self.stop = make_action(
-            parent,
-            "Stop",
-            "Stop every worker process of this run",
-            (),
-            None,
-            style.standardIcon(sp.SP_MediaStop),
-            "act_stop",
+            parent, "Stop", "Stop every worker process of this run", (), name="act_stop"
         )
         self.reset = make_action(
             parent,
             "Reset",
             "Stop and start this lesson again from the beginning",
             ("R",),
-            None,
-            style.standardIcon(sp.SP_BrowserReload),
-            "act_reset",
+            name="act_reset",
         )
         self.faster = make_action(parent, "Faster", "Speed up", ("+", "="), name="act_faster")
         self.slower = make_action(parent, "Slower", "Slow down", ("-",), name="act_slower")
         self.speed = SpeedSlider(parent)
+        self.set_icon_colour("#1A1A1A")
+
+    def set_icon_colour(self, colour: str) -> None:
+        """Redraw the toolbar icons in ``colour`` (the theme's text colour)."""
+        self.icons = {n: run_icon(n, colour) for n in ("play", "pause", "step", "stop", "reset")}
+        self.step.setIcon(self.icons["step"])
+        self.stop.setIcon(self.icons["stop"])
+        self.reset.setIcon(self.icons["reset"])
+        self.show_playing(self.playing)
 
     def show_playing(self, playing: bool) -> None:
         """Play turns into Pause while the run is running."""
+        self.playing = playing
         act = self.play
         if playing:
             act.setText("Pause")
-            act.setIcon(self.pause_icon)
+            act.setIcon(self.icons["pause"])
             tip = "Pause the worker processes where they are (Space)"
         else:
             act.setText("Play")
-            act.setIcon(self.play_icon)
+            act.setIcon(self.icons["play"])
             tip = "Run the real worker processes (Space)"
         act.setToolTip(tip)
         act.setStatusTip(tip)

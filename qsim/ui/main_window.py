@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -114,7 +115,8 @@ class MainWindow(FileActions, QMainWindow):
         self.docks["event_log"].raise_()
 
         self.actions_run = RunActions(self)
-        self.addToolBar(self.actions_run.toolbar(self))
+        self.toolbar = self.actions_run.toolbar(self)
+        self.addToolBar(self.toolbar)
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
         build_menus(self)
@@ -316,11 +318,12 @@ class MainWindow(FileActions, QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.setPalette(qt_palette(theme))  # type: ignore[arg-type]
-        self.setStyleSheet(stylesheet(theme))
+        # every widget of the window gets the scaled font (1.5x to present)
+        self.setStyleSheet(stylesheet(theme, QApplication.font().pointSizeF()))
         self.diagram.set_theme(theme)
-        font = self.lesson_text.font()
-        font.setPointSizeF(QApplication.font().pointSizeF() * theme.font_scale)
-        self.lesson_text.document().setDefaultFont(font)
+        self.actions_run.set_icon_colour(theme.text)
+        icon = round(self.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize))
+        self.toolbar.setIconSize(QSize(icon, icon) * theme.font_scale)
 
     def toggle_presentation(self) -> None:
         self.set_presentation(not self.presenting)
@@ -339,6 +342,8 @@ class MainWindow(FileActions, QMainWindow):
             self._apply_theme(presentation(self.base_theme))
             if fullscreen:
                 self.showFullScreen()
+            width = max(self.docks["lesson_text"].width(), self.width() // 4)
+            self.resizeDocks([self.docks["lesson_text"]], [width], Qt.Orientation.Horizontal)
         else:
             self._apply_theme(self.base_theme)
             self.restoreState(self._saved_state)

@@ -130,10 +130,12 @@ def is_dark(theme: Theme) -> bool:
     return theme.name.startswith("dark")
 
 
-def stylesheet(theme: Theme) -> str:
-    """A small stylesheet for what the palette does not reach (captions, status)."""
+def stylesheet(theme: Theme, base_pt: float = 10.0) -> str:
+    """A small stylesheet for what the palette does not reach: the font size of
+    the whole window (1.5x to present), the caption, alerts, dock titles."""
     scale = theme.font_scale
     return f"""
+QWidget {{ font-size: {base_pt * scale:.1f}pt; }}
 QLabel#caption {{
     color: {theme.text}; background: {theme.panel};
     border-top: 1px solid {theme.grid};
