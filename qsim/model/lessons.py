@@ -37,6 +37,8 @@ CONSUMER_LOOPS: dict[str, str] = {
 
 def mark(name: str, value: float) -> str:
     """The text of a measurement ``MARK``: ``"name=value"``."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{name}={int(value)}"
     return f"{name}={value:g}"
 
 

@@ -309,7 +309,8 @@ class Reducer:
             a.exit_code = 0
         self._lose_holdings(a, f"in {a.name}'s hands when it was stopped")
         self._set(a, FINISHED, e[0])
-        a.paused = a.hung = False
+        a.paused = False
+        a.hung = a.hung and a.exit_reason == "stop"  # stopped because it hung: still shown hung
 
     def _on_actor_crashed(self, e: Event) -> None:
         a = self.actors[e[2]]
