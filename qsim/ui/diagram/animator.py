@@ -213,6 +213,9 @@ class TokenAnimator:
             dest = hand if hand is not None else dest
         elif kind == IN_HAND and self.role.get(idx) == "consumer":
             dest = (tok.x, tok.y - 16.0 * self.theme.token_scale)  # done: rises and fades
+        if len(self.flyers) >= self.max_flying:  # too busy to watch it go
+            self.pool.append(tok)
+            return
         tok.go(dest[0], dest[1], t, FADE_NS if dest == (tok.x, tok.y) else MOVE_NS, a1=0.0)
         self.flyers.append(tok)
 
@@ -226,6 +229,7 @@ class TokenAnimator:
     ) -> None:
         """Short flights for items that went through without resting in a drawn place."""
         queues = self.layout.queues
+        counted: dict[tuple[int, int, int], int] = {}
         for flights, putting in ((put_by, True), (got_by, False)):
             for item, (actor, qi) in flights.items():
                 if item in want or not 0 <= qi < len(queues):
@@ -238,13 +242,15 @@ class TokenAnimator:
                 else:
                     a, b, lane = queues[qi].front, hand, (1, qi, actor)
                 if len(self.flyers) >= self.max_flying:
-                    self._count(lane, t + MOVE_NS)
+                    counted[lane] = counted.get(lane, 0) + 1
                     continue
                 tok = self._token(item, r)
                 tok.place = None
                 tok.jump(a[0], a[1])
                 tok.go(b[0], b[1], t, MOVE_NS, a1=0.15)
                 self.flyers.append(tok)
+        for lane, n in counted.items():
+            self._count(lane, t + MOVE_NS, n)
 
     def _mark_error(self, item: int, r: Reducer) -> None:
         if len(self.errors) > 50_000:
@@ -255,10 +261,10 @@ class TokenAnimator:
             self._set_look(tok, r)
 
     # ------------------------------------------------------------ badges
-    def _count(self, lane: tuple[int, int, int], expire: int) -> None:
-        self.lanes.setdefault(lane, deque()).append((expire, 1))
-        self.lane_total[lane] = self.lane_total.get(lane, 0) + 1
-        self.aggregated += 1
+    def _count(self, lane: tuple[int, int, int], expire: int, n: int) -> None:
+        self.lanes.setdefault(lane, deque()).append((expire, n))
+        self.lane_total[lane] = self.lane_total.get(lane, 0) + n
+        self.aggregated += n
 
     def _expire_lanes(self, t: int) -> bool:
         changed = False

@@ -1,68 +1,50 @@
-"""The lanes between actors and queues: thin arrows, drawn once and cached."""
+"""The lanes between actors and queues: thin arrows, drawn once into a cache."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from qsim.ui.diagram.layout import Point
 from qsim.ui.theme import Theme
 
 
-class EdgesItem(QGraphicsItem):
-    """Every lane of the layout as an arrow from source to destination."""
+def paint_edges(p: QPainter, edges: list[tuple[Point, ...]], th: Theme) -> None:
+    """Every lane of the layout as an arrow from source to destination.
 
-    def __init__(self, edges: list[tuple[Point, ...]], rect: QRectF, theme: Theme) -> None:
-        super().__init__()
-        self.edges = edges
-        self.theme = theme
-        self._rect = QRectF(rect)
-        self.setZValue(-1)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-    def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
-
-    def paint(
-        self,
-        p: QPainter,
-        option: QStyleOptionGraphicsItem,
-        widget: QWidget | None = None,
-    ) -> None:
-        th = self.theme
-        color = QColor(th.muted)
-        color.setAlphaF(0.7)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pen = QPen(color, 1.3 * th.font_scale)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        head = 7.0 * th.font_scale
-        for edge in self.edges:
-            p.setPen(pen)
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawPath(_route(edge, 10.0 * th.font_scale))
-            (x1, y1), (x2, y2) = edge[-2], edge[-1]
-            b = QPointF(x2, y2)
-            if abs(x2 - x1) < 1:  # straight down (main -> its queue)
-                ang = math.pi / 2 if y2 > y1 else -math.pi / 2
-            else:  # every route arrives horizontally
-                ang = 0.0 if x2 > x1 else math.pi
-            tip = QPolygonF(
-                [
-                    b,
-                    b - QPointF(head * math.cos(ang - 0.4), head * math.sin(ang - 0.4)),
-                    b - QPointF(head * math.cos(ang + 0.4), head * math.sin(ang + 0.4)),
-                ]
-            )
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(color)
-            p.drawPolygon(tip)
+    Drawn into the view's cached background: lanes never move, so a frame
+    costs one opaque blit for the background and all lanes together.
+    """
+    color = QColor(th.muted)
+    color.setAlphaF(0.7)
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    pen = QPen(color, 1.3 * th.font_scale)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    head = 7.0 * th.font_scale
+    for edge in edges:
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(_route(edge, 10.0 * th.font_scale))
+        (x1, y1), (x2, y2) = edge[-2], edge[-1]
+        b = QPointF(x2, y2)
+        if abs(x2 - x1) < 1:  # straight down (main -> its queue)
+            ang = math.pi / 2 if y2 > y1 else -math.pi / 2
+        else:  # every route arrives horizontally
+            ang = 0.0 if x2 > x1 else math.pi
+        tip = QPolygonF(
+            [
+                b,
+                b - QPointF(head * math.cos(ang - 0.4), head * math.sin(ang - 0.4)),
+                b - QPointF(head * math.cos(ang + 0.4), head * math.sin(ang + 0.4)),
+            ]
+        )
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(color)
+        p.drawPolygon(tip)
+    p.restore()
 
 
 def _route(pts: tuple[Point, ...], r: float) -> QPainterPath:

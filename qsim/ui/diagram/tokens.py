@@ -19,6 +19,7 @@ from qsim.ui.diagram.glyphs import octagon
 from qsim.ui.theme import Theme
 
 CACHE_SIZE = 2048
+LABELS_PER_FRAME = 8  # new token renders per frame; the rest wait a frame
 
 
 @dataclass(frozen=True)
@@ -97,34 +98,49 @@ class TokenPainter:
         self.theme = theme
         self.size = size  # token height in scene units
         self.scale = 1.0
+        self.dpr = 1.0
+        self.budget = LABELS_PER_FRAME
         self._cache: OrderedDict[tuple[Look, str], QPixmap] = OrderedDict()
 
-    def reset(self, theme: Theme, size: float, scale: float) -> None:
-        self.theme, self.size, self.scale = theme, size, max(0.1, scale)
+    def reset(self, theme: Theme, size: float, scale: float, dpr: float = 1.0) -> None:
+        """New theme or view scale (scene -> logical pixels; ``dpr``: the screen's)."""
+        self.theme, self.size, self.scale, self.dpr = theme, size, max(0.1, scale), dpr
         self._cache.clear()
 
     @property
     def margin(self) -> float:
         return self.size * 0.35
 
-    def pixmap(self, look: Look, badge_text: str = "") -> QPixmap:
+    def begin_frame(self) -> None:
+        self.budget = LABELS_PER_FRAME
+
+    def pixmap(self, look: Look, badge_text: str = "") -> tuple[QPixmap, bool]:
+        """The pixmap of ``look``; False with a plainer stand-in when this frame's
+        budget of new renders is spent (the token asks again next frame)."""
         key = (look, badge_text)
         pix = self._cache.get(key)
         if pix is not None:
             self._cache.move_to_end(key)
-            return pix
+            return pix, True
+        if self.budget <= 0 and not badge_text:
+            plain = Look(look.sentinel, look.color, "STOP" if look.sentinel else "")
+            if plain != look:
+                return self.pixmap(plain)[0], False
+        self.budget -= 1
         pix = self._render(look) if not badge_text else self._render_badge(badge_text)
         self._cache[key] = pix
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        return pix
+        return pix, True
 
     def _canvas(self, w: float, h: float) -> tuple[QPixmap, QPainter]:
+        # rendered at device scale and blitted 1:1 in device space (the fast path)
         s = self.scale
-        pix = QPixmap(max(1, round(w * s)), max(1, round(h * s)))
-        pix.setDevicePixelRatio(s)
+        pix = QPixmap(max(1, round(w * s * self.dpr)), max(1, round(h * s * self.dpr)))
+        pix.setDevicePixelRatio(self.dpr)
         pix.fill(Qt.GlobalColor.transparent)
         p = QPainter(pix)
+        p.scale(s, s)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         return pix, p
@@ -218,30 +234,39 @@ class TokenLayer(QGraphicsItem):
         widget: QWidget | None = None,
     ) -> None:
         tp = self.painter
+        tp.begin_frame()
         m = tp.margin
-        half_w = tp.size * 0.56 + m
-        half_h = tp.size * 0.5 + m
+        # blit in device space: no per-pixmap transform, integer positions
+        tr = p.worldTransform()
+        sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
+        half_w = (tp.size * 0.56 + m) * tp.scale
+        half_h = (tp.size * 0.5 + m) * tp.scale
+        p.save()
+        p.resetTransform()
         faded = False
+        draw = p.drawPixmap
         for t in self.tokens:
             pix = t.pix
-            if pix is None and t.look is not None:
-                pix = t.pix = tp.pixmap(t.look)
             if pix is None:
-                continue
+                if t.look is None:
+                    continue
+                pix, final = tp.pixmap(t.look)
+                if final:
+                    t.pix = pix
             if t.opacity < 0.999:
                 p.setOpacity(max(0.0, t.opacity))
                 faded = True
             elif faded:
                 p.setOpacity(1.0)
                 faded = False
-            p.drawPixmap(QPointF(t.x - half_w, t.y - half_h), pix)
+            draw(int(sx * t.x + dx - half_w), int(sy * t.y + dy - half_h), pix)
         if faded:
             p.setOpacity(1.0)
         for x, y, text in self.badges:
-            pix = tp.pixmap(_BADGE, text)
-            w = pix.width() / pix.devicePixelRatio()
-            h = pix.height() / pix.devicePixelRatio()
-            p.drawPixmap(QPointF(x - w / 2, y - h / 2), pix)
+            pix = tp.pixmap(_BADGE, text)[0]
+            w, h = pix.width() / tp.dpr, pix.height() / tp.dpr
+            draw(int(sx * x + dx - w / 2), int(sy * y + dy - h / 2), pix)
+        p.restore()
 
 
 _BADGE = Look(False, "", "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache, partial
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
@@ -20,7 +20,7 @@ from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 from qsim.ui.diagram.actors import ActorItem, make_font
 from qsim.ui.diagram.animator import MOVE_NS, TokenAnimator
-from qsim.ui.diagram.edges import EdgesItem
+from qsim.ui.diagram.edges import paint_edges
 from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text
 from qsim.ui.diagram.layout import Layout, compute_layout
 from qsim.ui.diagram.queue_item import QueueItem
@@ -54,8 +54,9 @@ class DiagramView(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # background and lanes never move: one cached opaque blit per frame
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(320, 200)
         self.setObjectName("diagram")
         self.theme: Theme = LIGHT
         self.scenario: Scenario | None = None
@@ -95,7 +96,7 @@ class DiagramView(QGraphicsView):
         self.layout_ = lay
         rect = QRectF(lay.rect.x, lay.rect.y, lay.rect.w, lay.rect.h)
         scene.setSceneRect(rect)
-        scene.addItem(EdgesItem(lay.edges, rect, th))
+        self.resetCachedContent()
         for qi, qb in enumerate(lay.queues):
             q = topo.queues[qi]
             item = QueueItem(qb, q.id, q.kind, q.maxsize, th)
@@ -172,15 +173,20 @@ class DiagramView(QGraphicsView):
             layer.badges = animator.badges()
             layer.update()
 
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        painter.fillRect(rect, QColor(self.theme.background))
+        if self.layout_ is not None and self.scenario is not None:
+            paint_edges(painter, self.layout_.edges, self.theme)
+
     # ------------------------------------------------------------ geometry
     def _fit(self) -> None:
         scene = self.scene()
         if self.layout_ is None or self.scenario is None:
             return
         self.fitInView(scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-        scale = self.transform().m11() * self.devicePixelRatioF()
+        scale = self.transform().m11()
         if self.layer is not None and self.animator is not None:
-            self.painter.reset(self.theme, self.layout_.token, scale)
+            self.painter.reset(self.theme, self.layout_.token, scale, self.devicePixelRatioF())
             self.animator.clear_pixmaps()
             self.layer.update()
 
