@@ -367,3 +367,16 @@ def test_keyboard_space_plays_and_pauses(make_window: WindowFactory, qtbot: QtBo
     assert win.presenting
     qtbot.keyClick(win.diagram, Qt.Key.Key_Escape)
     assert not win.presenting
+
+
+def test_a_topic_panel_plugs_into_its_dock(make_window: WindowFactory) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    win = make_window(lesson="")
+    panel = QLabel("priority order")
+    win.set_panel("priority", panel)
+    assert win.panel("priority") is panel
+    win.docks["priority"].raise_()
+    assert panel.isVisibleTo(win.docks["priority"])
+    with pytest.raises(KeyError):
+        win.set_panel("nonsense", QLabel())

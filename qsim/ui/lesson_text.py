@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QFontDatabase, QFontMetricsF, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from qsim.model.scenario import QUEUE_KIND_LABELS, Scenario
@@ -59,21 +59,36 @@ class LessonText(QTextBrowser):
 
     def _render(self) -> None:
         self.setMarkdown(self.markdown)
-        # code spans get a fixed size from the markdown reader: follow ours (1.5x to present)
+        # code gets a fixed size from the markdown reader: follow ours (1.5x to
+        # present); and code lines wrap (a narrow dock must not scroll sideways),
+        # continued further right than their own indentation
         size = self.font().pointSizeF()
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(size)
+        space = QFontMetricsF(mono).horizontalAdvance(" ")
         block = self.document().begin()
         while block.isValid():
+            if block.blockFormat().nonBreakableLines():
+                text = block.text()
+                hang = (len(text) - len(text.lstrip(" ")) + 4) * space
+                bf = block.blockFormat()
+                bf.setNonBreakableLines(False)
+                bf.setLeftMargin(bf.leftMargin() + hang)
+                bf.setTextIndent(-hang)
+                QTextCursor(block).setBlockFormat(bf)
+            level = block.blockFormat().headingLevel()
             it = block.begin()
             while not it.atEnd():
                 frag = it.fragment()
                 fmt = frag.charFormat()
-                if fmt.fontPointSize() and fmt.fontPointSize() != size:
+                if fmt.hasProperty(QTextFormat.Property.FontPointSize):
+                    fmt.clearProperty(QTextFormat.Property.FontPointSize)  # the widget's size
+                    if level:  # as big as the rest of the heading (h1 +3 ... h4 +0)
+                        fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, 4 - level)
                     cursor = QTextCursor(self.document())
                     cursor.setPosition(frag.position())
-                    cursor.setPosition(
-                        frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor
-                    )
-                    fmt.setFontPointSize(size)
+                    end = frag.position() + frag.length()
+                    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
                     cursor.setCharFormat(fmt)
                 it += 1
             block = block.next()

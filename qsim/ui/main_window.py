@@ -14,8 +14,10 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -51,6 +53,16 @@ HANG_STOP_MS = 2500  # a hung run is shown this long, then stopped
 STATUS_EVERY_NS = 250_000_000
 
 
+def scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area: a tall panel then scrolls instead of
+    pushing the window past the screen (1280x720 must fit)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
+
+
 class MainWindow(FileActions, QMainWindow):
     """The qsim window around one ``LiveSession``.
 
@@ -75,8 +87,9 @@ class MainWindow(FileActions, QMainWindow):
         self._saved_state = QByteArray()
         self._was_maximized = False
         self._status_at = 0
-        self._shown_id = ""  # the lesson the views show (a knob restart keeps it)
+        self._shown = ("", "")  # (id, file) the views show: a knob restart keeps it
         self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
         self.act_open = self.act_save = self.act_export = QAction(self)
         self.act_presentation = QAction(self)
         self.theme_actions: dict[str, QAction] = {}
@@ -139,7 +152,7 @@ class MainWindow(FileActions, QMainWindow):
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
+        dock.setWidget(scrolled(widget) if name == "knobs" else widget)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
 
@@ -168,9 +181,14 @@ class MainWindow(FileActions, QMainWindow):
         if dock is None or key not in PANELS:
             raise KeyError(f"no panel dock {name!r} (known: {', '.join(PANELS)})")
         old = dock.widget()
-        dock.setWidget(widget)
+        dock.setWidget(scrolled(widget))
+        self.panels[key] = widget
         if old is not None:
             old.deleteLater()
+
+    def panel(self, name: str) -> QWidget | None:
+        """The topic panel plugged in with ``set_panel`` (None: the placeholder)."""
+        return self.panels.get(name)
 
     def install_panels(self) -> None:
         """Plug in ``qsim.ui.panels.create_panels(session)`` if that module exists."""
@@ -234,8 +252,8 @@ class MainWindow(FileActions, QMainWindow):
 
     # ------------------------------------------------------------ session signals
     def _on_scenario(self, sc: Scenario) -> None:
-        same = self._shown_id == sc.id
-        self._shown_id = sc.id
+        same = self._shown == (sc.id, sc.source)
+        self._shown = (sc.id, sc.source)
         topo = self.session.topology
         assert topo is not None
         self._hang_timer.stop()
