@@ -108,6 +108,8 @@ def test_play_makes_items_reach_the_consumer(
     win.actions_run.play.trigger()
     assert win.session.status == "running"
     assert win.actions_run.play.text() == "Pause"
+    assert win.session.run is not None and win.session.run.speed == 4.0
+    assert win.actions_run.speed.value_label.text() == "4.0x"
     r = win.session.reducer
     assert r is not None
     qtbot.waitUntil(lambda: r.acct.consumed == 5, timeout=20_000)
@@ -360,6 +362,10 @@ def test_keyboard_space_plays_and_pauses(make_window: WindowFactory, qtbot: QtBo
     qtbot.waitUntil(lambda: win.session.status == "running", timeout=2_000)
     qtbot.keyClick(win.diagram, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: win.session.status == "paused", timeout=2_000)
+    qtbot.waitUntil(lambda: live_all_paused(win), timeout=5_000)
+    ops = queue_ops(win)
+    qtbot.keyClick(win.diagram, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: queue_ops(win) == ops + 1, timeout=5_000)
     before = win.actions_run.speed.speed
     qtbot.keyClick(win.diagram, Qt.Key.Key_Minus)
     assert win.actions_run.speed.speed < before
