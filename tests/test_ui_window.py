@@ -386,3 +386,13 @@ def test_a_topic_panel_plugs_into_its_dock(make_window: WindowFactory) -> None:
     assert panel.isVisibleTo(win.docks["priority"])
     with pytest.raises(KeyError):
         win.set_panel("nonsense", QLabel())
+
+
+def test_about_names_the_version_and_the_licences() -> None:
+    import qsim
+    from qsim.ui.menus import about_text
+
+    text = about_text()
+    assert qsim.__version__ in text
+    for name in ("qsim", "PySide6", "pyqtgraph", "NumPy", "LGPL", "MIT", "BSD"):
+        assert name in text
