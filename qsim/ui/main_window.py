@@ -14,10 +14,7 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFrame,
-    QLabel,
     QMainWindow,
-    QScrollArea,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -29,6 +26,7 @@ from qsim.model.scenario_io import ScenarioError
 from qsim.ui.caption import CaptionBar
 from qsim.ui.controls import RunActions
 from qsim.ui.diagram.view import DiagramView
+from qsim.ui.docks import PANELS, panel_key, placeholder, scrolled
 from qsim.ui.event_log import EventLog
 from qsim.ui.file_actions import FileActions
 from qsim.ui.knobs import KnobPanel
@@ -39,28 +37,10 @@ from qsim.ui.session import LiveSession
 from qsim.ui.status import RunStatusBar
 from qsim.ui.theme import THEMES, Theme, presentation, qt_palette, stylesheet
 
-#: topic panel docks (filled by ``qsim.ui.panels``): name -> (title, what it will show)
-PANELS = {
-    "capacity": ("Capacity", "queue depth against maxsize, and time blocked in put()"),
-    "priority": ("Priority", "the order items leave a priority queue"),
-    "joinable": ("JoinableQueue", "unfinished tasks, task_done() and join()"),
-    "pipeline": ("Pipeline", "each stage's rate and backlog"),
-    "throughput": ("Throughput", "items per second and latency over time"),
-}
 #: docks hidden in presentation mode (the lesson text stays)
 SECONDARY = ("lessons", "knobs", "event_log", *PANELS)
 HANG_STOP_MS = 2500  # a hung run is shown this long, then stopped
 STATUS_EVERY_NS = 250_000_000
-
-
-def scrolled(widget: QWidget) -> QScrollArea:
-    """``widget`` in a frameless scroll area: a tall panel then scrolls instead of
-    pushing the window past the screen (1280x720 must fit)."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 class MainWindow(FileActions, QMainWindow):
@@ -119,11 +99,9 @@ class MainWindow(FileActions, QMainWindow):
         self._add_dock(
             "event_log", "Event log", self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        for name, (title, what) in PANELS.items():
-            placeholder = QLabel(f"{title}: {what}.\n(This panel is not available yet.)")
-            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            placeholder.setWordWrap(True)
-            self._add_dock(name, title, placeholder, Qt.DockWidgetArea.BottomDockWidgetArea)
+        for name, (title, _what) in PANELS.items():
+            area = Qt.DockWidgetArea.BottomDockWidgetArea
+            self._add_dock(name, title, placeholder(name), area)
             self.tabifyDockWidget(self.docks["event_log"], self.docks[name])
         self.docks["event_log"].raise_()
 
@@ -176,7 +154,7 @@ class MainWindow(FileActions, QMainWindow):
     def set_panel(self, name: str, widget: QWidget) -> None:
         """Put a topic panel (``capacity``, ``priority``, ``joinable``, ``pipeline``,
         ``throughput``) into its dock, replacing the placeholder."""
-        key = name.lower().removeprefix("dock_").replace("joinablequeue", "joinable")
+        key = panel_key(name)
         dock = self.docks.get(key)
         if dock is None or key not in PANELS:
             raise KeyError(f"no panel dock {name!r} (known: {', '.join(PANELS)})")
