@@ -124,8 +124,10 @@ class MainWindow(FileActions, QMainWindow):
         self._hang_timer.setInterval(HANG_STOP_MS)
         self._hang_timer.timeout.connect(self._on_hang_timeout)
         self._restore_settings()
-        self._on_state(self.session.status)
         self.setWindowTitle("qsim")
+        if self.session.scenario is not None:  # a session that was loaded already
+            self._on_scenario(self.session.scenario)
+        self._on_state(self.session.status)
 
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
