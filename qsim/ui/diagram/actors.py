@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -67,16 +67,44 @@ class ActorItem(QGraphicsItem):
         self.f_name = make_font(12 * fs, bold=True)
         self.f_state = make_font(11 * fs)
         self.f_small = make_font(10 * fs)
+        self.counter_w = QFontMetricsF(self.f_small).horizontalAdvance("99999 done") + 2
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self._fonts(theme)
         self.update()
 
-    def set_content(self, state_key: str, label: str, counter: str) -> None:
-        if (state_key, label, counter) != (self.state_key, self.label, self.counter):
-            self.state_key, self.label, self.counter = state_key, label, counter
+    def set_content(self, state_key: str, label: str) -> None:
+        """State and label (re-renders the cached box when they change)."""
+        if (state_key, label) != (self.state_key, self.label):
+            self.state_key, self.label = state_key, label
             self.update()
+
+    def fill(self) -> QColor:
+        th = self.theme
+        if self.state_key == "paused":
+            return QColor(th.panel)
+        return QColor(th.states.get(self.state_key, th.states.get("idle", "#EEEEEE")))
+
+    def _insets(self) -> tuple[float, float]:
+        box, fs = self.box, self.theme.font_scale
+        hand = 13 * self.theme.token_scale  # room for a held token on the edge it sits on
+        left = 8 * fs + (hand if abs(box.hand[0] - box.x) < 1 else 0.0)
+        right = box.w - 8 * fs - (hand if abs(box.hand[0] - box.right) < 1 else 0.0)
+        return left, right
+
+    def counter_rect(self) -> tuple[QRectF, Qt.AlignmentFlag]:
+        """Where the counter goes, in scene coordinates (drawn by ``CountersItem``)."""
+        left, right = self._insets()
+        b = self.box
+        if b.compact:
+            w = self.counter_w
+            rect, align = QRectF(right - w, 0, w, b.h), Qt.AlignmentFlag.AlignRight
+        else:
+            lh = b.h / 3.3
+            top = (b.h - 3 * lh) / 2
+            rect, align = QRectF(left, top + 2 * lh, right - left, lh), Qt.AlignmentFlag.AlignLeft
+        return rect.translated(b.x, b.y), align | Qt.AlignmentFlag.AlignVCenter
 
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-2, -2, 2, 2)
@@ -103,9 +131,7 @@ class ActorItem(QGraphicsItem):
     ) -> None:
         th = self.theme
         key = self.state_key
-        fill = QColor(th.states.get(key, th.states.get("idle", "#EEEEEE")))
-        if key == "paused":
-            fill = QColor(th.panel)
+        fill = self.fill()
         fg = text_color_on(fill, th)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         pen = QPen(QColor(th.queue_border), 1.4 * th.font_scale)
@@ -121,9 +147,7 @@ class ActorItem(QGraphicsItem):
 
         box = self.box
         fs = th.font_scale
-        hand = 13 * th.token_scale  # room for a held token on the edge it sits on
-        left = 8 * fs + (hand if abs(box.hand[0] - box.x) < 1 else 0.0)
-        right = r.width() - 8 * fs - (hand if abs(box.hand[0] - box.right) < 1 else 0.0)
+        left, right = self._insets()
         icon = 14 * fs
         p.setPen(fg)
         if box.compact:
@@ -135,18 +159,10 @@ class ActorItem(QGraphicsItem):
                 QRectF(left, 0, name_w + 2, r.height()), Qt.AlignmentFlag.AlignVCenter, self.title
             )
             x = left + name_w + 8 * fs
-            draw_state_icon(p, key, QRectF(x, cy - icon / 2, icon, icon), fg)
+            draw_state_icon(p, key, QRectF(x, cy - icon / 2, icon, icon), fg, fill)
             x += icon + 4 * fs
-            p.setFont(self.f_small)
-            cw = p.fontMetrics().horizontalAdvance(self.counter) if self.counter else 0
-            if self.counter:
-                p.drawText(
-                    QRectF(right - cw - 2, 0, cw + 2, r.height()),
-                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                    self.counter,
-                )
             p.setFont(self.f_state)
-            avail = max(0.0, right - cw - 6 * fs - x)
+            avail = max(0.0, right - self.counter_w - 6 * fs - x)
             text = p.fontMetrics().elidedText(self.label, Qt.TextElideMode.ElideRight, int(avail))
             p.drawText(QRectF(x, 0, avail, r.height()), Qt.AlignmentFlag.AlignVCenter, text)
             return
@@ -155,14 +171,39 @@ class ActorItem(QGraphicsItem):
         p.setFont(self.f_name)
         p.drawText(QRectF(left, top, right - left, lh), Qt.AlignmentFlag.AlignVCenter, self.title)
         y2 = top + lh
-        draw_state_icon(p, key, QRectF(left, y2 + (lh - icon) / 2, icon, icon), fg)
+        draw_state_icon(p, key, QRectF(left, y2 + (lh - icon) / 2, icon, icon), fg, fill)
         p.setFont(self.f_state)
         x = left + icon + 4 * fs
         text = p.fontMetrics().elidedText(
             self.label, Qt.TextElideMode.ElideRight, int(max(0.0, right - x))
         )
         p.drawText(QRectF(x, y2, right - x, lh), Qt.AlignmentFlag.AlignVCenter, text)
-        p.setFont(self.f_small)
-        p.drawText(
-            QRectF(left, y2 + lh, right - left, lh), Qt.AlignmentFlag.AlignVCenter, self.counter
-        )
+
+
+class CountersItem(QGraphicsItem):
+    """Every actor's small counter, drawn fresh each frame (not cached): counters
+    change every frame in a fast run, and a few lines of text cost less than
+    re-rendering the cached boxes."""
+
+    def __init__(self, actors: list[ActorItem], rect: QRectF) -> None:
+        super().__init__()
+        self.actors = actors
+        self._rect = QRectF(rect)
+        self.setZValue(2)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(
+        self,
+        p: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        for a in self.actors:
+            if not a.counter:
+                continue
+            rect, align = a.counter_rect()
+            p.setFont(a.f_small)
+            p.setPen(text_color_on(a.fill(), a.theme))
+            p.drawText(rect, align, a.counter)

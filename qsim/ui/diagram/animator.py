@@ -25,6 +25,7 @@ K = EventKind
 MOVE_NS = 320_000_000  # a flight between an actor and a queue
 SHIFT_NS = 160_000_000  # moving up one slot inside a queue
 FADE_NS = 300_000_000
+FADE_IN_NS = 150_000_000  # an item appears in a worker's hand
 MAX_FLYING = 300
 IN_QUEUE, IN_HAND = 0, 1
 Place = tuple[int, int, int]
@@ -143,7 +144,7 @@ class TokenAnimator:
                 start = self._origin(item, place, put_by, got_by)
                 if start is None:
                     tok.jump(x, y, 0.0)
-                    tok.go(x, y, t, FADE_NS)
+                    tok.go(x, y, t, FADE_IN_NS)
                 else:
                     tok.jump(*start)
                     tok.go(x, y, t, MOVE_NS)
@@ -184,7 +185,10 @@ class TokenAnimator:
         kind, idx, _ = place
         if kind == IN_QUEUE:
             who = put_by.get(item)
-            return self._hand(who[0]) if who is not None else None
+            if who is not None:
+                return self._hand(who[0])
+            qb = self.layout.queues[idx]  # moved up from behind the drawn slots
+            return qb.slot_center(qb.slots)
         if self.role.get(idx) in ("consumer", "stage"):
             src = got_by.get(item)
             qi = src[1] if src is not None else self.topo.actors[idx].input_queue
@@ -287,7 +291,9 @@ class TokenAnimator:
                 p, q = hand, self.layout.queues[b].tail
             else:
                 p, q = self.layout.queues[a].front, hand
-            out.append(((p[0] + q[0]) / 2, (p[1] + q[1]) / 2 - 14.0, f"+{n}"))
+            # near the actor's end, where the lanes are apart
+            f = 0.3 if kind == 0 else 0.7
+            out.append((p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f - 14.0, f"+{n}"))
         return out
 
     def in_flight(self) -> int:

@@ -11,8 +11,11 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from qsim.model import state as S
 
 
-def draw_state_icon(p: QPainter, state: str, rect: QRectF, color: QColor) -> None:
-    """Draw the icon of ``state`` (a reducer state, "hung" or "paused") in ``rect``."""
+def draw_state_icon(
+    p: QPainter, state: str, rect: QRectF, color: QColor, back: QColor | None = None
+) -> None:
+    """Draw the icon of ``state`` (a reducer state, "hung" or "paused") in ``rect``;
+    ``back`` is the colour behind it (cut-outs are drawn in it)."""
     p.save()
     pen = QPen(color, max(1.2, rect.width() * 0.12))
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
@@ -28,7 +31,7 @@ def draw_state_icon(p: QPainter, state: str, rect: QRectF, color: QColor) -> Non
     elif state == S.BLOCKED_PUT:  # no-entry sign
         p.setBrush(color)
         p.drawEllipse(r)
-        p.setPen(QPen(QColor("white"), w * 0.16))
+        p.setPen(QPen(back if back is not None else QColor("white"), w * 0.16))
         p.drawLine(QPointF(r.left() + w * 0.25, c.y()), QPointF(r.right() - w * 0.25, c.y()))
     elif state in (S.WAITING_GET, S.JOIN_WAIT):  # hourglass
         poly = QPolygonF(

@@ -10,6 +10,7 @@ number of columns or of actors per column grows, so the scene stays close to
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -164,9 +165,11 @@ def compute_layout(
     draw it larger at 16:9 (it continues left to right, below).
     """
     cols = _columns(topo)
-    best = _place(topo, sc, cols, None, font_scale, token_scale, measure)
+    best = _place(topo, sc, cols, (), font_scale, token_scale, measure)
     best_fit = _fit(best)
-    for split in range(3, cols.count - 1, 2):  # row 2 starts with a queue column
+    starts = range(3, cols.count - 1, 2)  # a new row starts with a queue column
+    splits = [(a,) for a in starts] + [(a, b) for a in starts for b in starts if b > a]
+    for split in splits:
         lay = _place(topo, sc, cols, split, font_scale, token_scale, measure)
         if _fit(lay) > best_fit * 1.1:
             best, best_fit = lay, _fit(lay)
@@ -181,17 +184,15 @@ def _place(
     topo: Topology,
     sc: Scenario,
     cols: _Columns,
-    split: int | None,
+    split: tuple[int, ...],
     fs: float,
     ts: float,
     measure: Measure,
 ) -> Layout:
     n_cols = cols.count
-    rows = (
-        [list(range(n_cols))]
-        if split is None
-        else [list(range(split)), list(range(split, n_cols))]
-    )
+    bounds = [0, *split, n_cols]
+    rows = [list(range(a, b)) for a, b in itertools.pairwise(bounds)]
+    row_of = {c: k for k, r in enumerate(rows) for c in r}
     token = 22.0 * ts
     slot_w = token + 6.0 * ts
     row_h = token + 8.0 * ts
@@ -212,7 +213,7 @@ def _place(
                 + longest
                 + 10 * fs
                 + state_w
-                + measure("9999", 10 * fs, False)
+                + measure("99999 done", 10 * fs, False)
             )
             col_w[col] = max(w + 14 * fs, 150.0 * fs)
         else:
@@ -257,9 +258,9 @@ def _place(
     col_top: dict[int, float] = {}
     top = MARGIN + (main_h + 30.0 * fs if main_runs(sc) else 0.0)
     min_h = (200.0 if len(rows) == 1 else 110.0) * fs
-    gap_y = 0.0  # middle of the space between the two rows
+    gap_y: list[float] = []  # per row: the middle of the space above it
     for r, w in zip(rows, row_w, strict=True):
-        gap_y = top - 28.0 * fs
+        gap_y.append(top - 28.0 * fs)
         content_h = max(max((heights.get(c, 0.0) for c in r), default=0.0), min_h)
         x = (width - w) / 2
         for col in r:
@@ -269,6 +270,7 @@ def _place(
         top += content_h + 56.0 * fs
     height = top - 56.0 * fs + MARGIN
 
+    queue_col = {qi: c for c, members in cols.queues.items() for qi in members}
     lay = Layout(token=token, font_px=font, columns=n_cols)
     qboxes: dict[int, QueueBox] = {}
     for col, qmembers in cols.queues.items():
@@ -344,13 +346,12 @@ def _place(
                 else:  # wrapped onto the next row: down, back left, and in
                     xr = min(out[0] + gap / 2, width - 6.0)
                     xl = tail[0] - gap / 2
-                    lay.edges.append(
-                        (out, (xr, out[1]), (xr, gap_y), (xl, gap_y), (xl, tail[1]), tail)
-                    )
+                    gy = gap_y[row_of[queue_col[a.output_queue]]]
+                    lay.edges.append((out, (xr, out[1]), (xr, gy), (xl, gy), (xl, tail[1]), tail))
 
     # a small diagram is not blown up past ~1.3x at 1280x720
-    w = max(width, MIN_SCENE[0] * fs, height * 16 / 9 * 0.75)
-    h = max(height, MIN_SCENE[1] * fs)
+    w = max(width, MIN_SCENE[0], height * 16 / 9 * 0.75)
+    h = max(height, MIN_SCENE[1])
     lay.rect = Box(-(w - width) / 2, -(h - height) / 2, w, h)
     return lay
 

@@ -128,7 +128,7 @@ class QueueItem(QGraphicsItem):
         p.setPen(QColor(th.text) if self.left else muted)
         if self.left:
             p.setFont(make_font(10.5 * fs, bold=True))
-            p.drawText(QRectF(rx - 20, y, b.row.w, line), Qt.AlignmentFlag.AlignLeft, self.left)
+            p.drawText(QRectF(rx, y, b.row.w, line), Qt.AlignmentFlag.AlignLeft, self.left)
             p.setFont(small)
         p.setPen(
             QColor(th.states.get("blocked on put")) if self.full and th.name == "dark" else text

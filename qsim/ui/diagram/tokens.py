@@ -170,13 +170,14 @@ class TokenPainter:
             px = h * (0.5 if n <= 2 else 0.42 if n == 3 else 0.34 if n == 4 else 0.28)
             p.setFont(make_font(px, bold=True))
             p.drawText(body, Qt.AlignmentFlag.AlignCenter, look.text)
-        small = make_font(h * 0.36, bold=True)
-        if look.priority:
-            self._tag(p, QPointF(m + w, m), look.priority, small, "#FFFFFF", "#000000")
+        small = make_font(h * 0.38, bold=True)
+        if look.priority:  # centred above: neighbours in a queue do not cover it
+            self._tag(p, QPointF(m + w / 2, m - h * 0.05), look.priority, small, "#FFFFFF", "#000")
         if look.batch:
-            self._tag(p, QPointF(m + w, m + h), look.batch, small, "#000000", "#FFFFFF")
+            self._tag(p, QPointF(m + w / 2, m + h * 1.02), look.batch, small, "#000", "#FFFFFF")
         if look.error:
-            self._tag(p, QPointF(m, m), "!", small, "#D55E00", "#FFFFFF")
+            big = make_font(h * 0.5, bold=True)
+            self._tag(p, QPointF(m + w * 0.1, m + h * 0.1), "!", big, "#D55E00", "#FFFFFF")
         p.end()
         return pix
 

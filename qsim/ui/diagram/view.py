@@ -14,11 +14,12 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
+from qsim.model import state as S
 from qsim.model.events import Event
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
-from qsim.ui.diagram.actors import ActorItem, make_font
+from qsim.ui.diagram.actors import ActorItem, CountersItem, make_font
 from qsim.ui.diagram.animator import MOVE_NS, TokenAnimator
 from qsim.ui.diagram.edges import paint_edges
 from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text
@@ -26,8 +27,6 @@ from qsim.ui.diagram.layout import Layout, compute_layout
 from qsim.ui.diagram.queue_item import QueueItem
 from qsim.ui.diagram.tokens import TokenLayer, TokenPainter
 from qsim.ui.theme import LIGHT, Theme
-
-COUNTER_EVERY_NS = 100_000_000  # counters change at most 10 times a second
 
 
 @lru_cache(maxsize=256)
@@ -67,12 +66,12 @@ class DiagramView(QGraphicsView):
         self.queue_items: list[QueueItem] = []
         self.painter = TokenPainter(self.theme, 22.0)
         self.layer: TokenLayer | None = None
+        self.counters: CountersItem | None = None
         self.animator: TokenAnimator | None = None
         self.paused = False
         self._anim_t = 0
         self._last_now = 0
         self._step_until = 0
-        self._counters_at = 0
         self.setBackgroundBrush(QColor(self.theme.background))
 
     # ------------------------------------------------------------ setup
@@ -87,6 +86,7 @@ class DiagramView(QGraphicsView):
         scene.clear()
         self.actor_items, self.queue_items = {}, []
         self.layer = None
+        self.counters = None
         self.animator = None
         sc, topo = self.scenario, self.topology
         if sc is None or topo is None:
@@ -108,6 +108,8 @@ class DiagramView(QGraphicsView):
             actor = ActorItem(box, title, th, partial(self.actor_tooltip, ai))
             scene.addItem(actor)
             self.actor_items[ai] = actor
+        self.counters = CountersItem(list(self.actor_items.values()), rect)
+        scene.addItem(self.counters)
         self.painter = TokenPainter(th, lay.token)
         self.layer = TokenLayer(self.painter)
         self.layer.set_rect(rect.adjusted(-40, -40, 40, 40))
@@ -142,32 +144,39 @@ class DiagramView(QGraphicsView):
 
     def apply_frame(self, reducer: Reducer, applied: list[Event], now_ns: int) -> None:
         """Bring the picture in step with ``reducer`` (``applied``: this frame's events)."""
+        if (
+            self.topology is not None
+            and reducer.topology is not self.topology
+            and len(reducer.topology.actors) != len(self.topology.actors)
+        ):  # a worker joined a stage live: lay it out too
+            self.topology = reducer.topology
+            self._rebuild()
         animator, layer = self.animator, self.layer
         if animator is None or layer is None:
             return
         self.reducer = reducer
         t = self._clock(now_ns, bool(applied))
         changed = animator.update(reducer, applied, t)
-        counters = now_ns - self._counters_at >= COUNTER_EVERY_NS or not applied
-        if counters:
-            self._counters_at = now_ns
         topo = self.topology
         assert topo is not None
+        counted = False
         for ai, item in self.actor_items.items():
             a = reducer.actors[ai]
-            if counters:
-                role = topo.actors[ai].role
-                if role == "main":
-                    counter = f"{a.sentinels_sent} sentinels sent" if a.sentinels_sent else ""
-                else:
-                    counter = counters_text(a, role)
+            role = topo.actors[ai].role
+            if role == "main":
+                counter = f"sent {a.sentinels_sent} STOP" if a.sentinels_sent else ""
             else:
-                counter = item.counter
-            item.set_content(display_state(a), state_text(a), counter)
+                counter = counters_text(a, role)
+            if counter != item.counter:
+                item.counter = counter
+                counted = True
+            item.set_content(display_state(a), state_text(a))
             if item.hovered:
                 item.refresh_tooltip()
         for qi, qitem in enumerate(self.queue_items):
             qitem.set_content(reducer.queues[qi])
+        if counted and self.counters is not None:
+            self.counters.update()
         if changed:
             layer.tokens = animator.drawn()
             layer.badges = animator.badges()
@@ -205,6 +214,13 @@ class DiagramView(QGraphicsView):
             return []
         return list(self.animator.slots[queue_index])
 
+    def hand_items(self, actor_index: int) -> list[int]:
+        """Item ids drawn in the actor's hand (made, being put, or worked on)."""
+        if self.animator is None:
+            return []
+        placed = self.animator.placed.items()
+        return [i for i, t in placed if t.place is not None and t.place[:2] == (1, actor_index)]
+
     def visible_slots(self, queue_index: int) -> int:
         """How many slots the queue shows (the rest is the "+N more" count)."""
         return self.layout_.queues[queue_index].slots if self.layout_ else 0
@@ -223,8 +239,14 @@ class DiagramView(QGraphicsView):
             return f"{topo.actors[actor_index].name} has not started yet (press Play)."
         a = r.actors[actor_index]
         text = explain(r, topo, actor_index)
-        times = f"working {_ms(a.working_ns)} · blocked {_ms(a.blocked_ns)}"
-        times += f" · waiting {_ms(a.waiting_ns)}"
+        spent = {"working": a.working_ns, "blocked": a.blocked_ns, "waiting": a.waiting_ns}
+        current = {S.WORKING: "working", S.BLOCKED_PUT: "blocked", S.WAITING_GET: "waiting"}
+        now = max(self._last_now, r.last_t)
+        if a.state in current and a.since_ns and now > a.since_ns:
+            spent[current[a.state]] += now - a.since_ns  # the span still going on
+        if a.state == S.JOIN_WAIT and a.since_ns and now > a.since_ns:
+            spent["waiting"] += now - a.since_ns
+        times = " · ".join(f"{k} {_ms(v)}" for k, v in spent.items())
         return f"{text}\n{a.items} items · {times}"
 
     def token_count(self) -> int:
