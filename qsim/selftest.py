@@ -59,6 +59,7 @@ class LessonResult:
     workers: int = 0
     start_method: str = ""
     worker_exe: list[str] = field(default_factory=list)
+    hung_actors: list[str] = field(default_factory=list)  # "C1 (waiting on get)"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class LessonResult:
             "workers": self.workers,
             "start_method": self.start_method,
             "worker_exe": self.worker_exe,
+            "hung_actors": self.hung_actors,
         }
 
 
@@ -181,6 +183,7 @@ def run_lesson(sc: Scenario, cap: float = LESSON_CAP_S) -> LessonResult:
             pump(run, reducer)
             hung = watch_hangs(run, reducer, sc.run.hang_after)
             if hung:
+                res.hung_actors = [f"{a.name} ({a.state})" for a in reducer.actors if a.hung]
                 break
         res.finished = run.finished and not hung  # before stop() ends them all
     except (OSError, RuntimeError) as e:
@@ -239,13 +242,9 @@ def _judge(
             + ", ".join(f"{pid} ({_process_exe(pid) or '?'})" for pid in left)
         )
     if res.hung and not res.expect_hang:
-        p.append(f"hung (all workers waiting, nothing moving): {', '.join(_hung_names(reducer))}")
+        p.append(f"hung (every worker waits, nothing moves): {', '.join(res.hung_actors)}")
     if res.expect_hang and not (res.hung or res.finished):
         p.append(f"meant to show a hang, but neither hung nor ended within {res.seconds} s")
-
-
-def _hung_names(reducer: Any) -> list[str]:
-    return [f"{a.name} ({a.state})" for a in reducer.actors if a.hung]
 
 
 def _streams() -> tuple[IO[str], IO[str]]:
