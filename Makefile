@@ -71,7 +71,7 @@ debs:
 
 # Debian's python3 lacks ensurepip until python3-venv is installed.
 $(BIN)/python:
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { \
 		echo "python3 -m venv failed: installing python3-venv"; \
 		rm -rf $(VENV); \
 		$(SUDO) apt-get update -q && $(APT_INSTALL) python3-venv && $(PYTHON) -m venv $(VENV); \
