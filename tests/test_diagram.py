@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from qsim.model import state as S
@@ -15,6 +16,7 @@ from qsim.model.scenario import ConsumerSpec, ProducerSpec, QueueSpec, RunOption
 from qsim.resources import load
 from qsim.ui.diagram import DiagramView
 from qsim.ui.session import LiveSession
+from qsim.ui.theme import DARK, presentation
 
 Live = Callable[..., tuple[LiveSession, DiagramView]]
 FrameHook = Callable[[LiveSession, DiagramView], None]
@@ -107,7 +109,13 @@ def test_drawn_queue_equals_reducer_contents_under_backpressure(live: Live, qtbo
     assert checks["full_frames"] >= 1
     assert "P1 is blocked in put(): queue q is full (2/2)" in str(checks["tooltip"])
     session.stop()
-    assert view.drawn_queue_contents(0) == session.reducer.queues[0].contents[:2]  # type: ignore[union-attr]
+    r = session.reducer
+    assert r is not None
+    assert view.drawn_queue_contents(0) == r.queues[0].contents[:2]
+    # a new theme (presentation scale) lays out again and shows the same contents
+    view.set_theme(presentation(DARK))
+    assert view.drawn_queue_contents(0) == r.queues[0].contents[:2]
+    assert view.actor_state_text(1) == S.FINISHED
 
 
 def test_waiting_consumer_is_explained(live: Live, qtbot: QtBot) -> None:
@@ -144,6 +152,11 @@ def test_crashed_consumer_shows_crashed_and_its_exit_code(live: Live, qtbot: QtB
     assert "C1 crashed with exit code 3" in tip
     assert "os._exit(3)" in tip
     assert view.actor_items[consumer].state_key == S.CRASHED
+    # hovering the box shows the same explanation as its tooltip
+    item = view.actor_items[consumer]
+    centre = view.mapFromScene(item.sceneBoundingRect().center())
+    QTest.mouseMove(view.viewport(), centre)
+    qtbot.waitUntil(lambda: "C1 crashed with exit code 3" in item.toolTip(), timeout=3_000)
 
 
 def test_pause_freezes_the_tokens(live: Live, qtbot: QtBot) -> None:
@@ -163,6 +176,9 @@ def test_pause_freezes_the_tokens(live: Live, qtbot: QtBot) -> None:
     n = session.frames
     qtbot.waitUntil(lambda: session.frames >= n + 10, timeout=5_000)
     assert positions() == before
+    # the producer reached the pause gate and says so
+    qtbot.waitUntil(lambda: view.actor_state_text(1) == "paused", timeout=5_000)
+    assert "paused at the run's pause gate" in view.actor_tooltip(1)
 
 
 def test_killed_consumer_loses_the_item_it_held(live: Live, qtbot: QtBot) -> None:

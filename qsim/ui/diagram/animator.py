@@ -22,8 +22,8 @@ from qsim.ui.diagram.tokens import Look, Token
 from qsim.ui.theme import Theme
 
 K = EventKind
-MOVE_NS = 320_000_000  # a flight between an actor and a queue
-SHIFT_NS = 160_000_000  # moving up one slot inside a queue
+MOVE_NS = 300_000_000  # a flight between an actor and a queue
+SHIFT_NS = 120_000_000  # moving up one slot inside a queue
 FADE_NS = 300_000_000
 FADE_IN_NS = 150_000_000  # an item appears in a worker's hand
 MAX_FLYING = 300
@@ -155,7 +155,11 @@ class TokenAnimator:
                 inside = tok.place is not None and tok.place[:2] == place[:2]
                 tok.place = place
                 self._set_look(tok, r)
-                tok.go(x, y, t, SHIFT_NS if inside else MOVE_NS)
+                dur = SHIFT_NS if inside else MOVE_NS
+                # retargeted in flight (a busy queue moved up): keep the time left,
+                # or tokens in a busy queue would never arrive
+                left = tok.t0 + tok.dur - t
+                tok.go(x, y, t, max(SHIFT_NS, left) if left > 0 and inside else dur)
                 changed = True
         self._fly(put_by, got_by, want, r, t)
         for tok in placed.values():
@@ -187,8 +191,9 @@ class TokenAnimator:
             who = put_by.get(item)
             if who is not None:
                 return self._hand(who[0])
-            qb = self.layout.queues[idx]  # moved up from behind the drawn slots
-            return qb.slot_center(qb.slots)
+            # moved up from behind the drawn slots: simply there (in a fast run
+            # the front slots change every frame; a slide would never arrive)
+            return self.layout.queues[idx].slot_center(place[2])
         if self.role.get(idx) in ("consumer", "stage"):
             src = got_by.get(item)
             qi = src[1] if src is not None else self.topo.actors[idx].input_queue

@@ -15,6 +15,8 @@ from qsim.ui.diagram.actors import make_font
 from qsim.ui.diagram.layout import QueueBox, queue_title
 from qsim.ui.theme import Theme
 
+FULL_COLOR = "#D55E00"  # Okabe-Ito vermillion: a full queue's frame and "full" label
+
 
 def queue_status(q: QueueState, drawn: int) -> tuple[str, str]:
     """(left, right) texts under the slot row: ``+N more`` and the fill."""
@@ -101,7 +103,7 @@ class QueueItem(QGraphicsItem):
         # the row frame and its slots
         rx = b.row.x - b.x
         row = QRectF(rx, row_top, b.row.w, b.row.h)
-        frame_pen = QPen(QColor(th.states.get("blocked on put")) if self.full else text)
+        frame_pen = QPen(QColor(FULL_COLOR) if self.full else text)
         frame_pen.setWidthF((2.8 if self.full else 1.6) * fs)
         p.setPen(frame_pen)
         p.setBrush(QColor(th.queue_fill))
@@ -130,9 +132,7 @@ class QueueItem(QGraphicsItem):
             p.setFont(make_font(10.5 * fs, bold=True))
             p.drawText(QRectF(rx, y, b.row.w, line), Qt.AlignmentFlag.AlignLeft, self.left)
             p.setFont(small)
-        p.setPen(
-            QColor(th.states.get("blocked on put")) if self.full and th.name == "dark" else text
-        )
+        p.setPen(text)
         if self.full:
             p.setFont(make_font(10.5 * fs, bold=True))
         p.drawText(QRectF(rx, y, b.row.w, line), Qt.AlignmentFlag.AlignRight, self.right)
