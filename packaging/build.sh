@@ -79,6 +79,7 @@ version, t0, t_bundle, t_end, tarball, deb = sys.argv[1:]
 bundle = sum(f.stat().st_size for f in Path("dist/qsim").rglob("*") if f.is_file() and not f.is_symlink())
 info = {
     "version": version,
+    "started_at": round(float(t0), 3),
     "bundle_seconds": round(float(t_bundle) - float(t0), 1),
     "total_seconds": round(float(t_end) - float(t0), 1),
     "bundle_mb": round(bundle / 1e6, 1),
