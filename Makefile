@@ -88,3 +88,7 @@ clean: ## caches and build output (keeps .venv)
 
 distclean: clean ## also the .venv
 	rm -rf $(VENV)
+
+.PHONY: package
+package: setup ## the Linux app: dist/qsim-<version>-linux-x86_64.tar.gz and dist/qsim_<version>_amd64.deb
+	PYTHON=$(BIN)/python packaging/build.sh
