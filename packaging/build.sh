@@ -61,8 +61,10 @@ if [ "${SKIP_DEB:-0}" != 1 ]; then
     install -m 644 build/icons/qsim.png "$STAGE/usr/share/icons/hicolor/256x256/apps/qsim.png"
     printf 'qsim %s\nLicense: MIT\n' "$VERSION" >"$STAGE/usr/share/doc/qsim/copyright"
     size_kb=$(du -sk "$STAGE" | cut -f1)
+    # the bundle's binaries were linked against this machine's glibc
+    glibc=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
     sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$DEBARCH/" -e "s/@SIZE@/$size_kb/" \
-        packaging/linux/control.in >"$STAGE/DEBIAN/control"
+        -e "s/@GLIBC@/$glibc/" packaging/linux/control.in >"$STAGE/DEBIAN/control"
     # menu and icon caches are refreshed by dpkg triggers (desktop-file-utils,
     # hicolor-icon-theme): no maintainer scripts needed, and `dpkg -r` removes
     # every file listed here
