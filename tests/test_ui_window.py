@@ -167,7 +167,7 @@ def test_reset_and_switching_lessons_leave_no_stray_process(
     assert first is not None
     qtbot.waitUntil(lambda: queue_ops(win) >= 1, timeout=15_000)
     win.actions_run.reset.trigger()
-    assert first.alive() == []
+    qtbot.waitUntil(lambda: first.alive() == [], timeout=5_000)  # stopped off the GUI thread
     second = win.session.run
     assert second is not None and second is not first
     assert win.session.status == "running"
@@ -178,7 +178,7 @@ def test_reset_and_switching_lessons_leave_no_stray_process(
         if win.lessons.list.item(i).data(Qt.ItemDataRole.UserRole) == "basic"
     )
     win.lessons.list.itemClicked.emit(item)
-    assert second.alive() == []
+    qtbot.waitUntil(lambda: second.alive() == [] and not win.session.stopping, timeout=5_000)
     assert win.session.scenario is not None and win.session.scenario.id == "basic"
     assert win.session.status == "idle" and win.session.run is None
     assert multiprocessing.active_children() == []
@@ -339,7 +339,7 @@ def test_a_hung_run_is_shown_then_stopped(
     assert "HUNG" in win.status.state.text()
     assert "C1 is hung: waiting on get" in win.caption.text()
     qtbot.waitUntil(lambda: win.session.run is None, timeout=5_000)
-    assert multiprocessing.active_children() == []
+    qtbot.waitUntil(lambda: multiprocessing.active_children() == [], timeout=5_000)
     assert "C1 is hung" in win.caption.text()
 
 

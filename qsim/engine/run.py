@@ -12,7 +12,7 @@ import multiprocessing
 import threading
 import time
 from dataclasses import replace
-from multiprocessing.connection import Pipe
+from multiprocessing.connection import Pipe, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -66,6 +66,7 @@ class Run:
         self._manager: QsimManager | None = None
         self._stopping = False
         self._lock = threading.Lock()
+        self._reap_lock = threading.Lock()
 
     # ------------------------------------------------------------ start
     def start(self) -> None:
@@ -306,11 +307,28 @@ class Run:
         p = self.processes.get(actor)
         if p is None:
             return
-        p.join(2.0)
+        self._join(p, 2.0)
         code = p.exitcode
         self.exit_codes[actor] = code
         if code not in (0, None) and not self._stopping:
             self.inject(actor, EventKind.ACTOR_CRASHED, code)
+
+    def _join(self, p: BaseProcess, timeout: float) -> bool:
+        """Wait for ``p`` to end; True if it has. Safe from any thread: only one
+        thread at a time reaps (two ``waitpid`` on one pid would lose its exit code).
+
+        The sentinel is readable as soon as the dying process has closed its
+        files, a moment *before* the kernel lets ``waitpid(WNOHANG)`` see it, so
+        once the sentinel says so we reap with a blocking ``join()``.
+        """
+        with self._reap_lock:
+            if p.exitcode is not None:
+                return True
+        if not wait([p.sentinel], timeout):
+            return False
+        with self._reap_lock:
+            p.join()
+        return True
 
     # ------------------------------------------------------------ stop
     def stop(self, grace: float = 1.0) -> None:
@@ -322,18 +340,17 @@ class Run:
         self.control.request_stop()
         self.control.resume()  # parked workers must see the stop flag, not a permit
         deadline = time.monotonic() + grace
-        for p in self.processes.values():
-            p.join(max(0.0, deadline - time.monotonic()))
         procs = list(self.processes.values())
         for p in procs:
-            if p.is_alive():
+            self._join(p, max(0.0, deadline - time.monotonic()))
+        for p in procs:
+            if p.exitcode is None:
                 p.terminate()
         for p in procs:
-            p.join(0.5)
-            if p.is_alive():
+            if not self._join(p, 0.5):
                 p.kill()
-                p.join(2.0)
-        for a, p in self.processes.items():
+                self._join(p, 2.0)
+        for a, p in list(self.processes.items()):
             self.exit_codes.setdefault(a, p.exitcode)
         if self._manager_proc is not None:
             self._manager_proc.terminate()

@@ -9,6 +9,7 @@ are dropped, never queued. The GUI never makes a blocking multiprocessing call.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -74,6 +75,11 @@ class LiveSession(QObject):
         self._timer.timeout.connect(self._on_tick)
         self._fps_window: list[float] = []
         self._events_window: list[tuple[float, int]] = []
+        # runs being stopped off the GUI thread: (run, its reducer, the stopping thread)
+        self._reaping: list[tuple[Run, Reducer | None, threading.Thread]] = []
+        self._reap_timer = QTimer(self)
+        self._reap_timer.setInterval(50)
+        self._reap_timer.timeout.connect(self._on_reap)
 
     # ------------------------------------------------------------ scenario
     def load(self, scenario: Scenario) -> None:
@@ -196,19 +202,52 @@ class LiveSession(QObject):
         self._set_status("paused" if paused else "running")
         self.run_started.emit()
 
-    def _end_run(self) -> None:
+    def _end_run(self, wait: bool = False) -> None:
+        """Detach the run and stop its processes.
+
+        A run whose workers all ended stops at once. Otherwise the stop (flag,
+        join, terminate, kill: up to a second or two for a stuck worker) runs on
+        a reaper thread, so the GUI never waits on a process; ``run_stopped``
+        comes when the last process is gone. ``wait`` stops here and now.
+        """
         run, self.run = self.run, None
         if run is None:
             return
-        run.stop()
-        if self.reducer is not None:
+        if wait or run.finished:
+            run.stop()
+            self._settle(run, self.reducer)
+            return
+        run.control.request_stop()  # workers start leaving now
+        reaper = threading.Thread(target=run.stop, name="qsim-reaper", daemon=True)
+        reaper.start()
+        self._reaping.append((run, self.reducer, reaper))
+        self._reap_timer.start()
+
+    def _settle(self, run: Run, reducer: Reducer | None) -> None:
+        """Apply a stopped run's last events, if its reducer is still shown."""
+        if reducer is not None and reducer is self.reducer:
             for batch in run.collector.drain():
-                self.reducer.feed(batch)
+                reducer.feed(batch)
                 self.events_total += len(batch)
-            self.reducer.flush()
-            self.applied = self.reducer.last_applied
+            reducer.flush()
+            self.applied = reducer.last_applied
             self.frame.emit(time.monotonic_ns())
         self.run_stopped.emit()
+
+    def _on_reap(self) -> None:
+        for entry in list(self._reaping):
+            run, reducer, reaper = entry
+            if not reaper.is_alive():
+                reaper.join()
+                self._reaping.remove(entry)
+                self._settle(run, reducer)
+        if not self._reaping:
+            self._reap_timer.stop()
+
+    @property
+    def stopping(self) -> bool:
+        """Some stopped run still has processes on their way out."""
+        return bool(self._reaping)
 
     def _set_status(self, status: str) -> None:
         if status != self.status:
@@ -271,5 +310,11 @@ class LiveSession(QObject):
         return float(len(self._fps_window))
 
     def shutdown(self) -> None:
-        """Stop the timer and every process; call before the window goes."""
-        self.stop()
+        """Stop the timers and every process, and wait for them; call before the window goes."""
+        self._timer.stop()
+        if self.run is not None:
+            self._end_run(wait=True)
+        for _, _, reaper in self._reaping:
+            reaper.join()
+        self._on_reap()
+        self._reap_timer.stop()
