@@ -108,7 +108,8 @@ def test_drawn_queue_equals_reducer_contents_under_backpressure(live: Live, qtbo
     assert view.visible_slots(0) == 2  # Queue(maxsize=2) draws exactly its two slots
     assert checks["full_frames"] >= 1
     assert "P1 is blocked in put(): queue q is full (2/2)" in str(checks["tooltip"])
-    session.stop()
+    session.stop()  # the blocked producer is stopped: its last events still arrive
+    qtbot.waitUntil(lambda: view.actor_state_text(1) == S.FINISHED, timeout=10_000)
     r = session.reducer
     assert r is not None
     assert view.drawn_queue_contents(0) == r.queues[0].contents[:2]

@@ -22,7 +22,6 @@ Measure = Callable[[str, float, bool], float]  # (text, pixel size, bold) -> wid
 
 MARGIN = 24.0
 COMPACT_OVER = 6
-MIN_SCENE = (1000.0, 560.0)
 STATE_SAMPLES = (
     "blocked on put",
     "waiting on get",
@@ -238,7 +237,7 @@ def _place(
     tall_h = max(62.0 * fs, token + 12 * fs)
     small_h = max(28.0 * fs, token + 6 * ts)
     queue_h = font * 1.5 + row_h + 10.0 * fs * 2.6
-    main_h = max(46.0 * fs, token + 14 * fs)
+    main_h = tall_h
 
     def actor_h(col: int) -> float:
         return small_h if compact[col] else tall_h
@@ -314,7 +313,7 @@ def _place(
         qb: QueueBox | None = None
         if lay.queues:
             qb = lay.queues[topo.queue_index(qid)] if qid else lay.queues[0]
-        mw = max(200.0 * fs, measure("main process", font, True) + 40 * fs)
+        mw = max(180.0 * fs, measure("waiting in join()", 11 * fs, False) + 50 * fs)
         cx = qb.center[0] if qb else width / 2
         mx = min(max(MARGIN, cx - mw / 2), width - MARGIN - mw)
         hand = (cx, MARGIN + main_h)
@@ -323,7 +322,7 @@ def _place(
             MARGIN,
             mw,
             main_h,
-            compact=True,
+            compact=False,
             hand=hand,
             port_in=hand,
             port_out=hand,
@@ -349,10 +348,7 @@ def _place(
                     gy = gap_y[row_of[queue_col[a.output_queue]]]
                     lay.edges.append((out, (xr, out[1]), (xr, gy), (xl, gy), (xl, tail[1]), tail))
 
-    # a small diagram is not blown up past ~1.3x at 1280x720
-    w = max(width, MIN_SCENE[0], height * 16 / 9 * 0.75)
-    h = max(height, MIN_SCENE[1])
-    lay.rect = Box(-(w - width) / 2, -(h - height) / 2, w, h)
+    lay.rect = Box(0.0, 0.0, width, height)
     return lay
 
 

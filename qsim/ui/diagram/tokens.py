@@ -100,19 +100,22 @@ class TokenPainter:
         self.scale = 1.0
         self.dpr = 1.0
         self.budget = LABELS_PER_FRAME
+        self.complete_next = False  # the next paint renders every label (no budget)
         self._cache: OrderedDict[tuple[Look, str], QPixmap] = OrderedDict()
 
     def reset(self, theme: Theme, size: float, scale: float, dpr: float = 1.0) -> None:
         """New theme or view scale (scene -> logical pixels; ``dpr``: the screen's)."""
         self.theme, self.size, self.scale, self.dpr = theme, size, max(0.1, scale), dpr
         self._cache.clear()
+        self.complete_next = True
 
     @property
     def margin(self) -> float:
         return self.size * 0.35
 
     def begin_frame(self) -> None:
-        self.budget = LABELS_PER_FRAME
+        self.budget = 1 << 30 if self.complete_next else LABELS_PER_FRAME
+        self.complete_next = False
 
     def pixmap(self, look: Look, badge_text: str = "") -> tuple[QPixmap, bool]:
         """The pixmap of ``look``; False with a plainer stand-in when this frame's

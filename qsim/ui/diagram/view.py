@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache, partial
 
 from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QResizeEvent, QShowEvent
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QResizeEvent, QShowEvent, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from qsim.model import state as S
@@ -27,6 +27,8 @@ from qsim.ui.diagram.layout import Layout, compute_layout
 from qsim.ui.diagram.queue_item import QueueItem
 from qsim.ui.diagram.tokens import TokenLayer, TokenPainter
 from qsim.ui.theme import LIGHT, Theme
+
+MAX_ZOOM = 1.35  # at 1280 px wide; scaled up on wider views
 
 
 @lru_cache(maxsize=256)
@@ -127,8 +129,15 @@ class DiagramView(QGraphicsView):
             self.apply_frame(reducer, [], self._last_now)
 
     def set_paused(self, paused: bool) -> None:
-        """Freeze (or thaw) the token animation; a step still animates its move."""
+        """Freeze (or thaw) the token animation; a step still animates its move.
+
+        The window calls this on every change of the run's state; the picture is
+        then completed (tokens a busy frame drew without their label get it).
+        """
         self.paused = paused
+        if self.layer is not None:
+            self.painter.complete_next = True
+            self.layer.update()
 
     # ------------------------------------------------------------ frames
     def _clock(self, now_ns: int, stepped: bool) -> int:
@@ -192,8 +201,13 @@ class DiagramView(QGraphicsView):
         scene = self.scene()
         if self.layout_ is None or self.scenario is None:
             return
-        self.fitInView(scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-        scale = self.transform().m11()
+        rect = scene.sceneRect()
+        vp = self.viewport().size()
+        scale = min(vp.width() / rect.width(), vp.height() / rect.height())
+        # a small diagram is not blown up past MAX_ZOOM (more on a bigger screen)
+        scale = max(0.05, min(scale, MAX_ZOOM * max(1.0, vp.width() / 1280)))
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(rect.center())
         if self.layer is not None and self.animator is not None:
             self.painter.reset(self.theme, self.layout_.token, scale, self.devicePixelRatioF())
             self.animator.clear_pixmaps()
