@@ -27,6 +27,7 @@ SHIFT_NS = 120_000_000  # moving up one slot inside a queue
 FADE_NS = 300_000_000
 FADE_IN_NS = 150_000_000  # an item appears in a worker's hand
 MAX_FLYING = 300
+NEW_FLIGHTS_PER_FRAME = MAX_FLYING * 16_000_000 // MOVE_NS  # ~16 at 60 frames/s
 IN_QUEUE, IN_HAND = 0, 1
 Place = tuple[int, int, int]
 
@@ -68,11 +69,16 @@ class TokenAnimator:
             error=item in self.errors,
         )
 
-    def _token(self, item: int, r: Reducer) -> Token:
+    def _token(self, item: int, r: Reducer, t: int, label: bool = True) -> Token:
         tok = self.pool.pop() if self.pool else Token()
         tok.item = item
-        tok.look = self.look(item, r)
+        look = self.look(item, r)
+        if not label and not look.sentinel:  # a short flight in a busy run: colour only
+            look = Look(False, look.color, "", look.priority, look.batch, look.error)
+        tok.look = look
         tok.pix = None
+        tok.born = t
+        tok.linear = not label
         return tok
 
     def _set_look(self, tok: Token, r: Reducer) -> None:
@@ -140,7 +146,7 @@ class TokenAnimator:
         for item, (place, x, y) in want.items():
             tok = placed.get(item)
             if tok is None:
-                tok = self._token(item, r)
+                tok = self._token(item, r, t)
                 start = self._origin(item, place, put_by, got_by)
                 if start is None:
                     tok.jump(x, y, 0.0)
@@ -239,6 +245,8 @@ class TokenAnimator:
         """Short flights for items that went through without resting in a drawn place."""
         queues = self.layout.queues
         counted: dict[tuple[int, int, int], int] = {}
+        # a steady stream, not waves: at most a flight's share of the cap per frame
+        room = min(self.max_flying - len(self.flyers), NEW_FLIGHTS_PER_FRAME)
         for flights, putting in ((put_by, True), (got_by, False)):
             for item, (actor, qi) in flights.items():
                 if item in want or not 0 <= qi < len(queues):
@@ -250,10 +258,11 @@ class TokenAnimator:
                     a, b, lane = hand, queues[qi].tail, (0, actor, qi)
                 else:
                     a, b, lane = queues[qi].front, hand, (1, qi, actor)
-                if len(self.flyers) >= self.max_flying:
+                if room <= 0:
                     counted[lane] = counted.get(lane, 0) + 1
                     continue
-                tok = self._token(item, r)
+                room -= 1
+                tok = self._token(item, r, t, label=False)
                 tok.place = None
                 tok.jump(a[0], a[1])
                 tok.go(b[0], b[1], t, MOVE_NS, a1=0.15)

@@ -19,7 +19,8 @@ from qsim.ui.diagram.glyphs import octagon
 from qsim.ui.theme import Theme
 
 CACHE_SIZE = 2048
-LABELS_PER_FRAME = 8  # new token renders per frame; the rest wait a frame
+LABELS_PER_FRAME = 6  # new token renders per frame; the rest wait a frame
+LABEL_AFTER_NS = 40_000_000  # a token gets its label once it lived this long
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,10 @@ class Token:
     __slots__ = (
         "a0",
         "a1",
+        "born",
         "dur",
         "item",
+        "linear",
         "look",
         "opacity",
         "pix",
@@ -63,6 +66,8 @@ class Token:
         self.x = self.y = self.x0 = self.y0 = self.x1 = self.y1 = 0.0
         self.a0 = self.a1 = self.opacity = 1.0
         self.t0 = 0
+        self.born = 0  # animation time it appeared (labels wait LABEL_AFTER_NS)
+        self.linear = False  # a flight in a stream: constant speed reads as a flow
         self.dur = 1
 
     def go(self, x: float, y: float, t: int, dur: int, a1: float = 1.0) -> None:
@@ -84,11 +89,16 @@ class Token:
             return False
         if f <= 0.0:
             return True
-        e = 4 * f * f * f if f < 0.5 else 1 - (-2 * f + 2) ** 3 / 2  # ease in-out cubic
+        e = f if self.linear else _ease(f)
         self.x = self.x0 + (self.x1 - self.x0) * e
         self.y = self.y0 + (self.y1 - self.y0) * e
         self.opacity = self.a0 + (self.a1 - self.a0) * f
         return True
+
+
+def _ease(f: float) -> float:
+    """Ease in-out cubic: a token starts and lands gently."""
+    return 4 * f * f * f if f < 0.5 else 1 - (-2 * f + 2) ** 3 / 2
 
 
 class TokenPainter:
@@ -112,6 +122,10 @@ class TokenPainter:
     @property
     def margin(self) -> float:
         return self.size * 0.35
+
+    def plain(self, look: Look) -> QPixmap:
+        """The look without its label text (cached per colour and tags)."""
+        return self.pixmap(Look(look.sentinel, look.color, "STOP" if look.sentinel else ""))[0]
 
     def begin_frame(self) -> None:
         self.budget = 1 << 30 if self.complete_next else LABELS_PER_FRAME
@@ -221,6 +235,7 @@ class TokenLayer(QGraphicsItem):
         self.painter = painter
         self.tokens: list[Token] = []
         self.badges: list[tuple[float, float, str]] = []  # (x, y, text)
+        self.now = 0  # animation time of the frame being drawn
         self._rect = QRectF(0, 0, 1280, 720)
         self.setZValue(5)
 
@@ -238,6 +253,7 @@ class TokenLayer(QGraphicsItem):
         widget: QWidget | None = None,
     ) -> None:
         tp = self.painter
+        complete = tp.complete_next
         tp.begin_frame()
         m = tp.margin
         # blit in device space: no per-pixmap transform, integer positions
@@ -249,14 +265,18 @@ class TokenLayer(QGraphicsItem):
         p.resetTransform()
         faded = False
         draw = p.drawPixmap
+        young = self.now - LABEL_AFTER_NS  # in a fast run most tokens live one frame
         for t in self.tokens:
             pix = t.pix
             if pix is None:
                 if t.look is None:
                     continue
-                pix, final = tp.pixmap(t.look)
-                if final:
-                    t.pix = pix
+                if t.born > young and t.look.text and not complete:
+                    pix = tp.plain(t.look)
+                else:
+                    pix, final = tp.pixmap(t.look)
+                    if final:
+                        t.pix = pix
             if t.opacity < 0.999:
                 p.setOpacity(max(0.0, t.opacity))
                 faded = True

@@ -186,6 +186,7 @@ class DiagramView(QGraphicsView):
             qitem.set_content(reducer.queues[qi])
         if counted and self.counters is not None:
             self.counters.update()
+        layer.now = t
         if changed:
             layer.tokens = animator.drawn()
             layer.badges = animator.badges()
