@@ -4,8 +4,11 @@ Columns run left to right by queue order: producers, the queues they feed,
 the stages that read those queues, the queues the stages feed, ... and the
 consumers last. A queue's level is its distance from the producers; a stage
 or consumer sits in the column after the queue it reads. Sizes shrink as the
-number of columns or of actors per column grows, so the scene stays close to
-16:9 and the view scales it only a little.
+number of columns or of actors per column grows (more than six actors in a
+column get one-line boxes), and a long pipeline wraps onto a second or third
+row when that lets a 16:9 view draw it larger. Each actor has a "hand": where
+the token it holds is drawn (producers on the right edge, consumers on the
+left, stage workers below the box, since items go in and out of them).
 """
 
 from __future__ import annotations
@@ -63,7 +66,6 @@ class ActorBox(Box):
     hand: Point = (0.0, 0.0)  # centre of a token the actor holds
     port_in: Point = (0.0, 0.0)
     port_out: Point = (0.0, 0.0)
-    hand_left: bool = True  # the held token sits on the left edge (consumers, stages)
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,6 @@ def _place(
                 hand=hand,
                 port_in=(bx, mid),
                 port_out=(bx + w, mid),
-                hand_left=left,
             )
             y += h + actor_gap(col)
 
@@ -326,7 +327,6 @@ def _place(
             hand=hand,
             port_in=hand,
             port_out=hand,
-            hand_left=False,
         )
         if qb is not None:
             lay.edges.append((hand, (cx, qb.y)))
