@@ -11,20 +11,7 @@ from qsim.model import state as S
 from qsim.model.events import describe_item
 from qsim.model.state import ActorState, Reducer
 from qsim.model.topology import Topology
-
-#: label and icon shown for each displayed state (see ``display_state``)
-LABELS = {
-    S.STARTING: "starting",
-    S.IDLE: "idle",
-    S.WORKING: "working",
-    S.BLOCKED_PUT: "blocked on put",
-    S.WAITING_GET: "waiting on get",
-    S.JOIN_WAIT: "waiting in join()",
-    S.FINISHED: "finished",
-    S.CRASHED: "crashed",
-    "hung": "hung",
-    "paused": "paused",
-}
+from qsim.ui.theme import STATE_LABELS
 
 
 def display_state(a: ActorState) -> str:
@@ -43,7 +30,7 @@ def state_text(a: ActorState) -> str:
     key = display_state(a)
     if key == S.CRASHED:
         return f"crashed (exit {a.exit_code})" if a.exit_code is not None else "crashed"
-    return LABELS.get(key, key)
+    return STATE_LABELS[key][0] if key in STATE_LABELS else key
 
 
 def exit_code_words(code: int | None, last_error: str = "") -> str:
