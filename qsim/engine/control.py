@@ -34,6 +34,8 @@ class RunControl:
         self.paused: Any = ctx.RawValue(ctypes.c_byte, 0)
         self.stop: Any = ctx.RawValue(ctypes.c_byte, 0)
         self.speed: Any = ctx.RawValue(ctypes.c_double, clamp_speed(speed))
+        #: niceness workers add to themselves at start (the GUI keeps the CPU first)
+        self.nice: Any = ctx.RawValue(ctypes.c_int, 0)
         self.permits: Any = ctx.Semaphore(0)
         self.pending: Any = ctx.Value(ctypes.c_int, 0)
         #: events each actor has sent (each worker writes only its own slot)

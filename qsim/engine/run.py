@@ -28,6 +28,10 @@ from qsim.model.topology import ActorInfo, Topology, build_topology
 MAX_ACTORS = 256
 
 
+class _Aborted(Exception):
+    """A stop came while the run was still starting its processes."""
+
+
 def resolve_start_method(method: str | None) -> str:
     """``auto`` is ``spawn`` everywhere: what Windows, macOS and the packaged app use."""
     if not method or method == "auto":
@@ -49,13 +53,17 @@ class Run:
         start_method: str | None = None,
         speed: float | None = None,
         seed: int | None = None,
+        worker_nice: int = 0,
     ) -> None:
+        """``worker_nice`` > 0 lowers the workers' CPU priority (the GUI uses it,
+        so that a flat-out lesson cannot starve the window that shows it)."""
         self.scenario = scenario
         self.start_method = resolve_start_method(start_method or scenario.run.start_method)
         self.ctx: Any = multiprocessing.get_context(self.start_method)
         self.seed = scenario.run.seed if seed is None else seed
         self.topology: Topology = build_topology(scenario)
         self.control = RunControl(self.ctx, MAX_ACTORS, speed or scenario.run.speed)
+        self.control.nice.value = max(0, min(19, worker_nice))
         self.collector = Collector(on_eof=self._on_eof)
         self.processes: dict[int, BaseProcess] = {}
         self.queues: list[Any] = []
@@ -67,9 +75,37 @@ class Run:
         self._stopping = False
         self._lock = threading.Lock()
         self._reap_lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self._started = False
+        self.start_error = ""
 
     # ------------------------------------------------------------ start
     def start(self) -> None:
+        """Create the queues and start every process. Safe to call on a thread of
+        its own (the GUI does): a ``stop()`` meanwhile makes it bail out, and
+        ``stop()`` waits for it, so no process is started after a stop."""
+        with self._start_lock:
+            try:
+                self._start()
+            except _Aborted:
+                return
+            finally:
+                self._started = True
+
+    def start_in_background(self) -> threading.Thread:
+        """``start()`` on a thread; a failure lands in ``start_error``."""
+
+        def target() -> None:
+            try:
+                self.start()
+            except (OSError, RuntimeError, ValueError) as e:
+                self.start_error = f"{type(e).__name__}: {e}"
+
+        t = threading.Thread(target=target, name="qsim-starter", daemon=True)
+        t.start()
+        return t
+
+    def _start(self) -> None:
         sc = self.scenario
         if any(needs_manager(q.kind) for q in sc.queues):
             self._start_manager()
@@ -158,6 +194,8 @@ class Run:
     def _spawn(
         self, actor: int, target: Any, head: tuple[Any, ...], tail: tuple[Any, ...]
     ) -> None:
+        if self._stopping:
+            raise _Aborted
         r, w = Pipe(duplex=False)
         name = self.topology.actors[actor].name
         args = (actor, *head, w, self.control, *tail)
@@ -174,9 +212,15 @@ class Run:
         p = self.ctx.Process(target=serve_manager, args=(w,), name="qsim-manager", daemon=True)
         p.start()
         w.close()
-        if not r.poll(30):
-            p.kill()
-            raise RuntimeError("the queue manager process did not start within 30 s")
+        deadline = time.monotonic() + 30
+        while not r.poll(0.1):
+            if self._stopping or time.monotonic() > deadline:
+                p.kill()
+                p.join(2)
+                r.close()
+                if self._stopping:
+                    raise _Aborted
+                raise RuntimeError("the queue manager process did not start within 30 s")
         address = r.recv()
         r.close()
         self._manager_proc = p
@@ -287,7 +331,7 @@ class Run:
     @property
     def finished(self) -> bool:
         """Every worker has ended (its pipe is closed)."""
-        return bool(self.processes) and self.collector.open_count == 0
+        return self._started and bool(self.processes) and self.collector.open_count == 0
 
     def alive(self) -> list[BaseProcess]:
         procs = list(self.processes.values())
@@ -339,6 +383,8 @@ class Run:
             self._stopping = True
         self.control.request_stop()
         self.control.resume()  # parked workers must see the stop flag, not a permit
+        with self._start_lock:  # a start in progress bails out at its next process
+            pass
         deadline = time.monotonic() + grace
         procs = list(self.processes.values())
         for p in procs:
@@ -360,7 +406,7 @@ class Run:
                 self._manager_proc.join(1.0)
         self.collector.wait_all_closed(1.0)
         self.collector.close()
-        for spec, q in zip(self.scenario.queues, self.queues, strict=True):
+        for spec, q in zip(self.scenario.queues, self.queues, strict=False):
             if not needs_manager(spec.kind):
                 q.close()  # we never put from here: no feeder thread to wait for
         self.queues = []

@@ -8,6 +8,7 @@ buffer (so the GUI learns it *before* the worker stops sending) and then wait.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from multiprocessing.connection import Connection
@@ -49,6 +50,10 @@ class Runtime:
         self.rng = random.Random(seed * 7919 + actor)
         self.permit = False  # holding a step permit for the current operation
         self.parked = False
+        niceness = int(ctl.nice.value)
+        if niceness and hasattr(os, "nice"):
+            # a flat-out lesson must not starve the window that draws it
+            os.nice(niceness)
         self.may_retire = False  # get() may raise Retired when asked to leave
         self.exit_reason = "finished"
 
