@@ -127,7 +127,11 @@ def test_waiting_consumer_is_explained(live: Live, qtbot: QtBot) -> None:
 
     def waiting() -> bool:
         r = session.reducer
-        return r is not None and r.actors[consumer].state == S.WAITING_GET
+        return (
+            r is not None
+            and r.actors[consumer].state == S.WAITING_GET
+            and r.actors[1].state == S.WORKING  # the explanation names what P1 does
+        )
 
     qtbot.waitUntil(waiting, timeout=10_000)
     view.apply_frame(session.reducer, [], session.reducer.last_t)  # type: ignore[arg-type]
