@@ -48,7 +48,7 @@ class PanelBase(QWidget):
         self._figures: Figures = {}
         self._stale = True
         self._sample_seen = -1
-        self._plotted_now = 0
+        self.plotted_now = 0  # the frame (now_ns) of the last plot refresh
         # the content scrolls instead of squeezing when the dock is smaller than
         # it needs (large presentation fonts): text never overlaps
         self.body = QWidget()
@@ -115,10 +115,10 @@ class PanelBase(QWidget):
         if self.history.samples == self._sample_seen or self.session.status == "paused":
             return
         live = self.session.run is not None
-        if live and now_ns is not None and now_ns - self._plotted_now < PLOT_EVERY_NS:
+        if live and now_ns is not None and now_ns - self.plotted_now < PLOT_EVERY_NS:
             return
         self._sample_seen = self.history.samples
-        self._plotted_now = now_ns or 0
+        self.plotted_now = now_ns or 0
         self.refresh_plots()
 
     # ------------------------------------------------------------ session

@@ -60,8 +60,8 @@ class CapacityPanel(PanelBase):
         self.maxsize.setToolTip("Queue(maxsize=...): put() blocks while this many items wait")
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(*TIMEOUT_RANGE)
-        self.timeout.setSingleStep(0.1)
-        self.timeout.setDecimals(1)
+        self.timeout.setSingleStep(0.05)
+        self.timeout.setDecimals(2)
         self.timeout.setSpecialValueText("none")
         self.timeout.setSuffix(" s")
         self.timeout.setToolTip(

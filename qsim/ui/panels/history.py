@@ -58,6 +58,7 @@ class PanelHistory:
         self.samples = 0
         self.version = 0  # bumps on every reset: views rebuild
         self.now = -1
+        self.sampled_now = -1  # the frame (now_ns) of the last sample
         self._last_sample_t = 0
         self._cum: dict[int, tuple[int, int, int]] = {}
         self._depth_sum: list[float] = []
@@ -115,6 +116,7 @@ class PanelHistory:
         self.t = t
         if t - self._last_sample_t >= self.sample_ns or (not live and t > self._last_sample_t):
             self._sample(r, t)
+            self.sampled_now = now_ns
             return True
         return False
 

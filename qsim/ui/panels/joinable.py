@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from qsim.model import panel_figures as pf
 from qsim.model.events import describe_item
-from qsim.model.state import Reducer
+from qsim.model.state import CRASHED, Reducer
 from qsim.ui.panels import plots
 from qsim.ui.panels.base import Figures, PanelBase
 from qsim.ui.panels.history import PanelHistory
@@ -23,6 +23,7 @@ from qsim.ui.session import LiveSession
 from qsim.ui.theme import STATE_LABELS, is_dark
 
 SHOW_OUTSTANDING = 8
+TOO_MANY = "task_done() called too many times"
 
 
 class JoinablePanel(PanelBase):
@@ -139,6 +140,17 @@ class JoinablePanel(PanelBase):
         if q.task_done_errors:
             times = "once" if q.task_done_errors == 1 else f"{q.task_done_errors} times"
             err = f"task_done() was called too many times ({times}): {q.last_task_done_error}"
+        # the ValueError may also have ended a consumer (raised where nothing caught it)
+        crashed = [
+            r.actors[i]
+            for i in readers
+            if r.actors[i].state == CRASHED and TOO_MANY in r.actors[i].last_error
+        ]
+        if crashed:
+            who = ", ".join(a.name for a in crashed)
+            err += (" " if err else "") + (
+                f"{who} crashed: the real queue raised {crashed[0].last_error}"
+            )
         self.td_error.show_text(err)
         fig["task_done_error"] = err
         self._figures = fig

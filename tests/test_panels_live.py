@@ -1,0 +1,465 @@
+"""Panels on real runs: every figure a panel shows equals what the test works out
+itself, at the same frame, from the session's reducer and the events it applied.
+
+A ``Recorder`` is connected to ``session.frame`` after the panels, so at each
+frame it sees the same reducer state the panels just drew; on frames where a
+panel redrew (``panel.shown_now == now``) it compares ``panel.figures()`` with
+its own figures, worked out independently of the panels' code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from qsim.model.events import Event, EventKind, describe_item
+from qsim.model.scenario import (
+    ConsumerSpec,
+    MainSpec,
+    ProducerSpec,
+    QueueSpec,
+    RunOptions,
+    Scenario,
+)
+from qsim.model.state import BLOCKED_PUT, CRASHED, FINISHED, WORKING, ActorState
+from qsim.ui.panels import create_panels
+from qsim.ui.session import LiveSession
+
+K = EventKind
+S = 1_000_000_000
+
+
+class Recorder:
+    """Every applied event, and a check run on each frame (after the panels drew)."""
+
+    def __init__(self, session: LiveSession) -> None:
+        self.session = session
+        self.events: list[Event] = []
+        self.started: dict[int, int] = {}
+        self.ended: dict[int, int] = {}
+        self.checks: list[Callable[[int], None]] = []
+        self.compared = 0
+        session.frame.connect(self.on_frame)
+
+    def on_frame(self, now: int) -> None:
+        for e in self.session.applied:
+            self.events.append(e)
+            if e[3] == K.ACTOR_STARTED:
+                self.started.setdefault(e[2], e[0])
+            elif e[3] in (K.ACTOR_EXITED, K.ACTOR_CRASHED):
+                self.ended.setdefault(e[2], e[0])
+        for check in self.checks:
+            check(now)
+
+    def window(self, t: int, pick: Callable[[Event], bool]) -> float:
+        """Items per second over ``[t - 1 s, t]`` of the events ``pick`` chooses."""
+        return float(
+            sum(
+                e[6] if e[3] != K.WORK_END else 1
+                for e in self.events
+                if t - S <= e[0] <= t and e[4] > 0 and pick(e)
+            )
+        )
+
+    def lifetime(self, actor: int, t: int) -> int:
+        start = self.started.get(actor, 0)
+        return (self.ended.get(actor, t) - start) if start else 0
+
+
+def in_state(a: ActorState, state: str, total: int, t: int) -> int:
+    return total + (t - a.since_ns if a.state == state and t > a.since_ns else 0)
+
+
+@pytest.fixture
+def live(qtbot: Any) -> Iterator[Callable[..., tuple[LiveSession, dict[str, QWidget], Recorder]]]:
+    sessions: list[LiveSession] = []
+
+    def make(
+        sc: Scenario, method: str = "fork"
+    ) -> tuple[LiveSession, dict[str, QWidget], Recorder]:
+        s = LiveSession(start_method=method)
+        sessions.append(s)
+        panels = create_panels(s)
+        rec = Recorder(s)
+        for w in panels.values():
+            qtbot.addWidget(w)
+            w.resize(640, 400)
+            w.show()
+        s.load(sc)
+        return s, panels, rec
+
+    yield make
+    for s in sessions:
+        s.shutdown()
+
+
+def run_to_end(qtbot: Any, s: LiveSession, timeout: int = 20_000) -> None:
+    s.play()
+    qtbot.waitUntil(lambda: s.status in ("finished", "hung"), timeout=timeout)
+
+
+# ---------------------------------------------------------------- capacity
+def backpressure(**producer: Any) -> Scenario:
+    p = {"id": "P", "queue": "q", "items": 14, "interval": 0.01, "sentinels": 1, **producer}
+    return Scenario(
+        id="bp",
+        title="bp",
+        queues=(QueueSpec("q", maxsize=2),),
+        producers=(ProducerSpec(**p),),
+        consumers=(ConsumerSpec(id="C", queue="q", work_time=0.1),),
+        run=RunOptions(duration=20),
+    )
+
+
+def test_capacity_figures_equal_the_reducer_frame_by_frame(qtbot: Any, live: Any) -> None:
+    s, panels, rec = live(backpressure())
+    panel = panels["capacity"]
+    seen_blocked = []
+
+    def check(now: int) -> None:
+        if panel.shown_now != now or s.reducer is None:
+            return
+        r, t, fig = s.reducer, panel.view_t, panel.figures()
+        q, p = r.queues[0], r.actors[1]
+        assert fig["q.depth"] == q.depth and fig["q.maxsize"] == 2
+        assert fig["q.full"] == q.full
+        blocked = in_state(p, BLOCKED_PUT, p.blocked_ns, t)
+        assert fig["P1.blocked_s"] == blocked / 1e9
+        life = rec.lifetime(1, t)
+        assert fig["P1.blocked_pct"] == (100.0 * blocked / life if life else 0.0)
+        assert fig["P1.put_timeouts"] == p.put_timeouts
+        seen_blocked.append(p.state == BLOCKED_PUT)
+        rec.compared += 1
+
+    rec.checks.append(check)
+    run_to_end(qtbot, s)
+    assert rec.compared >= 5 and any(seen_blocked)  # compared while P1 was blocked too
+    fig = panel.figures()
+    assert float(fig["P1.blocked_pct"]) > 25
+    assert fig["situation"] == (
+        f"Producers are blocked {fig['P1.blocked_pct']:.0f}% of the time: "
+        "the consumers are the bottleneck."
+    )
+
+
+def test_capacity_controls_restart_with_maxsize_and_put_timeout(qtbot: Any, live: Any) -> None:
+    s, panels, _rec = live(backpressure(items=10))
+    panel = panels["capacity"]
+    panel.maxsize.setValue(5)
+    panel.timeout.setValue(0.1)
+    qtbot.mouseClick(panel.apply, Qt.MouseButton.LeftButton)
+    assert s.scenario is not None
+    assert s.scenario.queues[0].maxsize == 5
+    assert s.scenario.producers[0].put_timeout == pytest.approx(0.1)
+    assert panel.figures()["q.maxsize"] == 5
+    # a short timeout against a slow consumer: queue.Full, counted as the reducer did
+    panel.maxsize.setValue(1)
+    panel.timeout.setValue(0.03)
+    qtbot.mouseClick(panel.apply, Qt.MouseButton.LeftButton)
+    assert s.scenario.producers[0].put_timeout == pytest.approx(0.03)
+    run_to_end(qtbot, s)
+    assert s.reducer is not None
+    fig = panel.figures()
+    assert fig["q.full"] == s.reducer.queues[0].full > 0
+    assert fig["P1.put_timeouts"] == s.reducer.actors[1].put_timeouts == fig["q.full"]
+
+
+# ---------------------------------------------------------------- priority
+def test_priority_orders_and_waits_equal_the_events_under_spawn(qtbot: Any, live: Any) -> None:
+    sc = Scenario(
+        id="prio",
+        title="prio",
+        queues=(QueueSpec("pq", kind="PriorityQueue"),),
+        producers=(
+            ProducerSpec(
+                id="P", queue="pq", items=30, interval=0.01, priorities=(1, 2, 3), sentinels=1
+            ),
+        ),
+        consumers=(ConsumerSpec(id="C", queue="pq", work_time=0.03),),
+        run=RunOptions(duration=30),
+    )
+    s, panels, rec = live(sc, "spawn")
+    panel = panels["priority"]
+    run_to_end(qtbot, s, 40_000)
+    names = s.reducer.topology.names if s.reducer else []
+    prio = {e[4]: e[6] for e in rec.events if e[3] == K.PUT_ATTEMPT and e[4] > 0}
+    puts = [e for e in rec.events if e[3] == K.PUT_DONE and e[4] > 0 and e[5] == 0]
+    gets = [e for e in rec.events if e[3] == K.GET_DONE and e[4] > 0 and e[5] == 0]
+    k = panel.strips.capacity()
+    fig = panel.figures()
+    assert fig["arrival_order"] == " ".join(describe_item(e[4], names) for e in puts[-k:])
+    assert fig["service_order"] == " ".join(describe_item(e[4], names) for e in gets[-k:])
+    put_t = {e[4]: e[0] for e in puts}
+    for level in (1, 2, 3):
+        # a put is timed after its call returns, so it may look a hair later than
+        # its get: such a wait counts as 0
+        waits = [max(0, g[0] - put_t[g[4]]) for g in gets if prio[g[4]] == level]
+        assert fig[f"p{level}.served"] == len(waits)
+        if waits:
+            assert fig[f"p{level}.mean_wait_s"] == pytest.approx(np.mean(waits) / 1e9)
+            assert fig[f"p{level}.max_wait_s"] == max(waits) / 1e9
+    assert "(priority, put time, item)" in str(fig["ties"])
+
+
+# ---------------------------------------------------------------- joinable
+def joinable(task_done: str, items: int = 8) -> Scenario:
+    return Scenario(
+        id="join",
+        title="join",
+        queues=(QueueSpec("jq", kind="JoinableQueue"),),
+        producers=(ProducerSpec(id="P", queue="jq", items=items, interval=0.01),),
+        consumers=(
+            ConsumerSpec(id="C", queue="jq", count=2, work_time=0.03, task_done=task_done),
+        ),
+        main=MainSpec(sentinels=2, sentinel_queue="jq", join="jq"),
+        run=RunOptions(duration=20, hang_after=1.0),
+    )
+
+
+def test_joinable_counts_equal_the_reducer_and_join_returns(qtbot: Any, live: Any) -> None:
+    s, panels, rec = live(joinable("always"))
+    panel = panels["joinable"]
+
+    def check(now: int) -> None:
+        if panel.shown_now != now or s.reducer is None:
+            return
+        r, fig = s.reducer, panel.figures()
+        assert fig["unfinished"] == r.queues[0].unfinished
+        for a in r.actors:
+            if a.role == "consumer":
+                assert fig[f"{a.name}.task_done"] == a.task_done
+        rec.compared += 1
+
+    rec.checks.append(check)
+    run_to_end(qtbot, s)
+    fig = panel.figures()
+    assert rec.compared >= 3
+    assert fig["unfinished"] == 0 and fig["never_zero"] == "" and fig["outstanding"] == ""
+    assert "main: jq.join() returned at" in str(fig["join"])
+
+
+def test_joinable_says_when_the_count_can_never_reach_zero(qtbot: Any, live: Any) -> None:
+    s, panels, rec = live(joinable("never", items=4))
+    panel = panels["joinable"]
+    run_to_end(qtbot, s)
+    assert s.status == "hung"
+    r = s.reducer
+    assert r is not None
+    fig = panel.figures()
+    assert fig["unfinished"] == r.queues[0].unfinished == 6  # 4 items + 2 STOPs
+    assert "main waits in jq.join() since" in str(fig["join"])
+    text = str(fig["never_zero"])
+    assert "C never calls task_done()" in text
+    put = [describe_item(e[4], r.topology.names) for e in rec.events if e[3] == K.PUT_DONE]
+    assert fig["outstanding"] == " ".join(put)
+    assert "Outstanding: P1#1, P1#2, P1#3, P1#4" in text
+
+
+def test_joinable_shows_the_value_error_of_too_many_task_done(qtbot: Any, live: Any) -> None:
+    s, panels, _rec = live(joinable("twice", items=6))
+    panel = panels["joinable"]
+    run_to_end(qtbot, s)
+    r = s.reducer
+    assert r is not None
+    q = r.queues[0]
+    err = str(panel.figures()["task_done_error"])
+    # the real queue's ValueError: caught after a second call, or it ended a consumer
+    assert "ValueError: task_done() called too many times" in err
+    if q.task_done_errors:
+        assert q.last_task_done_error in err
+    crashed = [a for a in r.actors if a.role == "consumer" and a.state == CRASHED]
+    for a in crashed:
+        assert a.name in err and a.last_error in err
+    assert q.task_done_errors or crashed
+
+
+# ---------------------------------------------------------------- pipeline
+def two_stages(items: int = 80) -> Scenario:
+    return Scenario(
+        id="pipe",
+        title="pipe",
+        queues=(QueueSpec("q1"), QueueSpec("q2")),
+        producers=(ProducerSpec(id="P", queue="q1", items=items, interval=0.004, sentinels=1),),
+        consumers=(
+            ConsumerSpec(id="slow", queue="q1", output="q2", work_time=0.05, function="identity"),
+            ConsumerSpec(id="C", queue="q2", work_time=0.0),
+        ),
+        run=RunOptions(duration=30),
+    )
+
+
+def test_pipeline_rows_equal_the_reducer_and_plus_adds_a_real_worker(
+    qtbot: Any, live: Any
+) -> None:
+    s, panels, rec = live(two_stages())
+    panel = panels["pipeline"]
+    groups = {"slow": (0, "stage"), "C": (1, "consumer")}
+
+    def check(now: int) -> None:
+        if panel.shown_now != now or s.reducer is None:
+            return
+        r, t, fig = s.reducer, panel.view_t, panel.figures()
+        for g, (qi, role) in groups.items():
+            members = [a.index for a in r.topology.actors if a.group == g]
+            live_ = [i for i in members if r.actors[i].state not in (FINISHED, CRASHED)]
+            assert fig[f"{g}.workers"] == len(live_)
+            assert fig[f"{g}.depth"] == r.queues[qi].depth
+            mine = set(members)
+            out_kind = K.PUT_DONE if role == "stage" else K.WORK_END
+            got_in = rec.window(t, lambda e, m=mine: e[2] in m and e[3] == K.GET_DONE)
+            put_out = rec.window(t, lambda e, m=mine, k=out_kind: e[2] in m and e[3] == k)
+            assert fig[f"{g}.in_per_s"] == got_in
+            assert fig[f"{g}.out_per_s"] == put_out
+            work = sum(in_state(r.actors[i], WORKING, r.actors[i].working_ns, t) for i in members)
+            life = sum(rec.lifetime(i, t) for i in members)
+            assert fig[f"{g}.utilization_pct"] == pytest.approx(100.0 * work / life if life else 0)
+        rec.compared += 1
+
+    rec.checks.append(check)
+    s.play()
+    # the slow stage alone for a while: its rate with one worker
+    qtbot.waitUntil(
+        lambda: s.reducer is not None and s.reducer.last_t and rec.compared > 8, timeout=10_000
+    )
+    qtbot.waitUntil(lambda: panel.figures().get("bottleneck") == "slow", timeout=5_000)
+    t1 = panel.view_t
+    before = rec.window(t1, lambda e: e[2] == 2 and e[3] == K.PUT_DONE)
+    n_actors = len(s.topology.actors) if s.topology else 0
+    assert panel.add_worker("slow") == n_actors
+    assert s.run is not None
+    new = s.run.processes[n_actors]
+    assert new.is_alive()
+    assert panel.figures()["slow.workers"] == 2
+    # give the newcomer a second, then the stage's rate over the last second
+    qtbot.waitUntil(lambda: panel.view_t > t1 + 1_600_000_000, timeout=10_000)
+    stage = {2, n_actors}
+    after = rec.window(panel.view_t, lambda e: e[2] in stage and e[3] == K.PUT_DONE)
+    assert after > 1.4 * before, (before, after)
+    qtbot.waitUntil(lambda: s.status == "finished", timeout=20_000)
+    assert not new.is_alive() and new.exitcode == 0
+    assert rec.compared > 10
+    assert s.reducer is not None and s.reducer.acct.processed == 80
+
+
+def test_minus_retires_a_worker_that_finishes_its_item(qtbot: Any, live: Any) -> None:
+    sc = two_stages(items=60)
+    slow = ConsumerSpec(
+        id="slow", queue="q1", output="q2", count=2, work_time=0.05, function="identity"
+    )
+    sc = Scenario(**{**sc.__dict__, "consumers": (slow, sc.consumers[1])})
+    sc = Scenario(
+        **{
+            **sc.__dict__,
+            "producers": (ProducerSpec(id="P", queue="q1", items=60, interval=0.03, sentinels=2),),
+        }
+    )
+    s, panels, rec = live(sc)
+    panel = panels["pipeline"]
+    s.play()
+    qtbot.waitUntil(lambda: len(rec.started) >= 4, timeout=10_000)
+    assert panel.remove_worker("slow")
+    assert not panel.remove_worker("slow")  # a stage keeps one worker
+    qtbot.waitUntil(
+        lambda: any(e[3] == K.ACTOR_EXITED and e[6] == "retired" for e in rec.events),
+        timeout=10_000,
+    )
+    qtbot.waitUntil(lambda: panel.figures().get("slow.workers") == 1, timeout=5_000)
+    qtbot.waitUntil(lambda: s.status == "finished", timeout=20_000)
+    r = s.reducer
+    assert r is not None and r.acct.processed == 60 and r.acct.lost == 0
+    assert r.violations == 0
+
+
+# ---------------------------------------------------------------- throughput
+def test_throughput_samples_equal_the_reducer_and_littles_law_holds(
+    qtbot: Any, live: Any, tmp_path: Any
+) -> None:
+    sc = Scenario(
+        id="tp",
+        title="tp",
+        queues=(QueueSpec("q", maxsize=4),),
+        producers=(ProducerSpec(id="P", queue="q", items=60, interval=0.01, sentinels=1),),
+        consumers=(ConsumerSpec(id="C", queue="q", work_time=0.025),),
+        run=RunOptions(duration=30),
+    )
+    s, panels, rec = live(sc)
+    panel = panels["throughput"]
+    h = panel.history
+
+    def check(now: int) -> None:
+        r = s.reducer
+        if r is None or panel.shown_now != now:
+            return
+        fig = panel.figures()
+        law_in = r.in_queues() + r.in_hands()
+        assert fig["littles.in_system"] == law_in
+        t = h.t
+        span = (t - h.t0) / 1e9
+        assert fig["littles.lambda"] == pytest.approx(r.acct.produced / span)
+        if h.sampled_now == now == panel.plotted_now:  # sampled and plotted this frame
+            assert fig["depth:q"] == r.queues[0].depth
+            assert fig["rate:P1"] == rec.window(t, lambda e: e[2] == 1 and e[3] == K.PUT_DONE)
+            assert fig["rate:C1"] == rec.window(t, lambda e: e[2] == 2 and e[3] == K.WORK_END)
+            lat = list(r.latency_ns)[-500:]
+            if lat:
+                p50, p95 = np.percentile(lat, [50, 95]) / 1e6
+                assert fig["lat_p50_ms"] == pytest.approx(p50)
+                assert fig["lat_p95_ms"] == pytest.approx(p95)
+            rec.compared += 1
+
+    rec.checks.append(check)
+    run_to_end(qtbot, s)
+    assert rec.compared >= 3
+    fig = panel.figures()
+    assert fig["littles.in_system"] == 0
+    # the run drained: L and lambda x W agree (frame-sampled integral: a few %)
+    assert float(fig["littles.L"]) == pytest.approx(float(fig["littles.lambda_W"]), rel=0.1)
+    # CSV: one row per kept sample, the depth column as sampled
+    path = tmp_path / "tp.csv"
+    panel.export_csv(str(path))
+    rows = path.read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    assert header[0] == "t_s" and "depth:q" in header and "state P1" in header
+    assert len(rows) == 1 + h.samples
+    col = header.index("depth:q")
+    assert [float(r.split(",")[col]) for r in rows[1:]] == h.series["depth:q"].values().tolist()
+    # the worker-state timeline: the fast producer blocks, the consumer works
+    p1 = {r.split(",")[header.index("state P1")] for r in rows[1:]}
+    c1 = {r.split(",")[header.index("state C1")] for r in rows[1:]}
+    assert "blocked on put" in p1 and "working" in c1
+    png = tmp_path / "tp.png"
+    from qsim.ui.panels.plots import export_png
+
+    export_png(panel.rate_plot.plot, png)
+    assert png.stat().st_size > 1000
+
+
+def test_pause_freezes_the_graphs(qtbot: Any, live: Any) -> None:
+    sc = Scenario(
+        id="long",
+        title="long",
+        queues=(QueueSpec("q", maxsize=3),),
+        producers=(ProducerSpec(id="P", queue="q", items=500, interval=0.01),),
+        consumers=(ConsumerSpec(id="C", queue="q", work_time=0.02),),
+        run=RunOptions(duration=30),
+    )
+    s, panels, _rec = live(sc)
+    panel = panels["throughput"]
+    curve = panel.rate_plot.curves.curves["rate:P1"]
+    s.play()
+    qtbot.waitUntil(
+        lambda: len(curve.xData if curve.xData is not None else []) > 5, timeout=10_000
+    )
+    s.pause()
+    qtbot.wait(100)
+    frozen = curve.xData.copy()
+    samples = panel.history.samples
+    qtbot.waitUntil(lambda: panel.history.samples > samples + 3, timeout=5_000)
+    assert np.array_equal(curve.xData, frozen)  # time goes on, the graph stands still
+    s.play()
+    qtbot.waitUntil(lambda: not np.array_equal(curve.xData, frozen), timeout=5_000)
