@@ -87,6 +87,7 @@ class ActorState:
     started: bool = False
     paused: bool = False
     hung: bool = False
+    hung_reason: str = ""  # what it was doing when found hung, in words
     item: int = 0  # the item being worked on or put (0: none)
     queue: int = -1  # the queue it is blocked or waiting on
     items: int = 0  # produced (producer) or handled (consumer, stage)
@@ -488,6 +489,7 @@ class Reducer:
     def _on_hung(self, e: Event) -> None:
         a = self.actors[e[2]]
         a.hung = True
+        a.hung_reason = str(e[6])
         self.note(e[0], f"{a.name} is hung: {e[6]}")
 
     def _on_mark(self, e: Event) -> None:

@@ -26,7 +26,9 @@ HINTS = {
 def hung_text(reducer: Reducer, hang_after: float) -> str:
     """'C1 is hung: waiting on get with no progress for 3 s' for each hung actor."""
     parts = [
-        f"{a.name} is hung: {a.state} with no progress for {hang_after:g} s"
+        f"{a.name} is hung: {a.hung_reason}"
+        if a.hung_reason
+        else f"{a.name} is hung: {a.state} with no progress for {hang_after:g} s"
         for a in reducer.actors
         if a.hung
     ]

@@ -16,10 +16,12 @@ from qsim.ui.theme import STATE_LABELS
 
 def display_state(a: ActorState) -> str:
     """What the actor is shown as: crashed and hung win over paused, paused over the rest."""
-    if a.state in (S.CRASHED, S.FINISHED):
+    if a.state == S.CRASHED:
         return a.state
-    if a.hung:
+    if a.hung:  # stays shown hung after the run was stopped for it
         return "hung"
+    if a.state == S.FINISHED:
+        return a.state
     if a.paused:
         return "paused"
     return a.state

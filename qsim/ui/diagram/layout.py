@@ -100,8 +100,9 @@ class Layout:
 
 
 def main_runs(sc: Scenario) -> bool:
-    """The tutorial's main process is a real actor only if it sends sentinels or joins."""
-    return bool(sc.main.sentinels or sc.main.join)
+    """The tutorial's main process is a real actor only if it sends sentinels,
+    joins a queue, or starts and joins its producers itself."""
+    return bool(sc.main.sentinels or sc.main.join or sc.main.join_producers_first)
 
 
 def queue_levels(topo: Topology) -> list[int]:
