@@ -36,6 +36,9 @@ class RunControl:
         self.speed: Any = ctx.RawValue(ctypes.c_double, clamp_speed(speed))
         #: niceness workers add to themselves at start (the GUI keeps the CPU first)
         self.nice: Any = ctx.RawValue(ctypes.c_int, 0)
+        #: flow control: microseconds a worker waits after each batch it sends,
+        #: set by a viewer that cannot keep up (0: full speed)
+        self.throttle_us: Any = ctx.RawValue(ctypes.c_int, 0)
         self.permits: Any = ctx.Semaphore(0)
         self.pending: Any = ctx.Value(ctypes.c_int, 0)
         #: events each actor has sent (each worker writes only its own slot)

@@ -77,6 +77,9 @@ class Runtime:
                 raise StopRun("controller gone") from None
             self.sent += len(batch)
             self.ctl.emitted[self.actor] = self.sent
+            throttle = self.ctl.throttle_us.value
+            if throttle:  # the viewer is behind: give it time to catch up
+                time.sleep(throttle / 1e6)
         self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
 
     def maybe_flush(self) -> None:

@@ -25,6 +25,8 @@ from qsim.model.topology import Topology, build_topology
 FRAME_MS = 16
 DRAIN_BUDGET_NS = 6_000_000  # at most 6 ms of a 16 ms frame for draining
 WORKER_NICE = 5  # workers yield the CPU to the window under a flat-out load
+FRAME_EVENTS = 4000  # at most this many events applied per frame
+THROTTLE_MAX_US = 50_000
 
 
 class LiveSession(QObject):
@@ -82,6 +84,8 @@ class LiveSession(QObject):
         self._reap_timer.setInterval(50)
         self._reap_timer.timeout.connect(self._on_reap)
         self._starter: threading.Thread | None = None
+        #: microseconds each worker now waits after sending a batch (0: full speed)
+        self.throttle_us = 0
 
     # ------------------------------------------------------------ scenario
     def load(self, scenario: Scenario) -> None:
@@ -273,13 +277,16 @@ class LiveSession(QObject):
         deadline = t0 + DRAIN_BUDGET_NS
         got = 0
         collector = run.collector
-        while time.monotonic_ns() < deadline:
-            batches = collector.drain(32)
+        # a frame takes what it can show, not what it is sent: the rest waits
+        # in the collector, and a backlog slows the workers down (throttle)
+        while got < FRAME_EVENTS and time.monotonic_ns() < deadline:
+            batches = collector.drain(8)
             if not batches:
                 break
             for b in batches:
                 reducer.feed(b)
                 got += len(b)
+        self._adjust_throttle(run, collector.pending())
         self.events_total += got
         now = time.monotonic_ns()
         reducer.advance(now)
@@ -305,6 +312,19 @@ class LiveSession(QObject):
             self._end_run()
             self._timer.stop()
             self._set_status("finished")
+
+    def _adjust_throttle(self, run: Run, backlog_batches: int) -> None:
+        """Flow control: more than a frame's worth waiting means the window cannot
+        keep up; workers then pause after each batch they send (they slow down
+        for real, and the status bar says so) until the backlog is gone."""
+        ctl = run.control
+        t = int(ctl.throttle_us.value)
+        if backlog_batches > 4:
+            t = min(THROTTLE_MAX_US, max(500, t * 2))
+        elif t:
+            t = t * 3 // 4 if t > 200 else 0
+        ctl.throttle_us.value = t
+        self.throttle_us = t
 
     # ------------------------------------------------------------ figures
     @property

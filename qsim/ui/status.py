@@ -40,6 +40,13 @@ class RunStatusBar(QStatusBar):
         self.rate = self._label("events_rate", "Events the workers reported in the last second")
         self.items = self._label("items_done", "Items consumed (got and worked on) so far")
         self.fps = self._label("fps", "Frames drawn in the last second")
+        self.slowed = self._label(
+            "slowed",
+            "The workers report events faster than the window can draw them, so they "
+            "pause briefly after each batch until it catches up: the run is really "
+            "slower while you watch. For full-speed figures run it headless: "
+            "qsim run LESSON --headless",
+        )
         self._stopped_time = 0.0
 
     def _label(self, name: str, tip: str) -> QLabel:
@@ -67,6 +74,7 @@ class RunStatusBar(QStatusBar):
         self.time.setText(f"t {t:6.1f} s")
         self.rate.setText(f"{session.events_per_s:7.0f} events/s" if running else "")
         self.fps.setText(f"{session.fps:3.0f} fps" if running else "")
+        self.slowed.setText("▼ slowed for display" if running and session.throttle_us else "")
         r, sc = session.reducer, session.scenario
         if r is None or sc is None:
             self.items.setText("")
