@@ -13,16 +13,27 @@ so tests can compare them with the reducer at the same moment (``view_t``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette, QShowEvent
-from PySide6.QtWidgets import QApplication, QFrame, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFont, QPalette, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QBoxLayout,
+    QFrame,
+    QLayout,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
 from qsim.ui.panels.history import PanelHistory
 from qsim.ui.session import LiveSession
-from qsim.ui.theme import LIGHT, Theme
+from qsim.ui.theme import DARK, LIGHT, Theme, presentation
 
+#: a dock this much wider than tall (the window's bottom area) puts the two parts
+#: of a panel side by side instead of one above the other
+SIDE_BY_SIDE = (700, 2.0)
 TEXT_EVERY_NS = 100_000_000  # text: at most 10 redraws a second
 PLOT_EVERY_NS = 200_000_000  # plots: 5 a second (a 60 s window moves ~2 px a step)
 Figures = dict[str, float | str]
@@ -49,6 +60,7 @@ class PanelBase(QWidget):
         self._stale = True
         self._sample_seen = -1
         self.plotted_now = 0  # the frame (now_ns) of the last plot refresh
+        self._shown_once = False  # themes are followed once built and shown
         # the content scrolls instead of squeezing when the dock is smaller than
         # it needs (large presentation fonts): text never overlaps
         self.body = QWidget()
@@ -67,6 +79,54 @@ class PanelBase(QWidget):
         session.scenario_loaded.connect(self._on_scenario_loaded)
         session.topology_changed.connect(self._on_topology_changed)
         session.state_changed.connect(self._on_state_changed)
+
+    # ------------------------------------------------------------ layout
+    def arrange_parts(
+        self,
+        first: list[QWidget | QLayout],
+        second: list[QWidget | QLayout],
+        grows: QWidget,
+        grow_first: bool = False,
+    ) -> None:
+        """Lay the body out in two parts (numbers, then plot), stacked in a tall
+        dock and side by side in a wide, short one. ``grows`` (the plot, the
+        strips) takes what is left; it is in the second part unless
+        ``grow_first``."""
+        self.split = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.body)
+        self.split.setContentsMargins(6, 6, 6, 6)
+        self.split.setSpacing(6)
+        self._grow_first = grow_first
+        for items in (first, second):
+            part = QWidget(self.body)
+            col = QVBoxLayout(part)
+            col.setContentsMargins(0, 0, 0, 0)
+            col.setSpacing(4)
+            for it in items:
+                if isinstance(it, QLayout):
+                    col.addLayout(it)
+                else:
+                    col.addWidget(it, 1 if it is grows else 0)
+            if grows not in items:
+                col.addStretch(1)  # keep the lines together, at the top
+            self.split.addWidget(part)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        split = getattr(self, "split", None)
+        if split is None:
+            return
+        w, h = self.width(), self.height()
+        wide = w >= SIDE_BY_SIDE[0] and w >= SIDE_BY_SIDE[1] * h
+        split.setDirection(
+            QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        )
+        first, second = (1, 1) if wide else ((1, 0) if self._grow_first else (0, 1))
+        split.setStretch(0, first)
+        split.setStretch(1, second)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
 
     # ------------------------------------------------------------ to override
     def rebuild(self) -> None:
@@ -88,12 +148,26 @@ class PanelBase(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         """Colours and font scale (presentation mode: 1.5x)."""
-        self.theme = theme
         font = QFont(QApplication.font())
         font.setPointSizeF(QApplication.font().pointSizeF() * theme.font_scale)
         self.setFont(font)
+        self._follow_theme(theme)
+
+    def _follow_theme(self, theme: Theme) -> None:
+        if theme == self.theme:
+            return
+        self.theme = theme
         self.restyle()
+        self._sample_seen = -1  # restyling rebuilt the curves: feed them again
         self.redraw()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow the window's theme: its palette (light or dark) and its font size
+        (the window scales every widget's font 1.5x to present)."""
+        super().changeEvent(event)
+        kinds = (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange)
+        if event.type() in kinds and self._shown_once:
+            self._follow_theme(theme_of(self))
 
     @property
     def font_pt(self) -> float:
@@ -106,6 +180,7 @@ class PanelBase(QWidget):
         if self.history.version != getattr(self, "_built_version", -1):
             self._built_version = self.history.version
             self.rebuild()
+            self._sample_seen = -1
         self.view_t = self.history.t
         self.shown_now = now_ns if now_ns is not None else self.history.now
         self.redraws += 1
@@ -141,6 +216,7 @@ class PanelBase(QWidget):
     def _on_topology_changed(self, _topology: object) -> None:
         self.history.sync(self.session)
         self.rebuild()
+        self._sample_seen = -1
         self.redraw()
 
     def _on_state_changed(self, status: str) -> None:
@@ -149,5 +225,16 @@ class PanelBase(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._shown_once = True
+        self._follow_theme(theme_of(self))
         if self._stale:
             self.redraw()
+
+
+def theme_of(widget: QWidget) -> Theme:
+    """The theme a widget is shown in, read off its palette and font size."""
+    dark = widget.palette().window().color().lightness() < 128
+    base = QApplication.font().pointSizeF()
+    scaled = base > 0 and widget.font().pointSizeF() >= 1.25 * base
+    theme = DARK if dark else LIGHT
+    return presentation(theme) if scaled else theme

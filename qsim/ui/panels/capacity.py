@@ -88,15 +88,11 @@ class CapacityPanel(PanelBase):
         self.curves = self.depth_plot.curves
         self.max_lines: list[pg.InfiniteLine] = []
 
-        lay = QVBoxLayout(self.body)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.setSpacing(4)
-        lay.addWidget(self.headline)
-        lay.addWidget(self.gauges_box)
-        lay.addWidget(self.table)
-        lay.addLayout(controls)
-        lay.addWidget(self.error)
-        lay.addWidget(self.depth_plot, 1)
+        self.arrange_parts(
+            [self.headline, self.gauges_box, self.table, controls, self.error],
+            [self.depth_plot],
+            self.depth_plot,
+        )
         self.restyle()
         self.rebuild()
 

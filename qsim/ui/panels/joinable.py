@@ -10,7 +10,7 @@ queue raised when task_done() was called too many times.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from qsim.model import panel_figures as pf
 from qsim.model.events import describe_item
@@ -52,15 +52,11 @@ class JoinablePanel(PanelBase):
         )
         self.plot = self.count_plot.plot
         self.curves = self.count_plot.curves
-        lay = QVBoxLayout(self.body)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.setSpacing(4)
-        lay.addWidget(self.headline)
-        lay.addWidget(self.join_label)
-        lay.addWidget(self.never)
-        lay.addWidget(self.td_error)
-        lay.addWidget(self.table)
-        lay.addWidget(self.count_plot, 1)
+        self.arrange_parts(
+            [self.headline, self.join_label, self.never, self.td_error, self.table],
+            [self.count_plot],
+            self.count_plot,
+        )
         self.restyle()
         self.rebuild()
 

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -95,13 +94,9 @@ class PipelinePanel(PanelBase):
         self.rate_plot = plots.SinglePlot(
             self.history, self.theme, "items/s out", "stage-throughput", self
         )
-        lay = QVBoxLayout(self.body)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.setSpacing(6)
-        lay.addWidget(self.headline)
-        lay.addWidget(self.grid_box)
-        lay.addWidget(self.message)
-        lay.addWidget(self.rate_plot, 1)
+        self.arrange_parts(
+            [self.headline, self.grid_box, self.message], [self.rate_plot], self.rate_plot
+        )
         self.restyle()
         self.rebuild()
 

@@ -28,14 +28,15 @@ from qsim.ui.theme import Theme
 VISIBLE_S = 60.0
 #: line colours (Okabe-Ito, then greys): told apart by colour, dash and legend
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+#: on a dark background: the light Okabe-Ito hues first
+LINE_COLOURS_DARK = ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#F0E442", "#D55E00", "#FFFFFF")
 DASHES = (None, [4, 3], [1, 3], [6, 2, 1, 2])
 
 
 def line_pen(n: int, theme: Theme, width: float = 2.0) -> pg.QtGui.QPen:
     """The n-th series' pen: a colour, then a dash pattern once colours run out."""
-    colour = LINE_COLOURS[n % len(LINE_COLOURS)]
-    if colour == "#000000" and theme.name.startswith("dark"):
-        colour = "#EDEDED"
+    colours = LINE_COLOURS_DARK if theme.name.startswith("dark") else LINE_COLOURS
+    colour = colours[n % len(colours)]
     pen = pg.mkPen(colour, width=width)
     dash = DASHES[(n // len(LINE_COLOURS)) % len(DASHES)]
     if dash:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from qsim.model import panel_figures as pf
 from qsim.model.events import describe_item, is_sentinel
@@ -44,14 +44,12 @@ class PriorityPanel(PanelBase):
         self.ties = QLabel(pf.TIES_LINE, self)
         self.ties.setWordWrap(True)
         self.ties.setObjectName("ties")
-        lay = QVBoxLayout(self.body)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.setSpacing(4)
-        lay.addWidget(self.headline)
-        lay.addWidget(self.strips, 1)
-        lay.addWidget(self.starving)
-        lay.addWidget(self.table)
-        lay.addWidget(self.ties)
+        self.arrange_parts(
+            [self.headline, self.strips],
+            [self.starving, self.table, self.ties],
+            self.strips,
+            grow_first=True,
+        )
         self.rebuild()
 
     def rebuild(self) -> None:

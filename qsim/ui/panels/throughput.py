@@ -30,7 +30,8 @@ from qsim.ui.panels.littles_law import LittlesLawBox
 from qsim.ui.session import LiveSession
 
 PER_ACTOR_MAX = 6  # more workers than this in a role: plot the group total instead
-COMPACT_BELOW = (600, 380)  # width, height under which one plot is shown at a time
+COMPACT_BELOW = (560, 340)  # width, height under which one plot is shown at a time
+ROW_FROM = 1000  # at least this wide and short: the four plots in one row
 PLOT_NAMES = ("items/s", "queue depth", "time in queue", "worker states")
 
 
@@ -48,6 +49,7 @@ class ThroughputPanel(PanelBase):
         self._law_fig: Figures = {}
         self._plot_fig: Figures = {}
         self.compact = False
+        self.row = False
         self.law = LittlesLawBox(self)
         h, th = self.history, self.theme
         self.rate_plot = plots.SinglePlot(
@@ -97,16 +99,25 @@ class ThroughputPanel(PanelBase):
     # ------------------------------------------------------------ layout
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        compact = self.width() < COMPACT_BELOW[0] or self.height() < COMPACT_BELOW[1]
-        if compact != self.compact:
-            self.compact = compact
+        self._update_compact()
+
+    def _update_compact(self) -> None:
+        scale = self.theme.font_scale  # bigger letters need bigger plots
+        w, h = COMPACT_BELOW
+        row = self.width() >= ROW_FROM * scale and self.height() < h * scale
+        compact = not row and (self.width() < w * scale or self.height() < h * scale)
+        if (compact, row) != (self.compact, self.row):
+            self.compact, self.row = compact, row
             self._place()
 
     def _place(self) -> None:
-        """All four plots in a grid, or (compact) the chosen one."""
+        """The four plots in a 2x2 grid, in one row (a wide, short dock), or
+        (a small dock) the one chosen in the list."""
         self.chooser.setVisible(self.compact)
         chosen = self.chooser.currentIndex()
         for n, p in enumerate(self.plots):
+            self.grid.removeWidget(p)
+            self.grid.addWidget(p, 0 if self.row else n // 2, n if self.row else n % 2)
             p.setVisible(not self.compact or n == chosen)
 
     @property
@@ -178,6 +189,8 @@ class ThroughputPanel(PanelBase):
         for p in self.plots:
             p.set_theme(self.theme, self.font_pt * 0.85)
         self.timeline.set_theme(self.theme)
+        if hasattr(self, "chooser"):
+            self._update_compact()
         if self.history.reducer is not None:
             self.rebuild()
         else:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -53,10 +53,15 @@ class Banner(QLabel):
         self.hide()
 
     def set_theme_colours(self, dark: bool) -> None:
+        # palette, not a style sheet: a style sheet would stop the panel's (1.5x
+        # presentation) font from reaching this label
         fg, bg = WARN_DARK if dark else WARN_LIGHT
-        self.setStyleSheet(
-            f"QLabel {{ color: {fg}; background: {bg}; border-radius: 3px; padding: 3px 6px; }}"
-        )
+        pal = self.palette()
+        pal.setColor(QPalette.ColorRole.Window, QColor(bg))
+        pal.setColor(QPalette.ColorRole.WindowText, QColor(fg))
+        self.setPalette(pal)
+        self.setAutoFillBackground(True)
+        self.setMargin(4)
 
     def show_text(self, text: str) -> None:
         if not text:
