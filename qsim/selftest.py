@@ -219,8 +219,7 @@ def _judge(
         strangers = [e for e in res.worker_exe if os.path.realpath(e) != own]
         if strangers:
             p.append(f"workers ran {', '.join(strangers)}, not the app's binary {own}")
-    # every actor's slot: a lesson's main may start workers itself
-    emitted = sum(run.control.emitted[a.index] for a in run.topology.actors)
+    emitted = run.events_emitted
     if emitted != run.events_received:
         p.append(
             f"events lost between workers and app: {emitted} sent, {run.events_received} received"

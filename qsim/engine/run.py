@@ -322,7 +322,8 @@ class Run:
     # ------------------------------------------------------------ state
     @property
     def events_emitted(self) -> int:
-        return sum(self.control.emitted[a] for a in self.processes)
+        # every actor, not only our children: a lesson's main may start its own
+        return sum(self.control.emitted[a.index] for a in self.topology.actors)
 
     @property
     def events_received(self) -> int:
@@ -375,7 +376,7 @@ class Run:
         return True
 
     # ------------------------------------------------------------ stop
-    def stop(self, grace: float = 1.0) -> None:
+    def stop(self, grace: float = 2.0) -> None:
         """Stop every process of the run: flag, join, terminate, kill. Idempotent."""
         with self._lock:
             if self._stopping and self.stopped_ns:
