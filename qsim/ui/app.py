@@ -118,7 +118,10 @@ def run_gui(lesson: str | None = None, quit_after: float | None = None) -> int:
             QTimer.singleShot(int(quit_after * 1000), win.close)
 
     FirstPaint(win.diagram.viewport(), fill)
-    QTimer.singleShot(1500, fill)  # in case no paint ever comes (a hidden window)
+    for ms in (1500, 5000):  # in case no paint ever comes (a hidden, or very slow, window)
+        QTimer.singleShot(ms, fill)
+    if quit_after is not None:  # a smoke test must end even if the window never showed
+        QTimer.singleShot(int(quit_after * 1000) + 20_000, app.quit)
     win.show()
     try:
         return app.exec()
