@@ -119,6 +119,8 @@ class ThroughputPanel(PanelBase):
             self.grid.removeWidget(p)
             self.grid.addWidget(p, 0 if self.row else n // 2, n if self.row else n % 2)
             p.setVisible(not self.compact or n == chosen)
+        if self.session.status != "paused":  # plots that were hidden were not fed
+            self.refresh_plots()
 
     @property
     def follow(self) -> plots.LiveFollow:
@@ -169,8 +171,10 @@ class ThroughputPanel(PanelBase):
         lo, hi = self.follow.apply(h.x.last(0.0))
         i0, i1 = h.window(lo, hi)
         for p in (self.rate_plot, self.depth_plot, self.lat_plot):
-            p.curves.feed(i0, i1)
-        self.timeline.feed(lo, hi)
+            if p.isVisibleTo(self):  # a plot hidden in a small dock costs nothing
+                p.curves.feed(i0, i1)
+        if self.state_plot.isVisibleTo(self):
+            self.timeline.feed(lo, hi)
         names = h.reducer.topology.names if h.reducer is not None else []
         fig: Figures = {}
         for p in (self.rate_plot, self.depth_plot):
@@ -180,8 +184,10 @@ class ThroughputPanel(PanelBase):
         for key, series in (("lat_p50_ms", "lat_p50"), ("lat_p95_ms", "lat_p95")):
             ring = h.series.get(series)
             fig[key] = ring.last(0.0) if ring is not None else 0.0
-        for actor, code in self.timeline.latest.items():
-            fig["state:" + names[actor]] = STATE_NAMES[code]
+        for actor in self.timeline.rows:
+            ring = h.states.get(actor)
+            if ring is not None and ring.count:
+                fig["state:" + names[actor]] = STATE_NAMES[int(ring.last())]
         self._plot_fig = fig
         self._figures = {**self._plot_fig, **self._law_fig}
 
