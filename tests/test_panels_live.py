@@ -463,3 +463,32 @@ def test_pause_freezes_the_graphs(qtbot: Any, live: Any) -> None:
     assert np.array_equal(curve.xData, frozen)  # time goes on, the graph stands still
     s.play()
     qtbot.waitUntil(lambda: not np.array_equal(curve.xData, frozen), timeout=5_000)
+
+
+def test_scrolling_back_stops_following_until_asked(qtbot: Any, live: Any) -> None:
+    s, panels, _rec = live(backpressure(items=30))
+    panel = panels["throughput"]
+    run_to_end(qtbot, s)
+    curve = panel.rate_plot.curves.curves["rate:P1"]
+    latest = panel.history.x.last()
+    assert curve.xData[-1] == latest
+    vb = panel.rate_plot.plot.getViewBox()
+    vb.sigRangeChangedManually.emit([True, False])  # what a drag or a wheel turn sends
+    panel.rate_plot.plot.setXRange(0.0, latest / 3, padding=0)
+    assert not panel.follow.following and panel.follow_button.isVisibleTo(panel)
+    assert curve.xData[-1] < latest / 2  # fed the window scrolled to, from the rings
+    qtbot.mouseClick(panel.follow_button, Qt.MouseButton.LeftButton)
+    assert panel.follow.following and not panel.follow_button.isVisibleTo(panel)
+    assert curve.xData[-1] == latest
+
+
+def test_plus_before_a_run_sets_the_stage_worker_count(qtbot: Any, live: Any) -> None:
+    s, panels, _rec = live(two_stages())
+    panel = panels["pipeline"]
+    assert panel.figures()["slow.workers"] == 1
+    panel.add_worker("slow")
+    assert s.scenario is not None and s.scenario.consumers[0].count == 2
+    assert s.run is None  # nothing started
+    assert panel.figures()["slow.workers"] == 2
+    panel.remove_worker("slow")
+    assert s.scenario.consumers[0].count == 1
