@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import threading
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import parent_process
@@ -50,6 +52,10 @@ class Runtime:
         self.rng = random.Random(seed * 7919 + actor)
         self.permit = False  # holding a step permit for the current operation
         self.parked = False
+        self._sending = False
+        self._terminated = False
+        if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_sigterm)
         niceness = int(ctl.nice.value)
         if niceness and hasattr(os, "nice"):
             # a flat-out lesson must not starve the window that draws it
@@ -71,16 +77,31 @@ class Runtime:
     def flush(self) -> None:
         if self.buf:
             batch, self.buf = self.buf, []
+            self._sending = True
             try:
                 self.conn.send(batch)
             except OSError:  # the controller closed its end or died
                 raise StopRun("controller gone") from None
+            finally:
+                self._sending = False
             self.sent += len(batch)
             self.ctl.emitted[self.actor] = self.sent
             throttle = self.ctl.throttle_us.value
             if throttle:  # the viewer is behind: give it time to catch up
                 time.sleep(throttle / 1e6)
         self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
+        if self._terminated:
+            raise StopRun("terminated")
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        """``terminate()`` from the controller (a worker that did not notice the
+        stop flag, e.g. stuck reading a message its dead writer never finished).
+        Leave through StopRun so the buffered events are still sent; never tear
+        a batch that is half-way into the pipe."""
+        if self._sending:
+            self._terminated = True
+            return
+        raise StopRun("terminated")
 
     def maybe_flush(self) -> None:
         t = time.monotonic_ns()
