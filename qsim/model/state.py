@@ -311,7 +311,8 @@ class Reducer:
         self._lose_holdings(a, f"in {a.name}'s hands when it was stopped")
         self._set(a, FINISHED, e[0])
         a.paused = False
-        a.hung = a.hung and a.exit_reason == "stop"  # stopped because it hung: still shown hung
+        # stopped (or terminated) because it hung: still shown hung
+        a.hung = a.hung and a.exit_reason in ("stop", "terminated")
 
     def _on_actor_crashed(self, e: Event) -> None:
         a = self.actors[e[2]]
