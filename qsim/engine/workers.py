@@ -169,12 +169,10 @@ def consumer_main(
     def task_done(item: int) -> None:
         if not joinable or spec.task_done == "never":
             return
-        qa.task_done()
-        rt.emit(K.TASK_DONE, item, qi, None)
-        if spec.task_done == "twice":
+        for _ in range(2 if spec.task_done == "twice" else 1):
             try:
                 qa.task_done()
-            except ValueError as e:  # the real queue's own complaint
+            except ValueError as e:  # the real queue's own complaint: called too often
                 rt.emit(K.TASK_DONE_ERROR, item, qi, f"ValueError: {e}")
             else:
                 rt.emit(K.TASK_DONE, item, qi, None)
