@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from procwait import wait_gone
 
 # Before any QApplication exists: without a display (and even with one, for
 # speed and determinism) tests draw offscreen. The end-to-end tests under Xvfb
@@ -139,18 +140,12 @@ def _kill(pids: set[int]) -> None:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             continue
-    deadline = time.monotonic() + 2.0
-    pending = set(pids)
-    while pending and time.monotonic() < deadline:
-        for pid in list(pending):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:  # reaped by its owner, or not our child
-                done = pid
-            if done:
-                pending.discard(pid)
-        if pending:
-            time.sleep(0.01)
+    wait_gone(pids, 2.0)
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped by its owner, or not our child
+            continue
 
 
 def _wait_children_gone(before: set[int], grace: float) -> dict[int, str]:
@@ -160,7 +155,9 @@ def _wait_children_gone(before: set[int], grace: float) -> dict[int, str]:
         leaked = {pid: cmd for pid, cmd in _children().items() if pid not in before}
         if not leaked or time.monotonic() >= deadline:
             return leaked
-        time.sleep(0.02)
+        # a real wait: returns as soon as these end (new ones are seen next round)
+        wait_gone(leaked, deadline - time.monotonic())
+        multiprocessing.active_children()  # reap what ended
 
 
 # ---------------------------------------------------------------- threads

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from procwait import wait_gone
 
 from qsim.engine.headless import run_headless
 from qsim.engine.run import Run
@@ -245,11 +246,6 @@ def test_stop_leaves_no_child_process(start_method: str) -> None:
         assert not Path(f"/proc/{pid}").exists() or _is_zombie_free(pid)
 
 
-def _gone(pid: int) -> bool:
-    """Exited: no such process, or a zombie nobody has reaped yet."""
-    return not _is_zombie_free(pid) or not Path(f"/proc/{pid}").exists()
-
-
 def _is_zombie_free(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[0]
@@ -267,7 +263,7 @@ def test_events_emitted_equal_events_received_flat_out(start_method: str) -> Non
 
 
 ORPHAN_SCRIPT = """
-import sys, time
+import sys, threading
 from qsim.engine.run import Run
 from qsim.model.scenario import *
 sc = Scenario(id="o", title="o", queues=(QueueSpec("q", "Queue", 2),),
@@ -276,7 +272,7 @@ sc = Scenario(id="o", title="o", queues=(QueueSpec("q", "Queue", 2),),
 run = Run(sc, start_method=sys.argv[1])
 run.start()
 print(" ".join(str(p) for p in run.pids().values()), flush=True)
-time.sleep(600)
+threading.Event().wait(600)  # until the test kills us
 """
 
 
@@ -296,10 +292,8 @@ def test_workers_leave_within_2s_when_their_parent_is_sigkilled(start_method: st
         finally:
             parent.kill()
             parent.wait(10)
-    killed = time.monotonic()
-    while not all(_gone(p) for p in pids):
-        assert time.monotonic() - killed < 2.5, "workers outlived their parent"
-        time.sleep(0.02)  # polling /proc for a condition; nothing to wait on instead
+    left = wait_gone(pids, 2.5)
+    assert not left, f"workers {sorted(left)} outlived their parent by more than 2.5 s"
 
 
 def test_speed_factor_changes_worker_timing_live() -> None:

@@ -25,7 +25,7 @@ KEEP = []
 
 
 def _nap(seconds):
-    time.sleep(seconds)
+    threading.Event().wait(seconds)
 
 
 def test_clean(qtbot):
@@ -85,6 +85,7 @@ def test_leaks_fail_their_test_and_are_cleaned_up(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makeconftest((HERE / "conftest.py").read_text(encoding="utf-8"))
+    pytester.makepyfile(procwait=(HERE / "procwait.py").read_text(encoding="utf-8"))
     pytester.makeini(
         """
         [pytest]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from procwait import wait_gone
 
 from qsim.engine.headless import pump, run_headless, watch_hangs
 from qsim.engine.run import Run
@@ -260,12 +261,7 @@ def _gone(pid: int) -> bool:
 
 def _all_gone(pids: list[int], within: float = 3.0) -> bool:
     """The grandchild is not ours to join: poll /proc until it has gone."""
-    deadline = time.monotonic() + within
-    while not all(_gone(p) for p in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return not wait_gone(pids, within)
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="checks processes in /proc")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from procwait import wait_gone
 
 from qsim import __version__
 
@@ -116,12 +117,16 @@ def _bundle_processes(app_dir: Path) -> dict[int, str]:
     return found
 
 
-def _wait_until(cond: Callable[[], object], timeout: float, what: str) -> None:
+def _wait_until(
+    cond: Callable[[], object], timeout: float, what: str, app: subprocess.Popen[bytes]
+) -> None:
+    """Check ``cond`` each time the app makes progress or 50 ms pass (waiting on
+    the app's own pidfd: it ends the wait at once if the app dies meanwhile)."""
     deadline = time.monotonic() + timeout
     while not cond():
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or app.poll() is not None:
             pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
+        wait_gone([app.pid], 0.05)
 
 
 def _assert_no_bundle_process_left(app_dir: Path) -> None:
@@ -132,9 +137,8 @@ def _assert_no_bundle_process_left(app_dir: Path) -> None:
         left.update(_bundle_processes(app_dir))
         return not left
 
-    deadline = time.monotonic() + 5
-    while not gone() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_gone(_bundle_processes(app_dir), 5)
+    gone()
     assert left == {}, f"processes of the app outlived it: {left}"
 
 
@@ -199,15 +203,13 @@ def test_workers_leave_when_the_app_is_killed(build: dict[str, object], tmp_path
             lambda: len(_bundle_processes(APP_DIR)) >= 3,  # the app and 2 workers
             30,
             "the app's worker processes",
+            app,
         )
         workers = set(_bundle_processes(APP_DIR)) - {app.pid}
         app.send_signal(signal.SIGKILL)  # no chance to clean up
         app.wait(10)
-        _wait_until(
-            lambda: not workers & set(_bundle_processes(APP_DIR)),
-            10,
-            f"workers {sorted(workers)} to notice their app is gone",
-        )
+        left = wait_gone(workers, 10)
+        assert not left, f"workers {sorted(left)} did not notice their app is gone"
     finally:
         if app.poll() is None:
             app.kill()
