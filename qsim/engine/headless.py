@@ -50,6 +50,7 @@ def run_headless(
     # nobody watches live: a long reorder window costs nothing and is exact
     reducer = Reducer(run.topology, reorder_ns=300_000_000)
     hung: list[str] = []
+    ended = False  # every worker ended by itself (not stopped at the limit or a hang)
     t0 = time.monotonic()
     try:
         run.start()
@@ -58,6 +59,7 @@ def run_headless(
             hung = watch_hangs(run, reducer, scenario.run.hang_after)
             if hung and stop_on_hang:
                 break
+        ended = run.finished and not hung
     finally:
         run.stop()
     elapsed = time.monotonic() - t0
@@ -71,7 +73,7 @@ def run_headless(
         duration_s=round(elapsed, 3),
         events_emitted=run.events_emitted,
         events_received=run.events_received,
-        finished=not hung and not reducer.live_actors(),
+        finished=ended,
     )
     report["exit_codes"] = {run.topology.actors[a].name: c for a, c in run.exit_codes.items()}
     report["lanes"] = lane_report(scenario, reducer)
