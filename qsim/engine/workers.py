@@ -56,6 +56,11 @@ def _last_word(rt: Runtime, kind: int, value: str) -> None:
     with contextlib.suppress(OSError, StopRun):  # the controller is gone; nobody to tell
         rt.emit(kind, 0, -1, value)
         rt.flush()
+    # all is said: from now on (e.g. waiting at exit for a feeder thread to
+    # flush into a full pipe) terminate() may simply end the process
+    if hasattr(signal, "SIGTERM"):
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _crash(rt: Runtime, mode: str, n: int) -> None:
