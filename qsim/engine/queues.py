@@ -20,10 +20,12 @@ import queue as stdqueue
 import select
 import threading
 import time
-from multiprocessing.connection import Connection
+from collections.abc import Callable
+from multiprocessing import current_process
+from multiprocessing.connection import Connection, Pipe
 from multiprocessing.context import BaseContext
 from multiprocessing.managers import BaseManager
-from multiprocessing.process import parent_process
+from multiprocessing.process import BaseProcess, parent_process
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
@@ -44,8 +46,6 @@ QsimManager.register("PriorityQueue", stdqueue.PriorityQueue)
 
 def serve_manager(address_out: Connection) -> None:
     """Target of the manager process: serve queues until told, or orphaned."""
-    from multiprocessing import current_process
-
     mgr = QsimManager(authkey=bytes(current_process().authkey))
     server = mgr.get_server()
     address_out.send(server.address)
@@ -59,6 +59,30 @@ def serve_manager(address_out: Connection) -> None:
 
     threading.Thread(target=watch_parent, daemon=True).start()
     server.serve_forever()
+
+
+def start_manager(
+    ctx: Any, stopping: Callable[[], bool], timeout: float = 30.0
+) -> tuple[BaseProcess, QsimManager] | None:
+    """Start our manager process and connect to it; None if ``stopping()`` said so first."""
+    r, w = Pipe(duplex=False)
+    p = ctx.Process(target=serve_manager, args=(w,), name="qsim-manager", daemon=True)
+    p.start()
+    w.close()
+    deadline = time.monotonic() + timeout
+    while not r.poll(0.1):
+        if stopping() or time.monotonic() > deadline:
+            p.kill()
+            p.join(2)
+            r.close()
+            if stopping():
+                return None
+            raise RuntimeError(f"the queue manager process did not start within {timeout:g} s")
+    address = r.recv()
+    r.close()
+    mgr = QsimManager(address=address, authkey=bytes(current_process().authkey))
+    mgr.connect()
+    return p, mgr
 
 
 def needs_manager(kind: str) -> bool:

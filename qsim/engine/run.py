@@ -19,7 +19,7 @@ from typing import Any
 from qsim.engine.collector import Collector
 from qsim.engine.control import LIVE_FIELDS, RunControl, live_slot
 from qsim.engine.lesson_workers import consumer_target, producer_target, start_join_first
-from qsim.engine.queues import QsimManager, make_queue, needs_manager, serve_manager
+from qsim.engine.queues import QsimManager, make_queue, needs_manager, start_manager
 from qsim.engine.workers import main_main
 from qsim.model.events import Event, EventKind
 from qsim.model.scenario import Scenario
@@ -208,27 +208,10 @@ class Run:
         self.collector.add(r, actor)
 
     def _start_manager(self) -> None:
-        r, w = Pipe(duplex=False)
-        p = self.ctx.Process(target=serve_manager, args=(w,), name="qsim-manager", daemon=True)
-        p.start()
-        w.close()
-        deadline = time.monotonic() + 30
-        while not r.poll(0.1):
-            if self._stopping or time.monotonic() > deadline:
-                p.kill()
-                p.join(2)
-                r.close()
-                if self._stopping:
-                    raise _Aborted
-                raise RuntimeError("the queue manager process did not start within 30 s")
-        address = r.recv()
-        r.close()
-        self._manager_proc = p
-        mgr = QsimManager(
-            address=address, authkey=bytes(multiprocessing.current_process().authkey)
-        )
-        mgr.connect()
-        self._manager = mgr
+        started = start_manager(self.ctx, lambda: self._stopping)
+        if started is None:
+            raise _Aborted
+        self._manager_proc, self._manager = started
 
     # ------------------------------------------------------------ control
     def pause(self) -> None:

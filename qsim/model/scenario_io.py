@@ -30,11 +30,22 @@ from qsim.model.scenario import (
     RunOptions,
     Scenario,
 )
+from qsim.model.scenario_save import dump_scenario, save_scenario  # re-exported
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
+
+__all__ = [
+    "ScenarioError",
+    "apply_knob",
+    "dump_scenario",
+    "knob_value",
+    "load_scenario",
+    "parse_scenario",
+    "save_scenario",
+]
 
 MAX_PER_ROLE = 16
 _T = TypeVar("_T")
@@ -340,56 +351,6 @@ def load_scenario(path: str | Path) -> Scenario:
     md = p.with_suffix(".md")
     lesson = md.read_text(encoding="utf-8") if md.is_file() else ""
     return parse_scenario(text, source=p.name, lesson=lesson)
-
-
-# ---------------------------------------------------------------- saving
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        if "\n" in v:
-            body = v.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-            return f'"""\n{body}"""'
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, tuple | list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(type(v))
-
-
-def _table(obj: Any, skip_defaults: bool = True) -> list[str]:
-    out = []
-    for f in dataclasses.fields(obj):
-        v = getattr(obj, f.name)
-        default = f.default if f.default is not dataclasses.MISSING else None
-        if skip_defaults and default is not None and v == default and f.name != "id":
-            continue
-        out.append(f"{f.name} = {_toml_value(v)}")
-    return out
-
-
-def dump_scenario(sc: Scenario) -> str:
-    """TOML text that ``parse_scenario`` turns back into an equal scenario."""
-    lines = ["[scenario]", f"id = {_toml_value(sc.id)}", f"title = {_toml_value(sc.title)}"]
-    if sc.summary:
-        lines.append(f"summary = {_toml_value(sc.summary)}")
-    if sc.lesson:
-        lines.append(f"lesson = {_toml_value(sc.lesson)}")
-    for name in ("run", "main"):
-        body = _table(getattr(sc, name))
-        if body:
-            lines += ["", f"[{name}]", *body]
-    for name in _SECTIONS:
-        for row in getattr(sc, name):
-            lines += ["", f"[[{name}]]", *_table(row)]
-    return "\n".join(lines) + "\n"
-
-
-def save_scenario(sc: Scenario, path: str | Path) -> None:
-    Path(path).write_text(dump_scenario(sc), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- knobs

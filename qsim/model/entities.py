@@ -1,0 +1,104 @@
+"""What the reducer keeps per queue and per actor, and the run's accounting.
+
+Plain records (no logic beyond derived figures): the reducer in
+``qsim.model.state`` updates them, the views and reports read them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+# actor states, as the views name them
+STARTING = "starting"
+IDLE = "idle"
+WORKING = "working"
+BLOCKED_PUT = "blocked on put"
+WAITING_GET = "waiting on get"
+JOIN_WAIT = "waiting in join()"
+FINISHED = "finished"
+CRASHED = "crashed"
+WAITING_STATES = (BLOCKED_PUT, WAITING_GET, JOIN_WAIT)
+
+
+class Contents(deque[int]):
+    """A queue's entries, front first: O(1) at both ends, and sliceable like a list."""
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            if i.step in (None, 1) and (i.start or 0) >= 0 and (i.stop is None or i.stop >= 0):
+                return list(islice(self, i.start or 0, i.stop))
+            return list(self)[i]
+        return deque.__getitem__(self, i)
+
+
+@dataclass
+class QueueState:
+    index: int
+    id: str
+    kind: str
+    maxsize: int
+    contents: Contents = field(default_factory=Contents)  # entry ids, front first
+    overflow: list[int] = field(default_factory=list)  # puts waiting for their get
+    puts: int = 0
+    gets: int = 0
+    max_depth: int = 0
+    full: int = 0  # queue.Full raised by put(timeout=...)
+    empty: int = 0  # queue.Empty raised by get(timeout=...)
+    unfinished: int = 0  # JoinableQueue: puts not yet matched by task_done()
+    task_done_errors: int = 0
+    last_task_done_error: str = ""
+
+    @property
+    def depth(self) -> int:
+        return len(self.contents)
+
+
+@dataclass
+class ActorState:
+    index: int
+    name: str
+    role: str
+    state: str = STARTING
+    since_ns: int = 0
+    started: bool = False
+    paused: bool = False
+    hung: bool = False
+    hung_reason: str = ""  # what it was doing when found hung, in words
+    item: int = 0  # the item being worked on or put (0: none)
+    queue: int = -1  # the queue it is blocked or waiting on
+    items: int = 0  # produced (producer) or handled (consumer, stage)
+    failed: int = 0
+    errors: int = 0
+    blocked_ns: int = 0
+    waiting_ns: int = 0
+    working_ns: int = 0
+    put_timeouts: int = 0
+    get_timeouts: int = 0
+    task_done: int = 0
+    sentinels_sent: int = 0
+    sentinels_received: int = 0
+    exit_code: int | None = None
+    exit_reason: str = ""
+    last_error: str = ""
+    holding: dict[int, int] = field(default_factory=dict)  # item -> item count
+
+    @property
+    def alive(self) -> bool:
+        return self.started and self.state not in (FINISHED, CRASHED)
+
+
+@dataclass
+class Accounting:
+    produced: int = 0
+    processed: int = 0
+    failed: int = 0
+    dropped: int = 0  # put(timeout) raised Full and the producer moved on
+    lost: int = 0
+    lost_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def consumed(self) -> int:
+        return self.processed + self.failed
