@@ -95,6 +95,12 @@ def test_bottleneck_is_the_busiest_stage_then_the_fullest_input() -> None:
     assert pf.bottleneck(rows) == "b"
     idle = [pf.StageRow("a", 1, "q1", 0, 0.0, 0.0, 0.0, 0.0)]
     assert pf.bottleneck(idle) == ""
+    # a stage whose workers all finished limits nothing, however busy it was
+    done = [
+        pf.StageRow("parse", 0, "raw", 0, 0.0, 0.0, 83.0, 0.0),
+        pf.StageRow("analyse", 1, "parsed", 3, 1.0, 1.0, 81.0, 0.0),
+    ]
+    assert pf.bottleneck(done) == "analyse"
 
 
 def _ev(t: int, actor: int, kind: K, item: int = 0, queue: int = -1, value: object = None):

@@ -279,7 +279,11 @@ def stage_utilization(
 
 
 def bottleneck(rows: Sequence[StageRow]) -> str:
-    """The stage that limits throughput: the busiest, then the fullest input queue."""
+    """The stage that limits throughput: the busiest, then the fullest input queue.
+
+    Only stages that still have workers: a finished stage limits nothing any more.
+    """
+    rows = [r for r in rows if r.workers > 0]
     if not rows or all(r.utilization <= 0 and r.depth <= 0 for r in rows):
         return ""
     best = max(rows, key=lambda r: (round(r.utilization / 5), r.fill_pct, r.depth))
