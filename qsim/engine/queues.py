@@ -126,6 +126,20 @@ class QueueAdapter:
             # poll object registered once answers the same question.
             self._poller = select.poll()
             self._poller.register(q._reader.fileno(), select.POLLIN)
+            # bound once: this is the hot path of every flat-out consumer
+            self._acquire, self._release = q._rlock.acquire, q._rlock.release
+            self._poll, self._recv = self._poller.poll, q._reader.recv_bytes
+            self._free_slot = q._sem.release
+        if not self.simple and not self.priority:
+            self.try_put = self._put_nowait  # type: ignore[method-assign]
+            self._put_nowait_q = q.put_nowait
+
+    def _put_nowait(self, obj: tuple[Any, ...]) -> bool:
+        try:
+            self._put_nowait_q(obj)
+        except Full:
+            return False
+        return True
 
     def _wrap(self, obj: tuple[Any, ...]) -> Any:
         # (priority, time, item): FIFO among equal priorities, across producers
@@ -155,16 +169,15 @@ class QueueAdapter:
         if self._poller is None:
             return self.get_wait(0.0)
         # multiprocessing.Queue.get(block=False), with the cheaper poll
-        q = self.q
-        if not q._rlock.acquire(False):
+        if not self._acquire(False):
             return False, None  # another consumer is reading right now
         try:
-            if not self._poller.poll(0):
+            if not self._poll(0):
                 return False, None
-            res = q._reader.recv_bytes()
-            q._sem.release()
+            res = self._recv()
+            self._free_slot()
         finally:
-            q._rlock.release()
+            self._release()
         return True, _loads(res)
 
     def get_wait(self, timeout: float) -> tuple[bool, Any]:
