@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -74,6 +74,54 @@ def _crash(rt: Runtime, mode: str, n: int) -> None:
     raise RuntimeError(f"injected crash after {n} items")
 
 
+def make_item(rt: Runtime, actor: int, n: int, interval: float, spec: ProducerSpec) -> int:
+    """Item ``n`` of a producer, after ``interval`` (drawn) spent making it."""
+    item = producer_item_id(actor, n)
+    if interval > 0:
+        rt.emit(K.WORK_START, item, -1, None)
+        rt.sleep(rt.draw(interval, spec.distribution))
+        rt.emit(K.WORK_END, item, -1, None)
+    return item
+
+
+def produce_items(
+    rt: Runtime, actor: int, spec: ProducerSpec, slot_interval: int
+) -> Iterator[tuple[int, int]]:
+    """``(n, item)`` for each item a lesson producer makes: ``spec.items`` of
+    them, or as many as ``spec.duration`` allows (whichever ends first)."""
+    t_end = time.monotonic() + spec.duration if spec.duration else 0.0
+    n = 0
+    while _more(spec, n, t_end):
+        n += 1
+        yield n, make_item(rt, actor, n, rt.ctl.live[slot_interval], spec)
+
+
+def _more(spec: ProducerSpec, n: int, t_end: float) -> bool:
+    if spec.items:
+        return n < spec.items and not (t_end and time.monotonic() >= t_end)
+    return time.monotonic() < t_end
+
+
+def put_stops(rt: Runtime, qa: QueueAdapter, qi: int, actor: int, n: int) -> None:
+    """Put ``n`` STOP sentinels into queue ``qi``."""
+    for s in range(1, n + 1):
+        sid = sentinel_id(actor, s)
+        rt.put(qa, qi, (_SENTINEL, sid, 1 << 30, None))
+        rt.emit(K.SENTINEL_SENT, sid, qi, None)
+
+
+def send_stops(rt: Runtime, qa: QueueAdapter, qi: int, actor: int, sentinels: int) -> None:
+    """A producer's STOPs: ``sentinels`` of them, give or take the readers
+    added or retired live (``RunControl.claim_stops``); none if 0."""
+    put_stops(rt, qa, qi, actor, rt.ctl.claim_stops(qi, sentinels) if sentinels else 0)
+
+
+def producer_done(ctl: RunControl) -> None:
+    """Count a producer as done (``main`` waits for all before its STOPs)."""
+    with ctl.producers_done.get_lock():
+        ctl.producers_done.value += 1
+
+
 def producer_main(
     actor: int,
     spec: ProducerSpec,
@@ -105,7 +153,7 @@ def producer_main(
             if total and t_end and time.monotonic() >= t_end:
                 break
             n += 1
-            item = producer_item_id(actor, n)
+            item = producer_item_id(actor, n)  # make_item(), inlined: the hot loop
             interval = live[slot_interval]
             if interval > 0:
                 rt.emit(K.WORK_START, item, -1, None)
@@ -132,12 +180,8 @@ def producer_main(
                 _crash(rt, spec.crash_mode, n)
         if batch:
             rt.put(qa, qi, (_BATCH, producer_item_id(actor, n), 0, batch), len(batch))
-        for s in range(1, (ctl.claim_stops(qi, sentinels) if sentinels else 0) + 1):
-            sid = sentinel_id(actor, s)
-            rt.put(qa, qi, (_SENTINEL, sid, 1 << 30, None))
-            rt.emit(K.SENTINEL_SENT, sid, qi, None)
-        with ctl.producers_done.get_lock():
-            ctl.producers_done.value += 1
+        send_stops(rt, qa, qi, actor, sentinels)
+        producer_done(ctl)
 
     _run_actor(rt, [qa], body)
 
@@ -192,10 +236,7 @@ def consumer_main(
                 ctl.stops_sent[out_qi] = 1
         if n_next:
             assert out is not None
-            for s in range(1, n_next + 1):
-                sid = sentinel_id(actor, s)
-                rt.put(out, out_qi, (_SENTINEL, sid, 1 << 30, None))
-                rt.emit(K.SENTINEL_SENT, sid, out_qi, None)
+            put_stops(rt, out, out_qi, actor, n_next)
 
     requeue = spec.on_sentinel == "requeue"
 
@@ -315,10 +356,7 @@ def main_main(
             rt.check_stop()
             time.sleep(SLICE_S)
         if sq is not None:
-            for s in range(1, ctl.claim_stops(sentinel_qi, spec.sentinels) + 1):
-                sid = sentinel_id(actor, s)
-                rt.put(sq, sentinel_qi, (_SENTINEL, sid, 1 << 30, None))
-                rt.emit(K.SENTINEL_SENT, sid, sentinel_qi, None)
+            put_stops(rt, sq, sentinel_qi, actor, ctl.claim_stops(sentinel_qi, spec.sentinels))
         if join_q is not None:
             rt.emit(K.JOIN_WAIT, 0, join_qi, None)
             rt.flush()

@@ -1,0 +1,232 @@
+"""The shared-memory reference lane (pitfall-large-objects).
+
+The ``shm_ref`` producer sends the *name* of a
+``multiprocessing.shared_memory`` block instead of the data; the
+``read_payload`` consumer reads either kind of payload and reports the bytes
+that crossed the queue per item and its peak memory as ``MARK`` events.
+Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
+from multiprocessing.shared_memory import SharedMemory
+from typing import Any
+
+from qsim.engine.control import RunControl, live_slot
+from qsim.engine.queues import QueueAdapter
+from qsim.engine.runtime import Runtime, StopRun
+from qsim.engine.workers import _run_actor, produce_items, producer_done, send_stops
+from qsim.model.events import EventKind, ItemKind
+from qsim.model.lessons import mark
+from qsim.model.scenario import ConsumerSpec, ProducerSpec
+
+K = EventKind
+_DATA, _SENTINEL = int(ItemKind.DATA), int(ItemKind.SENTINEL)
+SHM_KEEP = 4  # shared-memory handles a producer keeps open (Windows frees closed blocks)
+
+
+def _ignore(*_args: Any, **_kw: Any) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def _untracked() -> Iterator[None]:
+    """Keep Python < 3.13's resource tracker out of our shared-memory blocks.
+
+    It registers every ``SharedMemory``, even one that only attaches, and at
+    exit unlinks (and warns about) blocks another process still owns. Ours have
+    owners: the consumer unlinks what it read, the producer what was never read.
+    """
+    from multiprocessing import resource_tracker
+
+    saved = resource_tracker.register, resource_tracker.unregister
+    setattr(resource_tracker, "register", _ignore)  # noqa: B010 - a module function
+    setattr(resource_tracker, "unregister", _ignore)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(resource_tracker, "register", saved[0])  # noqa: B010
+        setattr(resource_tracker, "unregister", saved[1])  # noqa: B010
+
+
+def _shm(name: str | None = None, size: int = 0) -> SharedMemory:
+    """Create (no ``name``) or attach a block without the resource tracker."""
+    if sys.version_info >= (3, 13):
+        return SharedMemory(name, name is None, size, track=False)
+    with _untracked():
+        return SharedMemory(name, name is None, size)
+
+
+def _unlink(name: str) -> None:
+    """Remove a block by name; a block already gone is fine."""
+    try:
+        shm = _shm(name)
+    except FileNotFoundError:
+        return
+    with _untracked():
+        shm.unlink()
+    shm.close()
+
+
+def _buf(shm: SharedMemory) -> memoryview:
+    buf = shm.buf
+    assert buf is not None  # only after close()
+    return buf
+
+
+def _read_payload(payload: Any) -> int:
+    """What a consumer does with an item: a checksum over its data.
+
+    A shared-memory block is read in place (no copy); inline bytes have been
+    copied through the pipe and unpickled already.
+    """
+    if isinstance(payload, tuple) and payload and payload[0] == "shm":
+        _, name, size = payload
+        shm = _shm(name)
+        try:
+            return zlib.crc32(_buf(shm)[:size])
+        finally:
+            shm.close()
+            with _untracked():
+                shm.unlink()  # read once: the block's job is done
+    return zlib.crc32(payload) if isinstance(payload, bytes | bytearray) else 0
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e6 if sys.platform == "darwin" else peak / 1e3  # bytes vs KiB
+
+
+def shm_ref_producer(
+    actor: int,
+    spec: ProducerSpec,
+    group: int,
+    q: Any,
+    kind: str,
+    qi: int,
+    conn: Connection,
+    ctl: RunControl,
+    seed: int,
+    sentinels: int,
+) -> None:
+    """Put a shared-memory block's name per item instead of the data itself."""
+    rt = Runtime(actor, conn, ctl, seed)
+    qa = QueueAdapter(q, kind)
+    slot_interval = live_slot("producer", group, "interval")
+    created: list[str] = []
+    open_blocks: deque[SharedMemory] = deque()
+
+    def body() -> None:
+        size = max(1, spec.payload_bytes)
+        data = b"x" * size
+        for _n, item in produce_items(rt, actor, spec, slot_interval):
+            shm = _shm(size=size)
+            _buf(shm)[:size] = data
+            created.append(shm.name)
+            open_blocks.append(shm)
+            while len(open_blocks) > SHM_KEEP:
+                open_blocks.popleft().close()
+            if not rt.put(qa, qi, (_DATA, item, 0, ("shm", shm.name, size)), 1, spec.put_timeout):
+                _unlink(shm.name)  # queue.Full: nobody will read it
+        send_stops(rt, qa, qi, actor, sentinels)
+        producer_done(ctl)
+
+    def guarded() -> None:
+        try:
+            body()
+        except StopRun:
+            for name in created:  # what the consumer did not read is ours to remove
+                _unlink(name)
+            raise
+        finally:
+            for shm in open_blocks:
+                shm.close()
+
+    _run_actor(rt, [qa], guarded)
+
+
+def read_payload_consumer(
+    actor: int,
+    spec: ConsumerSpec,
+    group: int,
+    q: Any,
+    kind: str,
+    qi: int,
+    out_q: Any,
+    out_kind: str,
+    out_qi: int,
+    next_group: int,
+    conn: Connection,
+    ctl: RunControl,
+    seed: int,
+    added: bool = False,
+) -> None:
+    """Read every payload (inline bytes or a shared-memory name) and report
+    the bytes that crossed the queue per item and this process's peak memory."""
+    rt = Runtime(actor, conn, ctl, seed)
+    qa = QueueAdapter(q, kind)
+    slot_work = live_slot("consumer", group, "work_time")
+    slot_fail = live_slot("consumer", group, "failure_rate")
+
+    def body() -> None:
+        measured = False
+        while True:
+            ok, obj = rt.get(qa, qi, spec.get_timeout)
+            if not ok:
+                continue
+            ikind, item, _prio, payload = obj
+            if ikind == _SENTINEL:
+                rt.emit(K.SENTINEL_RECEIVED, item, qi, None)
+                return
+            if not measured:  # what Queue.put() pickled and sent through the pipe
+                measured = True
+                rt.emit(K.MARK, item, qi, mark(f"{spec.id}.bytes_per_item", _pickled(obj)))
+            work = ctl.live[slot_work]
+            if work > 0:
+                rt.emit(K.WORK_START, item, qi, None)
+                rt.sleep(rt.draw(work, spec.distribution))
+            try:
+                _read_payload(payload)
+            except FileNotFoundError as e:  # removed by a stopping producer
+                rt.emit(K.ERROR, item, qi, f"shared memory block gone: {e}")
+            else:
+                fail = ctl.live[slot_fail]
+                if fail and rt.rng.random() < fail:
+                    rt.emit(K.ERROR, item, qi, "processing failed")
+            rt.emit(K.WORK_END, item, qi, None)
+
+    def guarded() -> None:
+        try:
+            body()
+        except StopRun:
+            # refs still queued would leave their blocks behind: remove them
+            for _ in range(10_000):
+                ok, obj = qa.try_get()
+                if not ok:
+                    break
+                payload = obj[3]
+                if isinstance(payload, tuple) and payload and payload[0] == "shm":
+                    _unlink(payload[1])
+            raise
+        finally:
+            peak = _peak_rss_mb()
+            if peak is not None:
+                with contextlib.suppress(OSError, StopRun):
+                    rt.emit(K.MARK, 0, qi, mark(f"{spec.id}.peak_rss_mb", round(peak, 1)))
+
+    _run_actor(rt, [qa], guarded)
+
+
+def _pickled(obj: Any) -> int:
+    return len(ForkingPickler.dumps(obj))
