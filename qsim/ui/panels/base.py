@@ -142,6 +142,11 @@ class PanelBase(QWidget):
         """Apply ``self.theme`` to what the palette does not reach (plots, colours)."""
 
     # ------------------------------------------------------------ public
+    @property
+    def shown_reducer(self) -> Reducer | None:
+        """The state the panel shows: the history's, else (before it synced) the session's."""
+        return self.history.reducer or self.session.reducer
+
     def figures(self) -> Figures:
         """What the panel shows now: name -> number or sentence."""
         return dict(self._figures)

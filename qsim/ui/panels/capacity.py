@@ -27,7 +27,7 @@ from qsim.model.state import BLOCKED_PUT, WAITING_GET, Reducer
 from qsim.ui.panels import plots
 from qsim.ui.panels.base import Figures, PanelBase
 from qsim.ui.panels.history import PanelHistory
-from qsim.ui.panels.widgets import Banner, FigureTable, FillBar, Headline
+from qsim.ui.panels.widgets import Banner, FigureTable, FillBar, Headline, clear_layout
 from qsim.ui.session import LiveSession
 from qsim.ui.theme import is_dark
 
@@ -98,13 +98,8 @@ class CapacityPanel(PanelBase):
 
     # ------------------------------------------------------------ layout
     def rebuild(self) -> None:
-        r = self.history.reducer or self.session.reducer
-        while self.gauges_lay.count():
-            item = self.gauges_lay.takeAt(0)
-            old = item.widget() if item is not None else None
-            if old is not None:
-                old.hide()  # at once: deleteLater alone leaves it drawn until then
-                old.deleteLater()
+        r = self.shown_reducer
+        clear_layout(self.gauges_lay)
         self.gauges = {}
         if r is None:
             return

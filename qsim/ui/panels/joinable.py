@@ -61,7 +61,7 @@ class JoinablePanel(PanelBase):
         self.rebuild()
 
     def rebuild(self) -> None:
-        r = self.history.reducer or self.session.reducer
+        r = self.shown_reducer
         self.qi = -1
         if r is None:
             return

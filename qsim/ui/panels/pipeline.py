@@ -25,7 +25,7 @@ from qsim.model.state import Reducer
 from qsim.ui.panels import plots
 from qsim.ui.panels.base import Figures, PanelBase
 from qsim.ui.panels.history import PanelHistory
-from qsim.ui.panels.widgets import FillBar, Headline
+from qsim.ui.panels.widgets import FillBar, Headline, clear_layout
 from qsim.ui.session import LiveSession
 
 MAX_WORKERS = 16
@@ -101,13 +101,8 @@ class PipelinePanel(PanelBase):
         self.rebuild()
 
     def rebuild(self) -> None:
-        r = self.history.reducer or self.session.reducer
-        while self.grid.count():
-            item = self.grid.takeAt(0)
-            w = item.widget() if item is not None else None
-            if w is not None:
-                w.hide()  # at once: deleteLater alone leaves it drawn until then
-                w.deleteLater()
+        r = self.shown_reducer
+        clear_layout(self.grid)
         self.rows = []
         if r is None:
             return

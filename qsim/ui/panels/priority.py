@@ -53,7 +53,7 @@ class PriorityPanel(PanelBase):
         self.rebuild()
 
     def rebuild(self) -> None:
-        r = self.history.reducer or self.session.reducer
+        r = self.shown_reducer
         self.qi = -1
         if r is None or not r.queues:
             return

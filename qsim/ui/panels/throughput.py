@@ -127,7 +127,7 @@ class ThroughputPanel(PanelBase):
         return self.rate_plot.follow
 
     def rebuild(self) -> None:
-        r = self.history.reducer or self.session.reducer
+        r = self.shown_reducer
         if r is None:
             return
         topo = r.topology

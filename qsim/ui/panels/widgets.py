@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QLayout,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -21,6 +22,16 @@ from qsim.ui.theme import Theme, is_dark
 
 WARN_LIGHT = ("#7A1F00", "#FFE3D6")  # text, background: dark on light orange
 WARN_DARK = ("#FFD7C2", "#5A2410")
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Remove and delete every widget of ``layout`` (rows about to be rebuilt)."""
+    while layout.count():
+        item = layout.takeAt(0)
+        w = item.widget() if item is not None else None
+        if w is not None:
+            w.hide()  # at once: deleteLater alone leaves it drawn until then
+            w.deleteLater()
 
 
 class Headline(QLabel):
