@@ -136,22 +136,28 @@ def test_throughput_samples_equal_the_reducer_and_littles_law_holds(
     s, panels, rec = live(sc)
     panel = panels["throughput"]
     h = panel.history
+    # what the reducer said at each sampling frame: the plots show the latest
+    # sample, taken this frame or a few frames before they were refreshed
+    at_sample: dict[int, tuple[int, int, list[int]]] = {}
 
     def check(now: int) -> None:
         r = s.reducer
-        if r is None or panel.shown_now != now:
+        if r is None:
+            return
+        if h.sampled_now == now:
+            at_sample[now] = (h.t, r.queues[0].depth, list(r.latency_ns)[-500:])
+        if panel.shown_now != now:
             return
         fig = panel.figures()
         law_in = r.in_queues() + r.in_hands()
         assert fig["littles.in_system"] == law_in
-        t = h.t
-        span = (t - h.t0) / 1e9
+        span = (h.t - h.t0) / 1e9
         assert fig["littles.lambda"] == pytest.approx(r.acct.produced / span)
-        if h.sampled_now == now == panel.plotted_now:  # sampled and plotted this frame
-            assert fig["depth:q"] == r.queues[0].depth
+        if panel.plotted_now == now and h.sampled_now in at_sample:  # plotted this frame
+            t, depth, lat = at_sample[h.sampled_now]
+            assert fig["depth:q"] == depth
             assert fig["rate:P1"] == rec.window(t, lambda e: e[2] == 1 and e[3] == K.PUT_DONE)
             assert fig["rate:C1"] == rec.window(t, lambda e: e[2] == 2 and e[3] == K.WORK_END)
-            lat = list(r.latency_ns)[-500:]
             if lat:
                 p50, p95 = np.percentile(lat, [50, 95]) / 1e6
                 assert fig["lat_p50_ms"] == pytest.approx(p50)
