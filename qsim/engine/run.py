@@ -126,7 +126,7 @@ class Run:
         for a in topo.actors:
             seed = self.seed
             if a.role == "producer" and sc.main.join_producers_first:
-                continue  # main starts them itself (lesson_workers.join_first_main)
+                continue  # main starts them itself (lesson_join_first.join_first_main)
             if a.role == "producer":
                 spec = next(p for p in sc.producers if p.id == a.group)
                 self._spawn(
