@@ -149,11 +149,14 @@ def producer_main(
         t_end = time.monotonic() + spec.duration if spec.duration else 0.0
         batch: list[Any] = []
         n = 0
+        put = rt.put
+        batch_size, put_timeout, crash_after = spec.batch_size, spec.put_timeout, spec.crash_after
+        base = producer_item_id(actor, 0)
         while (total and n < total) or (not total and time.monotonic() < t_end):
             if total and t_end and time.monotonic() >= t_end:
                 break
             n += 1
-            item = producer_item_id(actor, n)  # make_item(), inlined: the hot loop
+            item = base + n  # make_item(), inlined: the hot loop
             interval = live[slot_interval]
             if interval > 0:
                 rt.emit(K.WORK_START, item, -1, None)
@@ -167,16 +170,16 @@ def producer_main(
                 ikind = _ERROR_RECORD
                 body_ = f"error producing item {n}"
                 rt.emit(K.ITEM_FAILED, item, qi, body_)
-            if spec.batch_size > 1:
+            if batch_size > 1:
                 batch.append(body_)
-                if len(batch) < spec.batch_size and n != total:
+                if len(batch) < batch_size and n != total:
                     continue
                 obj: tuple[Any, ...] = (_BATCH, item, prio, batch)
                 count, batch = len(batch), []
             else:
                 obj, count = (ikind, item, prio, body_), 1
-            rt.put(qa, qi, obj, count, spec.put_timeout)
-            if spec.crash_after and n >= spec.crash_after:
+            put(qa, qi, obj, count, put_timeout)
+            if crash_after and n >= crash_after:
                 _crash(rt, spec.crash_mode, n)
         if batch:
             rt.put(qa, qi, (_BATCH, producer_item_id(actor, n), 0, batch), len(batch))
@@ -273,11 +276,14 @@ def consumer_main(
         rt.may_retire = True
         if added:
             join_live()
+        # locals: this loop is what a flat-out lesson's throughput is made of
+        get, emit, retire_flags = rt.get, rt.emit, ctl.retire
+        get_timeout, crash_after = spec.get_timeout, spec.crash_after
         while True:
-            if rt.may_retire and ctl.retire[actor] and retire():
+            if rt.may_retire and retire_flags[actor] and retire():
                 return
             try:
-                ok, obj = rt.get(qa, qi, spec.get_timeout)
+                ok, obj = get(qa, qi, get_timeout)
             except Retired:
                 if retire():
                     return
@@ -300,13 +306,14 @@ def consumer_main(
                 return
             work = live[slot_work]
             if work > 0:  # with no work to time, GET_DONE ... WORK_END says it all
-                rt.emit(_WORK_START, item, qi, None)
+                emit(_WORK_START, item, qi, None)
                 rt.sleep(rt.draw(work, spec.distribution))
             result: Any = payload
+            fail = live[slot_fail]
             if ikind == _ERROR_RECORD:
-                rt.emit(K.ERROR, item, qi, f"error record: {payload}")
-            elif live[slot_fail] and rt.rng.random() < live[slot_fail]:
-                rt.emit(K.ERROR, item, qi, "processing failed")
+                emit(K.ERROR, item, qi, f"error record: {payload}")
+            elif fail and rt.rng.random() < fail:
+                emit(K.ERROR, item, qi, "processing failed")
             else:
                 try:
                     if transform is not None:
@@ -318,11 +325,11 @@ def consumer_main(
                         rt.put(out, out_qi, (ikind, item, prio, result), _count(obj))
                     elif isinstance(result, str) and transform is not None:
                         rt.emit(K.MARK, item, qi, result)
-            rt.emit(_WORK_END, item, qi, None)
+            emit(_WORK_END, item, qi, None)
             if joinable:
                 task_done(item)
             handled += 1
-            if spec.crash_after and handled >= spec.crash_after:
+            if crash_after and handled >= crash_after:
                 _crash(rt, spec.crash_mode, handled)
 
     queues = [qa] if out is None else [qa, out]
