@@ -210,11 +210,14 @@ def read_payload_consumer(
         try:
             body()
         except StopRun:
-            # refs still queued would leave their blocks behind: remove them
+            # refs still queued would leave their blocks behind: remove them,
+            # and say so (they really leave the queue, into this worker's hands)
             for _ in range(10_000):
                 ok, obj = qa.try_get()
                 if not ok:
                     break
+                with contextlib.suppress(OSError, StopRun):
+                    rt.emit(K.GET_DONE, obj[1], qi, 1)
                 payload = obj[3]
                 if isinstance(payload, tuple) and payload and payload[0] == "shm":
                     _unlink(payload[1])
