@@ -113,12 +113,7 @@ class MainWindow(FileActions, QMainWindow):
         build_menus(self)
         self._connect()
         self.resize(1280, 720)
-        self.resizeDocks(
-            [self.docks["lessons"], self.docks["lesson_text"]],
-            [250, 300],
-            Qt.Orientation.Horizontal,
-        )
-        self.resizeDocks([self.docks["event_log"]], [170], Qt.Orientation.Vertical)
+        self.fit_docks()
         self._hang_timer = QTimer(self)
         self._hang_timer.setSingleShot(True)
         self._hang_timer.setInterval(HANG_STOP_MS)
@@ -350,6 +345,19 @@ class MainWindow(FileActions, QMainWindow):
                     self.showMaximized()
                 else:
                     self.showNormal()
+
+    def fit_docks(self) -> None:
+        """Share the window between the docks and the diagram as suits its size
+        (the bottom panels get about a quarter of the height: plots need it)."""
+        w, h = self.width(), self.height()
+        self.resizeDocks(
+            [self.docks["lessons"], self.docks["lesson_text"]],
+            [max(250, w * 17 // 100), max(300, w * 22 // 100)],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks(
+            [self.docks["event_log"]], [max(170, h * 27 // 100)], Qt.Orientation.Vertical
+        )
 
     # ------------------------------------------------------------ settings
     def _restore_settings(self) -> None:

@@ -58,6 +58,7 @@ def shot_main(args: argparse.Namespace) -> int:
         win.install_panels()
         win.show_scenario(scenario)
         win.resize(*size)
+        win.fit_docks()
         if args.presentation:
             win.set_presentation(True, fullscreen=False)
         win.show()
