@@ -104,11 +104,14 @@ class Collector:
                     self._arrived.notify_all()
 
     def _close(self, c: Connection) -> None:
-        with self._lock:
-            actor = self._conns.pop(c, -1)
-        c.close()
+        # the callback first (it may report a crash), and only then is the pipe
+        # no longer counted open: "every pipe closed" must imply "all reported"
+        actor = self._conns.get(c, -1)
         if self._on_eof is not None and actor >= 0:
             self._on_eof(actor)
+        with self._lock:
+            self._conns.pop(c, None)
+        c.close()
         with self._arrived:
             self._arrived.notify_all()
 

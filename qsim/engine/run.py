@@ -76,6 +76,7 @@ class Run:
         self._lock = threading.Lock()
         self._reap_lock = threading.Lock()
         self._start_lock = threading.Lock()
+        self._ended_by_us: set[int] = set()  # actors stop() had to terminate
         self._started = False
         self.start_error = ""
 
@@ -338,7 +339,7 @@ class Run:
         self._join(p, 2.0)
         code = p.exitcode
         self.exit_codes[actor] = code
-        if code not in (0, None) and not self._stopping:
+        if code not in (0, None) and actor not in self._ended_by_us:
             self.inject(actor, EventKind.ACTOR_CRASHED, code)
 
     def _join(self, p: BaseProcess, timeout: float) -> bool:
@@ -370,13 +371,14 @@ class Run:
         with self._start_lock:  # a start in progress bails out at its next process
             pass
         deadline = time.monotonic() + grace
-        procs = list(self.processes.values())
-        for p in procs:
+        procs = list(self.processes.items())
+        for _, p in procs:
             self._join(p, max(0.0, deadline - time.monotonic()))
-        for p in procs:
+        for a, p in procs:
             if p.exitcode is None:
+                self._ended_by_us.add(a)  # its exit code is ours, not a crash
                 p.terminate()
-        for p in procs:
+        for _, p in procs:
             if not self._join(p, 0.5):
                 p.kill()
                 self._join(p, 2.0)
