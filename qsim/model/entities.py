@@ -55,6 +55,43 @@ class QueueState:
     def depth(self) -> int:
         return len(self.contents)
 
+    @property
+    def full_now(self) -> bool:
+        return bool(self.maxsize) and self.kind != "SimpleQueue" and self.depth >= self.maxsize
+
+    def insert(self, item: int, priority: dict[int, int]) -> None:
+        """Add an entry where the real queue keeps it: last, or by priority
+        (after the equal ones: FIFO among equals)."""
+        c = self.contents
+        if self.kind == "PriorityQueue":
+            prio = priority.get(item, 0)
+            pos = len(c)
+            while pos > 0 and priority.get(c[pos - 1], 0) > prio:
+                pos -= 1
+            c.insert(pos, item)
+        else:
+            c.append(item)
+        if len(c) > self.max_depth:
+            self.max_depth = len(c)
+
+    def remove(self, item: int, priority: dict[int, int]) -> bool:
+        """Take an entry out (normally the front); False if it is not here.
+
+        A put waiting in ``overflow`` for this very get takes the freed slot."""
+        c = self.contents
+        if c and c[0] == item:
+            c.popleft()
+        elif item in c:
+            c.remove(item)  # real order differs (feeder threads): trust the get
+        elif item in self.overflow:
+            self.overflow.remove(item)
+            return True
+        else:
+            return False
+        if self.overflow and not self.full_now:
+            self.insert(self.overflow.pop(0), priority)
+        return True
+
 
 @dataclass
 class ActorState:

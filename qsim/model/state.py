@@ -75,7 +75,7 @@ class Reducer:
         self.last_t = 0  # time of the newest applied event
         self.first_t = 0
         self.marks: dict[str, int] = {}
-        self.entry_size: dict[int, int] = {}  # entry id -> items in it (batches)
+        self.entry_size: dict[int, int] = {}  # batch entry id -> its items (absent: 1)
         self.put_time: dict[int, int] = {}  # entry id -> time of its put
         self.priority: dict[int, int] = {}
         self.latency_ns: deque[int] = deque(maxlen=100_000)
@@ -191,37 +191,10 @@ class Reducer:
             del self._early_gets[item]
             self._record_latency(item, t, t)
             return
-        if q.maxsize and q.kind != "SimpleQueue" and len(q.contents) >= q.maxsize:
+        if q.full_now:  # its freeing get is not applied yet: wait for it
             q.overflow.append(item)
             return
-        self._insert(q, item)
-
-    def _insert(self, q: QueueState, item: int) -> None:
-        if q.kind == "PriorityQueue":
-            prio = self.priority.get(item, 0)
-            pos = len(q.contents)
-            while pos > 0 and self.priority.get(q.contents[pos - 1], 0) > prio:
-                pos -= 1
-            q.contents.insert(pos, item)
-        else:
-            q.contents.append(item)
-        if len(q.contents) > q.max_depth:
-            q.max_depth = len(q.contents)
-
-    def _dequeue(self, q: QueueState, item: int, t: int) -> bool:
-        c = q.contents
-        if c and c[0] == item:
-            c.popleft()
-        elif item in c:
-            c.remove(item)  # real order differs (feeder threads): trust the get
-        elif item in q.overflow:
-            q.overflow.remove(item)
-            return True
-        else:
-            return False
-        if q.overflow and (not q.maxsize or len(c) < q.maxsize):
-            self._insert(q, q.overflow.pop(0))
-        return True
+        q.insert(item, self.priority)
 
     def _record_latency(self, item: int, t_get: int, t_put: int | None = None) -> None:
         tp = self.put_time.pop(item, t_put)
@@ -288,7 +261,8 @@ class Reducer:
         q.puts += 1
         if q.kind == "JoinableQueue":
             q.unfinished += 1
-        self.entry_size[item] = n
+        if n != 1:  # only batches: a dict entry per item would grow without end
+            self.entry_size[item] = n
         self.put_time[item] = e[0]
         if not is_sentinel(item):
             if a.role == "producer":
@@ -325,7 +299,7 @@ class Reducer:
         if a.state in (WAITING_GET, STARTING):
             self._set(a, IDLE, e[0])
         q.gets += 1
-        if self._dequeue(q, item, e[0]):
+        if q.remove(item, self.priority):
             self._record_latency(item, e[0])
         else:
             self._early_gets[item] = (q.index, e[0])
