@@ -33,7 +33,6 @@ class Collector:
         self._on_eof = on_eof
         self._stopping = False
         self.received = 0
-        self.received_by_actor: dict[int, int] = {}
         self._thread = threading.Thread(target=self._loop, name="qsim-collector", daemon=True)
         self._thread.start()
 
@@ -96,9 +95,7 @@ class Collector:
                     # closed, or torn by a worker killed in the middle of a send
                     self._close(c)
                     continue
-                actor = self._conns.get(c, -1)
                 self.received += len(batch)
-                self.received_by_actor[actor] = self.received_by_actor.get(actor, 0) + len(batch)
                 self._batches.append(batch)
                 with self._arrived:
                     self._arrived.notify_all()

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from qsim.model.events import describe_item
 from qsim.model.state import Reducer
 
 
@@ -29,17 +30,6 @@ def throughput(r: Reducer) -> float:
     span = (r.completions[-1][0] - r.first_t) / 1e9
     done = r.acct.consumed
     return done / span if span > 0 else 0.0
-
-
-def rate_window(r: Reducer, now_ns: int, window_ns: int = 1_000_000_000) -> dict[int, float]:
-    """Items/s finished per actor over the last ``window_ns``."""
-    out: dict[int, float] = {}
-    cut = now_ns - window_ns
-    for t, actor, n in reversed(r.completions):
-        if t < cut:
-            break
-        out[actor] = out.get(actor, 0.0) + n
-    return {a: n * 1e9 / window_ns for a, n in out.items()}
 
 
 def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
@@ -109,6 +99,4 @@ def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
 
 
 def topo_item(r: Reducer, item: int) -> str:
-    from qsim.model.events import describe_item
-
     return describe_item(item, r.topology.names)

@@ -37,7 +37,7 @@ from qsim.model.entities import (  # re-exported: the views name states from her
     ActorState,
     QueueState,
 )
-from qsim.model.events import Event, EventKind, is_sentinel
+from qsim.model.events import Event, EventKind, describe_item, is_sentinel
 from qsim.model.topology import ActorInfo, Topology
 
 __all__ = [
@@ -166,8 +166,6 @@ class Reducer:
             self.violation_notes.append(note)
 
     def _label(self, item: int) -> str:
-        from qsim.model.events import describe_item
-
         return describe_item(item, self.topology.names)
 
     def _set(self, actor: ActorState, state: str, t: int) -> None:
