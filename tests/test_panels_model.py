@@ -59,6 +59,33 @@ def test_rate_windows_match_a_brute_force_count() -> None:
         assert got.tolist() == pytest.approx(want)
 
 
+def test_rate_windows_stay_exact_with_late_events_and_a_view_that_steps_back() -> None:
+    """A late event makes chunks overlap in time; a run that ends moves the view
+    back from ``now - reorder`` to its last event. Both must count exactly."""
+    rng = random.Random(5)
+    win = RateWindows(2)
+    events: list[tuple[int, int, float]] = []
+    t = S
+    for _frame in range(300):
+        chunk = []
+        for _ in range(rng.randrange(1, 20)):
+            t += rng.randrange(1, 5_000_000)
+            late = rng.random() < 0.05
+            te = t - rng.randrange(0, 300_000_000) if late else t
+            chunk.append((te, rng.randrange(2), 1.0))
+        chunk.sort()
+        events += chunk
+        tt, kk, nn = (np.array(c) for c in zip(*chunk, strict=True))
+        win.add(tt.astype(np.int64), kk.astype(np.int64), nn)
+        for now in (t + 50_000_000, t - rng.randrange(0, 60_000_000)):
+            got = win.rates(now)
+            want = [
+                sum(n for te, k, n in events if k == key and now - S <= te <= now)
+                for key in range(2)
+            ]
+            assert got.tolist() == want
+
+
 def test_capacity_sentences_say_who_waits_for_whom() -> None:
     s = pf.capacity_situation(63.0, 90.0, 5.0, True, 2)
     assert s == "Producers are blocked 63% of the time: the consumers are the bottleneck."

@@ -89,6 +89,7 @@ class PanelHistory:
         if self._pending and self.observer is not None and self.reducer is not None:
             pending, self._pending = self._pending, []
             self.observer.feed(pending, self.reducer)
+            self._rates_t = -1  # new events: the rates at this moment change too
 
     def update(self, session: LiveSession, now_ns: int) -> bool:
         """Take in one frame (idempotent per ``now_ns``); True if a sample was added."""

@@ -53,18 +53,26 @@ class RateWindows:
         self._chunks.append((t, key, n, counts))
 
     def rates(self, t_now: int) -> np.ndarray:
-        """Items/s per key over ``[t_now - window, t_now]``."""
+        """Items/s per key over ``[t_now - window, t_now]``.
+
+        ``t_now`` may step back a little (when a run ends, the view time falls
+        back from ``now - reorder`` to the last event), so chunks are kept one
+        window longer than needed, and every chunk that reaches outside the
+        window (a late event makes chunks overlap) has that part taken off.
+        """
         cut = t_now - self.window_ns
         chunks = self._chunks
-        while chunks and chunks[0][0][-1] < cut:  # wholly out of the window
+        while chunks and chunks[0][0][-1] < cut - self.window_ns:  # long gone
             counts = chunks.popleft()[3]
             self.totals[: len(counts)] -= counts
         out = self.totals.copy()
-        if chunks and chunks[0][0][0] < cut:  # partly out: take off its old part
-            t, key, n, _ = chunks[0]
-            old = t < cut
-            part = np.bincount(key[old], weights=n[old], minlength=len(out))
-            out[: len(part)] -= part
+        for t, key, n, _ in chunks:
+            if t[0] < cut:
+                i = int(np.searchsorted(t, cut, side="left"))
+                out -= np.bincount(key[:i], weights=n[:i], minlength=len(out))[: len(out)]
+            if t[-1] > t_now:
+                j = int(np.searchsorted(t, t_now, side="right"))
+                out -= np.bincount(key[j:], weights=n[j:], minlength=len(out))[: len(out)]
         return np.maximum(out, 0.0) * (1e9 / self.window_ns)
 
 
