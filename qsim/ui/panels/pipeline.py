@@ -228,7 +228,7 @@ class PipelinePanel(PanelBase):
             util = next(s.utilization for s in stages if s.group == slowest)
             head = (
                 f"{slowest} limits the pipeline: its workers are busy {util:.0f}% of the time. "
-                f"Add a {slowest} worker (+) to raise the throughput."
+                f"Give {slowest} another worker (+) to raise the throughput."
             )
         elif len(self.rows) > 1:
             head = "Each row is a stage; items flow from top to bottom."
