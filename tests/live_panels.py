@@ -46,12 +46,14 @@ class Recorder:
         for check in self.checks:
             check(now)
 
-    def window(self, t: int, pick: Callable[[Event], bool]) -> float:
-        """Items per second over ``[t - 1 s, t]`` of the events ``pick`` chooses."""
+    def window(self, t: int, pick: Callable[[Event], bool], upto: int | None = None) -> float:
+        """Items per second over ``[t - 1 s, t]`` of the events ``pick`` chooses,
+        among the first ``upto`` applied (what was known at an earlier frame: on
+        a busy machine an event can arrive after the reorder window)."""
         return float(
             sum(
                 e[6] if e[3] != K.WORK_END else 1
-                for e in self.events
+                for e in self.events[:upto]
                 if t - S <= e[0] <= t and e[4] > 0 and pick(e)
             )
         )

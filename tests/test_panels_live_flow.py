@@ -138,14 +138,14 @@ def test_throughput_samples_equal_the_reducer_and_littles_law_holds(
     h = panel.history
     # what the reducer said at each sampling frame: the plots show the latest
     # sample, taken this frame or a few frames before they were refreshed
-    at_sample: dict[int, tuple[int, int, list[int]]] = {}
+    at_sample: dict[int, tuple[int, int, list[int], int]] = {}
 
     def check(now: int) -> None:
         r = s.reducer
         if r is None:
             return
         if h.sampled_now == now:
-            at_sample[now] = (h.t, r.queues[0].depth, list(r.latency_ns)[-500:])
+            at_sample[now] = (h.t, r.queues[0].depth, list(r.latency_ns)[-500:], len(rec.events))
         if panel.shown_now != now:
             return
         fig = panel.figures()
@@ -154,10 +154,12 @@ def test_throughput_samples_equal_the_reducer_and_littles_law_holds(
         span = (h.t - h.t0) / 1e9
         assert fig["littles.lambda"] == pytest.approx(r.acct.produced / span)
         if panel.plotted_now == now and h.sampled_now in at_sample:  # plotted this frame
-            t, depth, lat = at_sample[h.sampled_now]
+            t, depth, lat, n = at_sample[h.sampled_now]
             assert fig["depth:q"] == depth
-            assert fig["rate:P1"] == rec.window(t, lambda e: e[2] == 1 and e[3] == K.PUT_DONE)
-            assert fig["rate:C1"] == rec.window(t, lambda e: e[2] == 2 and e[3] == K.WORK_END)
+            put = rec.window(t, lambda e: e[2] == 1 and e[3] == K.PUT_DONE, n)
+            end = rec.window(t, lambda e: e[2] == 2 and e[3] == K.WORK_END, n)
+            assert fig["rate:P1"] == put
+            assert fig["rate:C1"] == end
             if lat:
                 p50, p95 = np.percentile(lat, [50, 95]) / 1e6
                 assert fig["lat_p50_ms"] == pytest.approx(p50)
