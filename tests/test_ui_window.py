@@ -396,3 +396,34 @@ def test_about_names_the_version_and_the_licences() -> None:
     assert qsim.__version__ in text
     for name in ("qsim", "PySide6", "pyqtgraph", "NumPy", "LGPL", "MIT", "BSD"):
         assert name in text
+
+
+def test_a_picture_taken_mid_run_agrees_with_the_diagram(
+    make_window: WindowFactory, qtbot: QtBot
+) -> None:
+    """The status bar and the panels redraw a few times a second, the diagram
+    every frame; ``qsim shot`` brings them up to date before it grabs, so the
+    picture never shows "items done 5/8" next to consumers that did 7."""
+    from qsim.ui.shot import bring_up_to_date
+
+    win = make_window(lesson="joinable")
+    win.install_panels()
+    win.actions_run.speed.slider.setValue(win.actions_run.speed.slider.maximum())
+    panel = win.panel("joinable")
+    assert panel is not None
+    checked = []
+
+    def check(_now: int) -> None:
+        r = win.session.reducer
+        if r is None or not panel.isVisible():
+            return
+        bring_up_to_date(win)
+        assert win.status.items.text() == f"items done {r.acct.consumed}/8"
+        assert panel.figures()["unfinished"] == r.queues[0].unfinished  # type: ignore[attr-defined]
+        checked.append(r.acct.consumed)
+
+    win.session.frame.connect(check)
+    win.actions_run.play.trigger()
+    qtbot.waitUntil(lambda: win.session.status == "finished", timeout=20_000)
+    win.session.frame.disconnect(check)
+    assert len(set(checked)) >= 5, "the check must have seen the run progress"

@@ -11,6 +11,10 @@ import argparse
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt is imported only when a picture is really taken
+    from qsim.ui.main_window import MainWindow
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -65,6 +69,7 @@ def shot_main(args: argparse.Namespace) -> int:
         session.play()
 
         def take() -> None:
+            bring_up_to_date(win)
             result["code"] = 0 if save_grab(win, size, args.output) else 1
             win.close()
 
@@ -74,6 +79,17 @@ def shot_main(args: argparse.Namespace) -> int:
         win.close()
         session.shutdown()
     return result["code"]
+
+
+def bring_up_to_date(win: MainWindow) -> None:
+    """Redraw what is throttled while a run goes (the status bar's figures a few
+    times a second, the panels' text and plots), so that a picture taken now
+    tells the same story as the diagram, which is redrawn every frame."""
+    win.status.update_from(win.session)
+    for panel in win.panels.values():
+        redraw = getattr(panel, "redraw", None)
+        if redraw is not None and panel.isVisible():
+            redraw()
 
 
 def save_grab(win: object, size: tuple[int, int], path: str) -> bool:
