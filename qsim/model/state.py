@@ -338,7 +338,9 @@ class Reducer:
             self.note(e[0], f"{a.name} waits in {e[6]}")
             return
         q = self.queues[e[5]]
-        self.note(e[0], f"{a.name} waits in {q.id}.join(): {q.unfinished} tasks unfinished")
+        self.note(
+            e[0], f"{a.name} waits in {q.id}.join(): called with {q.unfinished} tasks unfinished"
+        )
 
     def _on_join_done(self, e: Event) -> None:
         a = self.actors[e[2]]
