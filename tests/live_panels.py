@@ -52,7 +52,7 @@ class Recorder:
         a busy machine an event can arrive after the reorder window)."""
         return float(
             sum(
-                e[6] if e[3] != K.WORK_END else 1
+                e[6] if e[3] != K.WORK_END else 1  # a consumed GET_DONE carries its count
                 for e in self.events[:upto]
                 if t - S <= e[0] <= t and e[4] > 0 and pick(e)
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from qsim.model.events import EventKind, producer_item_id
+from qsim.model.events import EventKind, make_event, producer_item_id
 from qsim.model.state import Reducer
 from qsim.model.topology import build_topology
 from qsim.ui.bench import flat_out_scenario
@@ -32,7 +32,7 @@ def test_a_burst_beyond_the_drawable_is_counted_exactly(qtbot: QtBot) -> None:
     for n in range(1, 251):
         for k, p in enumerate(producers):
             t = T0 + n * 1000 + k
-            burst.append((t, n, p, int(K.PUT_DONE), producer_item_id(p, n), 0, 1))
+            burst.append(make_event(t, p, K.PUT_DONE, producer_item_id(p, n), 0, 1, seq=n))
     reducer.feed(burst)
     reducer.advance(T0 + 1_000_000)
     view.apply_frame(reducer, reducer.last_applied, T0 + 1_000_000)

@@ -171,7 +171,7 @@ def test_priority_items_leave_in_priority_order_fifo_among_equals(start_method: 
         live.until(lambda: live.run.finished, what="the run to finish")
     ev = sorted(live.events)
     last_put = max(e[0] for e in ev if e[3] == K.PUT_DONE and e[4] > 0)
-    prio = {e[4]: e[6] for e in ev if e[3] == K.PUT_ATTEMPT}
+    prio = {e[4]: e[7] for e in ev if e[3] == K.PUT_DONE}
     # once everything is queued, the consumer must take strictly by (priority, arrival)
     served = [e[4] for e in ev if e[3] == K.GET_DONE and e[0] > last_put + 5_000_000 and e[4] > 0]
     assert len(served) >= 20

@@ -21,7 +21,7 @@ from procwait import wait_gone
 
 from qsim.engine.headless import pump, run_headless, watch_hangs
 from qsim.engine.run import Run
-from qsim.model.events import Event, EventKind, describe_item, is_sentinel
+from qsim.model.events import Event, EventKind, describe_item, ends_item, is_sentinel
 from qsim.model.lessons import item_lives, served_in_order
 from qsim.model.metrics import build_report
 from qsim.model.scenario import Scenario
@@ -146,7 +146,8 @@ def test_joinable_unfinished_rises_falls_and_join_returns_under_spawn() -> None:
     (done,) = rec.of(K.JOIN_DONE, main)
     # each task_done() call comes after its item's WORK_END (or the STOP's
     # SENTINEL_RECEIVED) and before its own TASK_DONE event is stamped
-    last_work = max(e[0] for e in (*rec.of(K.WORK_END), *rec.of(K.SENTINEL_RECEIVED)))
+    ends = [e for e in rec.events if ends_item(e)]
+    last_work = max(e[0] for e in (*ends, *rec.of(K.SENTINEL_RECEIVED)))
     assert wait[0] < last_work < done[0], "join() returns after the last task_done()"
     assert len(rec.of(K.TASK_DONE)) == 8 + 2  # the items and the two STOPs
     assert r["finished"] and r["actors"]["main"]["state"] == "finished"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qsim.model.events import EventKind, producer_item_id, sentinel_id
+from qsim.model.events import EventKind, make_event, producer_item_id, sentinel_id
 from qsim.model.scenario import ConsumerSpec, ProducerSpec, QueueSpec, Scenario
 from qsim.model.scenario_io import ScenarioError, parse_scenario
 from qsim.model.state import BLOCKED_PUT, CRASHED, Reducer
@@ -183,15 +183,8 @@ P, C = 1, 2
 
 
 def ev(t: int, actor: int, kind: int, item: int = 0, value: object = None, seq: int = 0) -> tuple:  # type: ignore[type-arg]
-    return (
-        t,
-        seq,
-        actor,
-        kind,
-        item,
-        0 if kind not in (K.ACTOR_STARTED, K.ACTOR_CRASHED) else -1,
-        value,
-    )
+    queue = 0 if kind not in (K.ACTOR_STARTED, K.ACTOR_CRASHED) else -1
+    return make_event(t, actor, kind, item, queue, value, seq=seq)  # type: ignore[arg-type]
 
 
 def test_get_applied_before_its_put_is_repaired_not_shown_impossible() -> None:
@@ -236,7 +229,7 @@ def test_blocked_time_and_crash_accounting() -> None:
     r.advance(10**12)
     assert r.actors[P].blocked_ns == 2_000_000_000
     assert r.actors[P].state != BLOCKED_PUT
-    r.feed([(2_000_000_100, -1, C, int(K.ACTOR_CRASHED), 0, -1, -9)])
+    r.feed([make_event(2_000_000_100, C, K.ACTOR_CRASHED, 0, -1, -9)])
     r.flush()
     assert r.actors[C].state == CRASHED and r.actors[C].exit_code == -9
     assert r.acct.lost == 1 and "C1's hands" in r.acct.lost_reasons[0]

@@ -14,6 +14,7 @@ import pytest
 from live_panels import K, Live, backpressure, in_state, live_sessions, run_to_end
 from PySide6.QtCore import Qt
 
+from qsim.model.events import ends_item
 from qsim.model.scenario import ConsumerSpec, ProducerSpec, QueueSpec, RunOptions, Scenario
 from qsim.model.state import CRASHED, FINISHED, WORKING
 
@@ -56,9 +57,13 @@ def test_pipeline_rows_equal_the_reducer_and_plus_adds_a_real_worker(
             assert fig[f"{g}.workers"] == len(live_)
             assert fig[f"{g}.depth"] == r.queues[qi].depth
             mine = set(members)
-            out_kind = K.PUT_DONE if role == "stage" else K.WORK_END
             got_in = rec.window(t, lambda e, m=mine: e[2] in m and e[3] == K.GET_DONE)
-            put_out = rec.window(t, lambda e, m=mine, k=out_kind: e[2] in m and e[3] == k)
+            put_out = rec.window(
+                t,
+                lambda e, m=mine, stage=role == "stage": (
+                    e[2] in m and (e[3] == K.PUT_DONE if stage else ends_item(e))
+                ),
+            )
             assert fig[f"{g}.in_per_s"] == got_in
             assert fig[f"{g}.out_per_s"] == put_out
             work = sum(in_state(r.actors[i], WORKING, r.actors[i].working_ns, t) for i in members)
@@ -157,7 +162,7 @@ def test_throughput_samples_equal_the_reducer_and_littles_law_holds(
             t, depth, lat, n = at_sample[h.sampled_now]
             assert fig["depth:q"] == depth
             put = rec.window(t, lambda e: e[2] == 1 and e[3] == K.PUT_DONE, n)
-            end = rec.window(t, lambda e: e[2] == 2 and e[3] == K.WORK_END, n)
+            end = rec.window(t, lambda e: e[2] == 2 and ends_item(e), n)
             assert fig["rate:P1"] == put
             assert fig["rate:C1"] == end
             if lat:

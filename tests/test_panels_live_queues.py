@@ -104,7 +104,7 @@ def test_priority_orders_and_waits_equal_the_events_under_spawn(qtbot: Any, live
     panel = panels["priority"]
     run_to_end(qtbot, s, 40_000)
     names = s.reducer.topology.names if s.reducer else []
-    prio = {e[4]: e[6] for e in rec.events if e[3] == K.PUT_ATTEMPT and e[4] > 0}
+    prio = {e[4]: e[7] for e in rec.events if e[3] == K.PUT_DONE and e[4] > 0}
     puts = [e for e in rec.events if e[3] == K.PUT_DONE and e[4] > 0 and e[5] == 0]
     gets = [e for e in rec.events if e[3] == K.GET_DONE and e[4] > 0 and e[5] == 0]
     k = panel.strips.capacity()

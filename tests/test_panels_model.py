@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qsim.model import panel_figures as pf
-from qsim.model.events import EventKind, producer_item_id, sentinel_id
+from qsim.model.events import EventKind, make_event, producer_item_id, sentinel_id
 from qsim.model.scenario import ConsumerSpec, MainSpec, ProducerSpec, QueueSpec, Scenario
 from qsim.model.state import BLOCKED_PUT, WORKING, Reducer
 from qsim.model.topology import build_topology
@@ -130,8 +130,10 @@ def test_bottleneck_is_the_busiest_stage_then_the_fullest_input() -> None:
     assert pf.bottleneck(done) == "analyse"
 
 
-def _ev(t: int, actor: int, kind: K, item: int = 0, queue: int = -1, value: object = None):
-    return (t, 0, actor, int(kind), item, queue, value)
+def _ev(
+    t: int, actor: int, kind: K, item: int = 0, queue: int = -1, value: object = None, aux: int = 0
+):
+    return make_event(t, actor, kind, item, queue, value, aux, seq=0)  # type: ignore[arg-type]
 
 
 def test_time_in_state_adds_the_open_span() -> None:
@@ -147,9 +149,7 @@ def test_time_in_state_adds_the_open_span() -> None:
     r._apply(
         [
             _ev(1 * S, 1, K.ACTOR_STARTED),
-            _ev(2 * S, 1, K.PUT_ATTEMPT, i1, 0),
             _ev(2 * S, 1, K.PUT_DONE, i1, 0, 1),
-            _ev(3 * S, 1, K.PUT_ATTEMPT, i2, 0),
             _ev(3 * S, 1, K.PUT_BLOCKED, i2, 0),
         ]
     )
@@ -237,8 +237,7 @@ def test_sentinels_are_not_items_in_the_orders() -> None:
     obs = RunObserver(topo)
     i1, stop = producer_item_id(1, 1), sentinel_id(1, 1)
     events = [
-        _ev(1 * S, 1, K.PUT_ATTEMPT, i1, 0, 2),
-        _ev(1 * S, 1, K.PUT_DONE, i1, 0, 1),
+        _ev(1 * S, 1, K.PUT_DONE, i1, 0, 1, aux=2),
         _ev(2 * S, 1, K.PUT_DONE, stop, 0, 1),
         _ev(3 * S, 2, K.GET_DONE, i1, 0, 1),
     ]

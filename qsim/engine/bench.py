@@ -84,7 +84,7 @@ def instrumented_rate(n: int, start_method: str) -> tuple[float, list[list[Any]]
     finally:
         run.stop()
     batches.extend(run.collector.drain())
-    first_put = min(e[0] for b in batches for e in b if e[3] == EventKind.PUT_ATTEMPT)
+    first_put = min(e[0] for b in batches for e in b if e[3] == EventKind.PUT_DONE)
     last_get = max(e[0] for b in batches for e in b if e[3] == EventKind.GET_DONE)
     return n / ((last_get - first_put) / 1e9), batches, run.events_emitted, run.events_received
 

@@ -1,34 +1,44 @@
 """The one bridge from worker processes to the GUI (or the headless CLI).
 
-Each worker has its own pipe; a reader thread waits on all of them at once
-and keeps what arrives in a deque that the consumer drains at its own pace
-(the GUI once per frame, with a time budget). No shared lock between workers:
-a worker killed mid-write cannot stall the others' reports, and an event is
-in the pipe as soon as ``send`` returns (no feeder thread to lose it).
+Each worker has its own pipe; a reader thread waits on all of them at once,
+decodes each batch of binary records in bulk (``qsim.model.records``) and
+keeps the events in a deque that the consumer drains at its own pace (the GUI
+once per frame, with a time budget). No shared lock between workers: a worker
+killed mid-write cannot stall the others' reports, and an event is in the pipe
+as soon as ``send_bytes`` returns (no feeder thread to lose it).
 """
 
 from __future__ import annotations
 
 import contextlib
-import pickle
 import threading
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection, Pipe, wait
 
+import numpy as np
+
 from qsim.model.events import Event
+from qsim.model.records import StringTable, decode, from_events, to_events
 
 EofCallback = Callable[[int], None]
+RecordsCallback = Callable[[np.ndarray], None]
 
 
 class Collector:
     """Reads event batches from worker pipes on a background thread."""
 
-    def __init__(self, on_eof: EofCallback | None = None) -> None:
+    def __init__(
+        self, on_eof: EofCallback | None = None, on_records: RecordsCallback | None = None
+    ) -> None:
+        """``on_records`` sees every decoded batch, on the reader thread (a recorder)."""
         self._conns: dict[Connection, int] = {}
+        self.strings = StringTable()
+        self._on_records = on_records
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = Pipe(duplex=False)
-        self._batches: deque[list[Event]] = deque()
+        #: decoded batches, kept as records (40 bytes an event) until drained
+        self._batches: deque[np.ndarray] = deque()
         self._arrived = threading.Condition()
         self._on_eof = on_eof
         self._stopping = False
@@ -48,21 +58,32 @@ class Collector:
 
     def inject(self, events: list[Event]) -> None:
         """Events made in this process (a crash seen by the controller, a hang)."""
-        self._batches.append(events)
+        records = from_events(events, self.strings)
+        if self._on_records is not None:
+            self._on_records(records)
+        self._batches.append(records)
         with self._arrived:
             self._arrived.notify_all()
 
-    def drain(self, max_batches: int = 0) -> list[list[Event]]:
-        out: list[list[Event]] = []
+    def drain_records(self, max_events: int = 0) -> list[np.ndarray]:
+        """Waiting batches as records, oldest first (about ``max_events``; 0: all)."""
+        out: list[np.ndarray] = []
         pop = self._batches.popleft
+        n = 0
         try:
-            while not max_batches or len(out) < max_batches:
+            while not max_events or n < max_events:
                 out.append(pop())
+                n += len(out[-1])
         except IndexError:
             pass
         return out
 
+    def drain(self, max_events: int = 0) -> list[list[Event]]:
+        """Waiting batches as ``Event`` tuples (see ``drain_records``)."""
+        return [to_events(b, self.strings) for b in self.drain_records(max_events)]
+
     def pending(self) -> int:
+        """Batches waiting to be drained."""
         return len(self._batches)
 
     def wait_for_data(self, timeout: float) -> bool:
@@ -90,13 +111,15 @@ class Collector:
                     continue
                 assert isinstance(c, Connection)
                 try:
-                    batch = c.recv()
-                except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+                    records = decode(c.recv_bytes(), self.strings)
+                except (EOFError, OSError, ValueError):
                     # closed, or torn by a worker killed in the middle of a send
                     self._close(c)
                     continue
-                self.received += len(batch)
-                self._batches.append(batch)
+                if self._on_records is not None:
+                    self._on_records(records)
+                self.received += len(records)
+                self._batches.append(records)
                 with self._arrived:
                     self._arrived.notify_all()
 

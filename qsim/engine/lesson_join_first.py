@@ -99,11 +99,10 @@ def join_first_main(
         expected = sum(info[3].items for info in producers)
         got = 0
         while got < expected:
-            _ok, obj = rt.get(qa, qi0)
+            _ok, obj = rt.get(qa, qi0, 0.0, True)  # drained: used up at once
             if obj[0] == _SENTINEL:
                 rt.emit(K.SENTINEL_RECEIVED, obj[1], qi0, None)
                 continue
-            rt.emit(K.WORK_END, obj[1], qi0, None)
             got += 1
 
     def guarded() -> None:

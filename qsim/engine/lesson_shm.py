@@ -193,8 +193,7 @@ def read_payload_consumer(
                 measured = True
                 rt.emit(K.MARK, item, qi, mark(f"{spec.id}.bytes_per_item", _pickled(obj)))
             work = ctl.live[slot_work]
-            if work > 0:
-                rt.emit(K.WORK_START, item, qi, None)
+            if work > 0:  # GET_DONE began the work
                 rt.sleep(rt.draw(work, spec.distribution))
             try:
                 _read_payload(payload)

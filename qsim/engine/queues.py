@@ -21,6 +21,7 @@ import select
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from multiprocessing import current_process
 from multiprocessing.connection import Connection, Pipe
 from multiprocessing.context import BaseContext
@@ -130,27 +131,46 @@ class QueueAdapter:
             self._acquire, self._release = q._rlock.acquire, q._rlock.release
             self._poll, self._recv = self._poller.poll, q._reader.recv_bytes
             self._free_slot = q._sem.release
-        if not self.simple and not self.priority:
-            self.try_put = self._put_nowait  # type: ignore[method-assign]
-            self._put_nowait_q = q.put_nowait
+        #: the hot paths: put or raise ``Full``, get or raise ``Empty``, without
+        #: blocking and with as few Python frames as possible
+        self.put_nowait: Callable[[tuple[Any, ...]], None] = self._put_nowait_any
+        self.get_nowait: Callable[[], Any] = self._get_nowait_any
+        if self.simple:
+            self.put_nowait = q.put  # unbounded: never Full (may wait on a full pipe)
+        elif not self.priority:
+            self.put_nowait = partial(q.put, block=False)
+        if self._poller is not None:
+            self.get_nowait = self._get_nowait_polled
 
-    def _put_nowait(self, obj: tuple[Any, ...]) -> bool:
+    def _put_nowait_any(self, obj: tuple[Any, ...]) -> None:
+        self.q.put_nowait(self._wrap(obj))
+
+    def _get_nowait_any(self) -> Any:
+        ok, obj = self.get_wait(0.0)
+        if not ok:
+            raise Empty
+        return obj
+
+    def _get_nowait_polled(self) -> Any:
+        # multiprocessing.Queue.get(block=False), with the cheaper poll
+        if not self._acquire(False):
+            raise Empty  # another consumer is reading right now
         try:
-            self._put_nowait_q(obj)
-        except Full:
-            return False
-        return True
+            if not self._poll(0):
+                raise Empty
+            res = self._recv()
+            self._free_slot()
+        finally:
+            self._release()
+        return _loads(res)
 
     def _wrap(self, obj: tuple[Any, ...]) -> Any:
         # (priority, time, item): FIFO among equal priorities, across producers
         return (obj[2], time.monotonic_ns(), obj) if self.priority else obj
 
     def try_put(self, obj: tuple[Any, ...]) -> bool:
-        if self.simple:
-            self.q.put(obj)  # unbounded: never Full (may wait on a full pipe)
-            return True
         try:
-            self.q.put_nowait(self._wrap(obj))
+            self.put_nowait(obj)
         except Full:
             return False
         return True
@@ -166,19 +186,10 @@ class QueueAdapter:
         return True
 
     def try_get(self) -> tuple[bool, Any]:
-        if self._poller is None:
-            return self.get_wait(0.0)
-        # multiprocessing.Queue.get(block=False), with the cheaper poll
-        if not self._acquire(False):
-            return False, None  # another consumer is reading right now
         try:
-            if not self._poll(0):
-                return False, None
-            res = self._recv()
-            self._free_slot()
-        finally:
-            self._release()
-        return True, _loads(res)
+            return True, self.get_nowait()
+        except Empty:
+            return False, None
 
     def get_wait(self, timeout: float) -> tuple[bool, Any]:
         if self.simple:

@@ -21,7 +21,7 @@ from qsim.engine.control import LIVE_FIELDS, RunControl, live_slot
 from qsim.engine.lesson_workers import consumer_target, producer_target, start_join_first
 from qsim.engine.queues import QsimManager, make_queue, needs_manager, start_manager
 from qsim.engine.workers import main_main
-from qsim.model.events import Event, EventKind
+from qsim.model.events import EventKind, make_event
 from qsim.model.scenario import Scenario
 from qsim.model.topology import ActorInfo, Topology, build_topology
 
@@ -328,9 +328,8 @@ class Run:
         return {self.topology.actors[a].name: p.pid for a, p in self.processes.items() if p.pid}
 
     def inject(self, actor: int, kind: EventKind, value: Any = None, queue: int = -1) -> None:
-        """Report something the controller saw itself (seq -1: not from a worker)."""
-        ev: Event = (time.monotonic_ns(), -1, actor, int(kind), 0, queue, value)
-        self.collector.inject([ev])
+        """Report something the controller saw itself (``SEQ_LOCAL``: not from a worker)."""
+        self.collector.inject([make_event(time.monotonic_ns(), actor, kind, 0, queue, value)])
 
     def _on_eof(self, actor: int) -> None:
         p = self.processes.get(actor)

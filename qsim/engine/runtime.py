@@ -18,16 +18,21 @@ from multiprocessing.process import parent_process
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl
-from qsim.engine.queues import QueueAdapter
-from qsim.model.events import Event, EventKind, Value
+from qsim.engine.queues import Empty, Full, QueueAdapter
+from qsim.model.events import EventKind, ItemKind, Value
+from qsim.model.wire import FLAG_CONSUMED, MAX_BATCH, VT_INT, EventBuffer
 
 K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
-FLUSH_EVENTS = 256
+FLUSH_EVENTS = MAX_BATCH
 PARENT_CHECK_NS = 100_000_000
 _now = time.monotonic_ns
 # plain ints for the hot paths (an enum attribute lookup costs more than the append)
-_PUT_ATTEMPT, _PUT_DONE, _GET_DONE = int(K.PUT_ATTEMPT), int(K.PUT_DONE), int(K.GET_DONE)
+_PUT_DONE, _GET_DONE = int(K.PUT_DONE), int(K.GET_DONE)
+_BATCH, _DATA = int(ItemKind.BATCH), int(ItemKind.DATA)
+#: a put's or get's record in the buffer: value (an item count) is an int
+_COUNTED = VT_INT
+_CONSUMED = VT_INT | FLAG_CONSUMED << 8
 
 
 class StopRun(Exception):
@@ -43,8 +48,11 @@ class Runtime:
         self.actor = actor
         self.conn = conn
         self.ctl = ctl
-        self.buf: list[Event] = []
-        self.seq = 0
+        self.events = EventBuffer(actor)
+        # the hot paths append their records themselves (one tuple, no call)
+        self._append = self.events.pending.append
+        self._pending = self.events.pending
+        self._gate = memoryview(ctl.paused).cast("B")
         self.sent = 0
         self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
         self.parent_at = 0
@@ -64,27 +72,40 @@ class Runtime:
         self.exit_reason = "finished"
 
     # ------------------------------------------------------------ events
-    def emit(self, kind: int, item: int = 0, queue: int = -1, value: Value = None) -> None:
-        t = _now()
-        buf = self.buf
-        buf.append((t, self.seq, self.actor, kind, item, queue, value))
-        self.seq += 1
-        if t >= self.flush_at or len(buf) >= FLUSH_EVENTS:
+    def emit(
+        self,
+        kind: int,
+        item: int = 0,
+        queue: int = -1,
+        value: Value = None,
+        aux: int = 0,
+        flags: int = 0,
+    ) -> None:
+        t = self.events.add(kind, item, queue, value, aux, flags)
+        if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+            self.flush()
+            if t >= self.parent_at:
+                self._check_parent(t)
+
+    def _emitted(self, t: int) -> None:
+        """After a hot path appended its record at time ``t``."""
+        if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
             self.flush()
             if t >= self.parent_at:
                 self._check_parent(t)
 
     def flush(self) -> None:
-        if self.buf:
-            batch, self.buf = self.buf, []
+        n = len(self._pending)
+        if n:
+            msg = self.events.take()
             self._sending = True
             try:
-                self.conn.send(batch)
+                self.conn.send_bytes(msg)
             except OSError:  # the controller closed its end or died
                 raise StopRun("controller gone") from None
             finally:
                 self._sending = False
-            self.sent += len(batch)
+            self.sent += n
             self.ctl.emitted[self.actor] = self.sent
             throttle = self.ctl.throttle_us.value
             if throttle:  # the viewer is behind: give it time to catch up
@@ -105,7 +126,7 @@ class Runtime:
 
     def maybe_flush(self) -> None:
         t = time.monotonic_ns()
-        if self.buf and t >= self.flush_at:
+        if self._pending and t >= self.flush_at:
             self.flush()
         if t >= self.parent_at:
             self._check_parent(t)
@@ -198,18 +219,29 @@ class Runtime:
         count: int = 1,
         timeout: float = 0.0,
     ) -> bool:
-        """Put ``obj`` (an item tuple); False if ``timeout`` ran out (queue.Full)."""
-        item = obj[1]
-        if self.parked or self.ctl.paused.value:
+        """Put ``obj`` (an item tuple); False if ``timeout`` ran out (queue.Full).
+
+        A put that does not block is reported once, when done (PUT_DONE); one
+        that blocks reports PUT_BLOCKED first, and flushes, so the GUI learns
+        it before the worker goes quiet.
+        """
+        if self.parked or self._gate[0]:
             self._turn()
-        self.emit(_PUT_ATTEMPT, item, qi, obj[2])
-        if qa.try_put(obj):
-            self.emit(_PUT_DONE, item, qi, count)
+        try:
+            qa.put_nowait(obj)
+        except Full:
+            pass
+        else:
+            t = _now()
+            self._append((t, obj[1], count, obj[2], qi, _PUT_DONE, _COUNTED))
+            if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+                self._emitted(t)
             if self.permit:
                 self._done()
             return True
+        item = obj[1]
         self._give_back()
-        self.emit(K.PUT_BLOCKED, item, qi, None)
+        self.emit(K.PUT_BLOCKED, item, qi, None, obj[2])
         self.flush()  # the GUI must learn we block before we go quiet
         deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
         while True:
@@ -220,23 +252,46 @@ class Runtime:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self._give_back()
-                    self.emit(K.PUT_TIMEOUT, item, qi, timeout)
+                    self.emit(K.PUT_TIMEOUT, item, qi, round(timeout * 1000))  # ms
                     return False
                 wait = min(wait, left)
             ok = qa.try_put(obj) if self.permit else qa.put_wait(obj, wait)
             if ok:
-                self.emit(K.PUT_DONE, item, qi, count)
+                self.emit(K.PUT_DONE, item, qi, count, obj[2])
                 self._done()
                 return True
             self._give_back()
 
-    def get(self, qa: QueueAdapter, qi: int, timeout: float = 0.0) -> tuple[bool, Any]:
-        """Get an item tuple; ``(False, None)`` if ``timeout`` ran out (queue.Empty)."""
-        if self.parked or self.ctl.paused.value:
+    def get(
+        self, qa: QueueAdapter, qi: int, timeout: float = 0.0, consumed: bool = False
+    ) -> tuple[bool, Any]:
+        """Get an item tuple; ``(False, None)`` if ``timeout`` ran out (queue.Empty).
+
+        ``consumed``: the caller uses a data item up at once (no work, nothing
+        to pass on): its GET_DONE says so, and no WORK_END follows.
+        """
+        if self.parked or self._gate[0]:
             self._turn()
-        ok, obj = qa.try_get()
-        if ok:
-            self.emit(_GET_DONE, obj[1], qi, len(obj[3]) if obj[0] == 3 else 1)
+        try:
+            obj = qa.get_nowait()
+        except Empty:
+            pass
+        else:
+            t = _now()
+            ik = obj[0]
+            self._append(
+                (
+                    t,
+                    obj[1],
+                    len(obj[3]) if ik == _BATCH else 1,
+                    0,
+                    qi,
+                    _GET_DONE,
+                    _CONSUMED if consumed and ik == _DATA else _COUNTED,
+                )
+            )
+            if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+                self._emitted(t)
             if self.permit:
                 self._done()
             return True, obj
@@ -255,15 +310,14 @@ class Runtime:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self._give_back()
-                    self.emit(K.GET_TIMEOUT, 0, qi, timeout)
+                    self.emit(K.GET_TIMEOUT, 0, qi, round(timeout * 1000))  # ms
                     return False, None
                 wait = min(wait, left)
             ok, obj = qa.try_get() if self.permit else qa.get_wait(wait)
             if ok:
-                self._got(qi, obj)
+                ik = obj[0]
+                flags = FLAG_CONSUMED if consumed and ik == _DATA else 0
+                self.emit(K.GET_DONE, obj[1], qi, len(obj[3]) if ik == _BATCH else 1, 0, flags)
+                self._done()
                 return True, obj
             self._give_back()
-
-    def _got(self, qi: int, obj: tuple[Any, ...]) -> None:
-        self.emit(K.GET_DONE, obj[1], qi, len(obj[3]) if obj[0] == 3 else 1)
-        self._done()

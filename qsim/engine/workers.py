@@ -26,9 +26,10 @@ from qsim.model.scenario import ConsumerSpec, MainSpec, ProducerSpec
 from qsim.model.transforms import TRANSFORMS
 
 K = EventKind
-_WORK_START, _WORK_END = int(K.WORK_START), int(K.WORK_END)
+_WORK_END = int(K.WORK_END)
 _DATA, _SENTINEL, _ERROR_RECORD, _BATCH = (int(k) for k in ItemKind)
 EXIT_CRASH = 1  # an exception escaped the worker's loop
+FAST_CHUNK = 64  # flat-out items between two looks at the live knobs
 EXIT_INJECTED = 3  # os._exit() asked for by the scenario (crash_mode = "exit")
 
 
@@ -152,9 +153,19 @@ def producer_main(
         put = rt.put
         batch_size, put_timeout, crash_after = spec.batch_size, spec.put_timeout, spec.crash_after
         base = producer_item_id(actor, 0)
+        plain = total and not t_end and not prios and not records and batch_size <= 1
+        plain = plain and not crash_after
         while (total and n < total) or (not total and time.monotonic() < t_end):
             if total and t_end and time.monotonic() >= t_end:
                 break
+            if plain and not live[slot_interval] and not live[slot_fail]:
+                # flat out: nothing to draw, time or fail per item. The knobs
+                # that apply live are looked at again every FAST_CHUNK items.
+                end = min(total, n + FAST_CHUNK)
+                for k in range(base + n + 1, base + end + 1):
+                    put(qa, qi, (_DATA, k, 0, payload), 1, put_timeout)
+                n = end
+                continue
             n += 1
             item = base + n  # make_item(), inlined: the hot loop
             interval = live[slot_interval]
@@ -279,11 +290,16 @@ def consumer_main(
         # locals: this loop is what a flat-out lesson's throughput is made of
         get, emit, retire_flags = rt.get, rt.emit, ctl.retire
         get_timeout, crash_after = spec.get_timeout, spec.crash_after
+        plain = transform is None and out is None
         while True:
             if rt.may_retire and retire_flags[actor] and retire():
                 return
+            work, fail = live[slot_work], live[slot_fail]
+            # an item with no work, no transform and nowhere to go is used up the
+            # moment it is got: one event says both (GET_DONE, FLAG_CONSUMED)
+            at_once = work <= 0 and not fail and plain
             try:
-                ok, obj = get(qa, qi, get_timeout)
+                ok, obj = get(qa, qi, get_timeout, at_once)
             except Retired:
                 if retire():
                     return
@@ -304,12 +320,16 @@ def consumer_main(
                     rt.emit(K.SENTINEL_SENT, item, qi, None)
                 forward_stop()
                 return
-            work = live[slot_work]
-            if work > 0:  # with no work to time, GET_DONE ... WORK_END says it all
-                emit(_WORK_START, item, qi, None)
+            if at_once and ikind == _DATA:
+                if joinable:
+                    task_done(item)
+                handled += 1
+                if crash_after and handled >= crash_after:
+                    _crash(rt, spec.crash_mode, handled)
+                continue
+            if work > 0:  # GET_DONE began the work: holding an item is working on it
                 rt.sleep(rt.draw(work, spec.distribution))
             result: Any = payload
-            fail = live[slot_fail]
             if ikind == _ERROR_RECORD:
                 emit(K.ERROR, item, qi, f"error record: {payload}")
             elif fail and rt.rng.random() < fail:

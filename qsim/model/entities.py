@@ -50,6 +50,15 @@ class QueueState:
     unfinished: int = 0  # JoinableQueue: puts not yet matched by task_done()
     task_done_errors: int = 0
     last_task_done_error: str = ""
+    #: derived from kind and maxsize (the reducer's hot paths read these)
+    cap: int = field(init=False)  # maxsize that makes put() block (0: never)
+    joinable: bool = field(init=False)
+    prioritised: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cap = self.maxsize if self.kind != "SimpleQueue" else 0
+        self.joinable = self.kind == "JoinableQueue"
+        self.prioritised = self.kind == "PriorityQueue"
 
     @property
     def depth(self) -> int:
@@ -57,7 +66,7 @@ class QueueState:
 
     @property
     def full_now(self) -> bool:
-        return bool(self.maxsize) and self.kind != "SimpleQueue" and self.depth >= self.maxsize
+        return bool(self.cap) and len(self.contents) >= self.cap
 
     def insert(self, item: int, priority: dict[int, int]) -> None:
         """Add an entry where the real queue keeps it: last, or by priority
@@ -121,6 +130,7 @@ class ActorState:
     exit_reason: str = ""
     last_error: str = ""
     holding: dict[int, int] = field(default_factory=dict)  # item -> item count
+    sink: bool = False  # puts nothing on: an item it finishes is done
 
     @property
     def alive(self) -> bool:

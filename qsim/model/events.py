@@ -1,12 +1,10 @@
-"""Event records: one compact tuple per thing that happened in a worker.
+"""Event records: one per thing that happened in a worker.
 
-Events are plain tuples, not objects, because every put and get of a flat-out
-run makes two or three of them and they cross a process boundary in batches:
-a tuple of small ints pickles in a fraction of the time a dataclass does.
+On the wire and in recordings an event is a fixed-width binary record
+(``qsim.model.wire``); in this process, for the reducer and the views, it is
+a plain tuple, decoded in bulk (``qsim.model.records``)::
 
-Layout (see the ``T``, ``SEQ``, ... indexes below)::
-
-    (t_ns, seq, actor, kind, item, queue, value)
+    (t_ns, seq, actor, kind, item, queue, value, aux, vtype, flags)
 
 ``t_ns``
     ``time.monotonic_ns()`` in the worker: a system-wide clock on Linux,
@@ -22,24 +20,50 @@ Layout (see the ``T``, ``SEQ``, ... indexes below)::
 ``queue``
     queue index in ``Topology.queues`` (``NO_QUEUE`` when none).
 ``value``
-    a small extra: priority, payload bytes, exit code, an error text...
+    a small extra: an item count, payload bytes, exit code, or a text (an
+    error message...), which travels in the batch's string table.
+``aux``
+    a second small integer: the priority of a put.
+``vtype``, ``flags``
+    how ``value`` travelled (``wire.VT_*``) and ``wire.FLAG_*`` bits, e.g.
+    ``FLAG_CONSUMED`` on a GET_DONE whose item was used up at once.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-Value = int | float | str | None
-Event = tuple[int, int, int, int, int, int, Value]
+from qsim.model.wire import FLAG_CONSUMED, VT_INT, VT_NONE, VT_STR
 
-T, SEQ, ACTOR, KIND, ITEM, QUEUE, VALUE = range(7)
+Value = int | str | None
+Event = tuple[int, int, int, int, int, int, Value, int, int, int]
+
+T, SEQ, ACTOR, KIND, ITEM, QUEUE, VALUE, AUX, VTYPE, FLAGS = range(10)
 
 NO_ITEM = 0
 NO_QUEUE = -1
+#: ``seq`` of an event made in the controller's process, not sent by a worker
+SEQ_LOCAL = 0xFFFFFFFF
 
 #: item ids: ``producer_actor * ITEM_BASE + n`` with ``n`` from 1; sentinels
 #: are negative so that they can never collide with data items.
 ITEM_BASE = 1_000_000
+
+
+def make_event(
+    t: int,
+    actor: int,
+    kind: int,
+    item: int = NO_ITEM,
+    queue: int = NO_QUEUE,
+    value: Value = None,
+    aux: int = 0,
+    flags: int = 0,
+    seq: int = SEQ_LOCAL,
+) -> Event:
+    """An event made in this process (by the controller, or a test)."""
+    vt = VT_NONE if value is None else VT_STR if isinstance(value, str) else VT_INT
+    return (t, seq, actor, int(kind), item, queue, value, aux, vt, flags)
 
 
 class EventKind(IntEnum):
@@ -48,12 +72,12 @@ class EventKind(IntEnum):
     ACTOR_STARTED = 1
     ACTOR_EXITED = 2
     ACTOR_CRASHED = 3
-    PUT_ATTEMPT = 10
-    PUT_BLOCKED = 11
-    PUT_DONE = 12
+    PUT_ATTEMPT = 10  # not sent any more: a put reports once, when done or blocked
+    PUT_BLOCKED = 11  # aux: the item's priority
+    PUT_DONE = 12  # value: items in the entry (a batch has many); aux: priority
     PUT_TIMEOUT = 13  # queue.Full raised by put(timeout=...)
     GET_WAITING = 20
-    GET_DONE = 21
+    GET_DONE = 21  # value: items; holding it is working on it (FLAG_CONSUMED: used up)
     GET_TIMEOUT = 22  # queue.Empty raised by get(timeout=...)
     TASK_DONE = 30
     TASK_DONE_ERROR = 31  # ValueError: task_done() called too many times
@@ -110,3 +134,10 @@ def describe_item(item: int, actor_names: list[str] | None = None) -> str:
     if is_sentinel(item):
         return f"STOP({name})"
     return f"{name}#{item_number(item)}"
+
+
+def ends_item(e: Event) -> bool:
+    """The actor is done with the item: WORK_END, or a get that used it up at once."""
+    return e[3] == EventKind.WORK_END or (
+        e[3] == EventKind.GET_DONE and bool(e[9] & FLAG_CONSUMED)
+    )

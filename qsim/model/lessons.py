@@ -164,11 +164,9 @@ def item_lives(events: Iterable[Event]) -> dict[int, ItemLife]:
         kind, item = e[3], e[4]
         if item <= 0 or is_sentinel(item):
             continue
-        if kind == K.PUT_ATTEMPT:
+        if kind == K.PUT_DONE:
             life = lives.setdefault(item, ItemLife(item, e[5]))
-            life.priority = e[6] if isinstance(e[6], int) else 0
-        elif kind == K.PUT_DONE:
-            lives.setdefault(item, ItemLife(item, e[5])).put_ns = e[0]
+            life.put_ns, life.priority = e[0], e[7]
         elif kind == K.GET_DONE:
             life = lives.setdefault(item, ItemLife(item, e[5]))
             life.get_ns, life.getter = e[0], e[2]

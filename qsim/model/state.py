@@ -39,6 +39,7 @@ from qsim.model.entities import (  # re-exported: the views name states from her
 )
 from qsim.model.events import Event, EventKind, describe_item, is_sentinel
 from qsim.model.topology import ActorInfo, Topology
+from qsim.model.wire import FLAG_CONSUMED, VT_INT
 
 __all__ = [
     "BLOCKED_PUT",
@@ -58,6 +59,7 @@ __all__ = [
 
 K = EventKind
 _TIME = operator.itemgetter(0)
+_at = deque.__getitem__  # Contents' own __getitem__ (slices too) is Python: slower
 
 
 class Reducer:
@@ -68,6 +70,8 @@ class Reducer:
         self.reorder_ns = reorder_ns
         self.queues = [QueueState(q.index, q.id, q.kind, q.maxsize) for q in topology.queues]
         self.actors = [ActorState(a.index, a.name, a.role) for a in topology.actors]
+        for info, a in zip(topology.actors, self.actors, strict=True):
+            a.sink = info.output_queue < 0
         self.acct = Accounting()
         self.violations = 0
         self.violation_notes: list[str] = []
@@ -100,6 +104,7 @@ class Reducer:
             raise ValueError(f"actor {info.name} must have index {len(self.actors)}")
         self.topology = Topology((*self.topology.actors, info), self.topology.queues)
         self.actors.append(ActorState(info.index, info.name, info.role))
+        self.actors[-1].sink = info.output_queue < 0
 
     # ------------------------------------------------------------ feeding
     def feed(self, batch: Iterable[Event]) -> None:
@@ -150,9 +155,12 @@ class Reducer:
             if a >= n_actors or a < 0:
                 self._violation(f"event from unknown actor {a}")
                 continue
-            h = handlers[e[3]]
+            h = handlers[e[3]] if e[3] < 100 else None
             if h is not None:
-                h(e)
+                try:
+                    h(e)
+                except IndexError:  # a queue index this run does not have
+                    self._violation(f"event {e[3]} of {actors[a].name} names queue {e[5]}")
         if events:
             if not self.first_t:
                 self.first_t = events[0][0]
@@ -183,16 +191,6 @@ class Reducer:
 
     def note(self, t: int, text: str) -> None:
         self.notes.append((t, text))
-
-    def _enqueue(self, q: QueueState, item: int, t: int) -> None:
-        if item in self._early_gets:  # its get was applied first: settle it now
-            del self._early_gets[item]
-            self._record_latency(item, t, t)
-            return
-        if q.full_now:  # its freeing get is not applied yet: wait for it
-            q.overflow.append(item)
-            return
-        q.insert(item, self.priority)
 
     def _record_latency(self, item: int, t_get: int, t_put: int | None = None) -> None:
         tp = self.put_time.pop(item, t_put)
@@ -237,10 +235,6 @@ class Reducer:
         a.holding.clear()
         a.item = 0
 
-    def _on_put_attempt(self, e: Event) -> None:
-        if isinstance(e[6], int) and e[6]:
-            self.priority[e[4]] = e[6]
-
     def _on_put_blocked(self, e: Event) -> None:
         a = self.actors[e[2]]
         a.item, a.queue = e[4], e[5]
@@ -251,26 +245,44 @@ class Reducer:
         )
 
     def _on_put_done(self, e: Event) -> None:
+        # the hottest handler with _on_get_done: common cases inlined
         a = self.actors[e[2]]
-        item, q = e[4], self.queues[e[5]]
-        n = e[6] if isinstance(e[6], int) else 1
+        item, q, t = e[4], self.queues[e[5]], e[0]
+        n: int = e[6] if e[8] == VT_INT else 1  # type: ignore[assignment]
         if a.state == BLOCKED_PUT:
-            self._set(a, IDLE, e[0])
+            self._set(a, IDLE, t)
         q.puts += 1
-        if q.kind == "JoinableQueue":
+        if q.joinable:
             q.unfinished += 1
         if n != 1:  # only batches: a dict entry per item would grow without end
             self.entry_size[item] = n
-        self.put_time[item] = e[0]
-        if not is_sentinel(item):
-            if a.role == "producer":
+        if item > 0:
+            role = a.role
+            if role == "producer":
                 a.items += n
                 self.acct.produced += n
-            elif a.role == "stage":  # its WORK_END finds the hand empty: count it here
+            elif role == "stage":  # its WORK_END finds the hand empty: count it here
                 a.items += n
-            a.holding.pop(item, None)
+            if a.holding:
+                a.holding.pop(item, None)
         a.item = 0
-        self._enqueue(q, item, e[0])
+        if item in self._early_gets:  # its get was applied first: settle it now
+            del self._early_gets[item]
+            self._record_latency(item, t, t)
+            return
+        self.put_time[item] = t
+        if e[7]:
+            self.priority[item] = e[7]
+        c = q.contents
+        cap = q.cap
+        if cap and len(c) >= cap:  # its freeing get is not applied yet: wait for it
+            q.overflow.append(item)
+        elif q.prioritised:
+            q.insert(item, self.priority)
+        else:
+            c.append(item)
+            if len(c) > q.max_depth:
+                q.max_depth = len(c)
 
     def _on_put_timeout(self, e: Event) -> None:
         a = self.actors[e[2]]
@@ -292,19 +304,42 @@ class Reducer:
 
     def _on_get_done(self, e: Event) -> None:
         a = self.actors[e[2]]
-        item, q = e[4], self.queues[e[5]]
-        n = e[6] if isinstance(e[6], int) else 1
-        if a.state in (WAITING_GET, STARTING):
-            self._set(a, IDLE, e[0])
+        item, q, t = e[4], self.queues[e[5]], e[0]
+        n: int = e[6] if e[8] == VT_INT else 1  # type: ignore[assignment]
+        if a.state == WAITING_GET or a.state == STARTING:
+            self._set(a, IDLE, t)
         q.gets += 1
-        if q.remove(item, self.priority):
-            self._record_latency(item, e[0])
+        c = q.contents
+        if c and _at(c, 0) == item and not q.overflow:  # the common case, inlined
+            c.popleft()
+            tp = self.put_time.pop(item, None)
+            if tp is not None:
+                lat = t - tp if t > tp else 0
+                self.latency_ns.append(lat)
+                if lat > self.latency_max_ns:
+                    self.latency_max_ns = lat
+        elif q.remove(item, self.priority):
+            self._record_latency(item, t)
         else:
-            self._early_gets[item] = (q.index, e[0])
+            self._early_gets[item] = (q.index, t)
+        if q.prioritised:  # out of the queue: its priority is not needed any more
+            self.priority.pop(item, None)
+        if e[9] & FLAG_CONSUMED:  # used up at once: got and done in one event
+            a.items += n
+            a.item = 0
+            if a.sink:
+                if item in self._failed:
+                    self._failed.discard(item)
+                    self.acct.failed += n
+                    a.failed += n
+                else:
+                    self.acct.processed += n
+                self.completions.append((t, a.index, n))
+            return
         a.holding[item] = n
         a.item = item
-        if a.role != "producer" and not is_sentinel(item):
-            self._set(a, WORKING, e[0])  # holding an item is working on it
+        if a.role != "producer" and item > 0:
+            self._set(a, WORKING, t)  # holding an item is working on it
 
     def _on_get_timeout(self, e: Event) -> None:
         a = self.actors[e[2]]
@@ -355,20 +390,22 @@ class Reducer:
 
     def _on_work_end(self, e: Event) -> None:
         a = self.actors[e[2]]
-        item = e[4]
         self._set(a, IDLE, e[0])
-        if a.role == "producer":
-            return
+        if a.role != "producer":
+            self._finish(a, e[4], e[0])
+
+    def _finish(self, a: ActorState, item: int, t: int) -> None:
+        """``a`` is done with ``item``: a sink has consumed it (or it failed)."""
         n = a.holding.pop(item, 0)
         a.items += n
-        if self.topology.actors[a.index].output_queue < 0:  # a sink: the item is done
+        if a.sink:  # the item is done
             if item in self._failed:
                 self._failed.discard(item)
                 self.acct.failed += n
                 a.failed += n
             else:
                 self.acct.processed += n
-            self.completions.append((e[0], a.index, n))
+            self.completions.append((t, a.index, n))
         a.item = 0
 
     def _on_error(self, e: Event) -> None:

@@ -280,7 +280,7 @@ class LiveSession(QObject):
         # a frame takes what it can show, not what it is sent: the rest waits
         # in the collector, and a backlog slows the workers down (throttle)
         while got < FRAME_EVENTS and time.monotonic_ns() < deadline:
-            batches = collector.drain(8)
+            batches = collector.drain(1024)
             if not batches:
                 break
             for b in batches:

@@ -21,6 +21,7 @@ from qsim.model.events import Event, EventKind
 from qsim.model.panel_figures import WaitStats
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
+from qsim.model.wire import FLAG_CONSUMED
 
 K = EventKind
 ORDER_KEEP = 400  # arrivals / services remembered per queue for the order strips
@@ -90,6 +91,7 @@ class RunObserver:
         self.services: dict[int, deque[tuple[int, int, int, int]]] = {}
         self.waits: dict[int, dict[int, WaitStats]] = {}
         self._put_t: dict[int, dict[int, int]] = {}
+        self._put_p: dict[int, dict[int, int]] = {}  # queue -> item -> priority (queued)
         self.outstanding: list[dict[int, int]] = [{} for _ in range(nq)]  # item -> put t
         self.join_wait: dict[int, tuple[int, int]] = {}  # queue -> (actor, t)
         self.join_done: dict[int, int] = {}  # queue -> t
@@ -111,6 +113,7 @@ class RunObserver:
             self.services.setdefault(qi, deque(maxlen=ORDER_KEEP))
             self.waits.setdefault(qi, {})
             self._put_t.setdefault(qi, {})
+            self._put_p.setdefault(qi, {})
 
     def retopology(self, topology: Topology) -> None:
         """Number the rate keys; called again when the run gains a worker."""
@@ -167,10 +170,13 @@ class RunObserver:
         queue = np.array(cols[5], dtype=np.int64)
         known = (actor >= 0) & (actor < len(self._producer) - 1)
         actor = np.where(known, actor, len(self._producer) - 1)  # -1 row: no keys
+        flags = np.array(cols[9], dtype=np.int64)
+        aux = np.array(cols[7], dtype=np.int64)  # a put's priority
         data = item > 0
         put = (kind == _PUT) & data
         get = (kind == _GET) & data
-        end = (kind == _END) & data
+        # a get whose item was used up at once is its end too (FLAG_CONSUMED)
+        end = ((kind == _END) | (get & ((flags & FLAG_CONSUMED) != 0))) & data
         n = np.ones(len(t), dtype=np.float64)
         if self.batches:  # PUT_DONE / GET_DONE carry the entry's item count
             vals = cols[6]
@@ -187,7 +193,7 @@ class RunObserver:
         self._sojourn(t, actor, item, put, end, n)
         if self.arrivals:
             for qi in self.arrivals:
-                self._orders(qi, t, item, queue, put, get, r)
+                self._orders(qi, t, item, queue, put, get, aux)
         if len(self._join_q):
             jq = np.isin(queue, self._join_q) & ((kind == _PUT) | (kind == _TD))
             for i in np.flatnonzero(jq).tolist():
@@ -269,20 +275,19 @@ class RunObserver:
         queue: np.ndarray,
         put: np.ndarray,
         get: np.ndarray,
-        r: Reducer,
+        aux: np.ndarray,
     ) -> None:
         here = queue == qi
-        prio = r.priority
         is_prio = qi in self._prio_q
         puts = put & here
         if puts.any():
             items, times = item[puts].tolist(), t[puts].tolist()
+            prios = aux[puts].tolist() if is_prio else [0] * len(items)
             self._put_t[qi].update(zip(items, times, strict=True))
-            # the reducer applied these items' PUT_ATTEMPT (it carries the priority) already
-            self.arrivals[qi].extend(
-                (i, prio.get(i, 0) if is_prio else 0, tp)
-                for i, tp in zip(items[-ORDER_KEEP:], times[-ORDER_KEEP:], strict=True)
-            )
+            if is_prio:
+                self._put_p[qi].update(zip(items, prios, strict=True))
+            k = -ORDER_KEEP
+            self.arrivals[qi].extend(zip(items[k:], prios[k:], times[k:], strict=True))
         gets = get & here
         if gets.any() and not is_prio:  # FIFO: one level, done in columns
             put_t = self._put_t[qi]
@@ -299,13 +304,13 @@ class RunObserver:
                 for i, a, b in zip(items[k:], tg[k:].tolist(), waited[k:].tolist(), strict=True)
             )
         elif gets.any():
-            put_t = self._put_t[qi]
+            put_t, put_p = self._put_t[qi], self._put_p[qi]
             stats = self.waits[qi]
             served = []
             for i, t_get in zip(item[gets].tolist(), t[gets].tolist(), strict=True):
                 t_put = put_t.pop(i, None)
                 wait = max(0, t_get - t_put) if t_put is not None else 0
-                p = prio.get(i, 0) if is_prio else 0
+                p = put_p.pop(i, 0)
                 stats.setdefault(p, WaitStats()).add(wait)
                 served.append((i, p, t_get, wait))
             self.services[qi].extend(served[-ORDER_KEEP:])

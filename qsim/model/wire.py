@@ -1,0 +1,199 @@
+"""The one event format: fixed-width binary records, sent in batches.
+
+Every process that reports events (qsim's scenario workers, and the agent in
+the processes of a traced program) writes the same records; the collector, the
+reducer and recordings read the same records. Stdlib only: the agent imports
+this module into user programs.
+
+A record is 40 bytes, little-endian (``RECORD_DTYPE_SPEC`` names the fields
+and their offsets for numpy; ``qsim.model.records`` decodes with it)::
+
+    offset  field   type    what
+     0      t       int64   time.monotonic_ns() in the writing process
+     8      item    int64   item id (0: none)
+    16      value   int64   a small integer, or a string-table index (vtype 2)
+    24      aux     int32   a second small integer (priority of a put, bytes...)
+    28      queue   int16   queue index (-1: none)
+    30      kind    uint16  an EventKind
+    32      vtype   uint8   how to read ``value``: 0 none, 1 int, 2 string
+    33      flags   uint8   FLAG_* bits
+    34      actor   int16   actor index (filled in from the batch header)
+    36      seq     uint32  per-process sequence number (from the batch header)
+
+The writer packs only the first 34 bytes of each record: actor and seq are the
+same (or consecutive) for a whole batch, so they travel once, in the header,
+and the reader fills them in. A batch (one message on a worker's pipe)::
+
+    header  <IIhHI : first seq, record count, actor, 0, string count
+    records count x 40 bytes
+    strings string count x (<I byte length + UTF-8 bytes)
+
+Strings (error texts, payload reprs) never sit in a record: a record holds the
+index of its string in its batch's string list; the reader moves the strings
+to a run-wide table and rewrites the index.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+RECORD_SIZE = 40
+#: the part of a record a writer packs (t, item, value, aux, queue, kind, vtype|flags<<8)
+PACKED = "qqqihHH6x"
+HEADER = struct.Struct("<IIhHI")
+HEADER_SIZE = HEADER.size
+STRLEN = struct.Struct("<I")
+VT_NONE, VT_INT, VT_STR = 0, 1, 2
+#: GET_DONE: the item was consumed at once (no work phase, no WORK_END follows)
+FLAG_CONSUMED = 1
+MAX_BATCH = 256  # a writer sends at least this often
+MAX_RECORDS = 1 << 16  # a reader refuses bigger batches (a corrupt header)
+MAX_STRING = 2000  # characters kept of one string (an error text, a repr)
+
+#: (name, numpy type, offset): tuple order is the ``Event`` order
+#: (t, seq, actor, kind, item, queue, value, aux, vtype, flags)
+RECORD_FIELDS: tuple[tuple[str, str, int], ...] = (
+    ("t", "<i8", 0),
+    ("seq", "<u4", 36),
+    ("actor", "<i2", 34),
+    ("kind", "<u2", 30),
+    ("item", "<i8", 8),
+    ("queue", "<i2", 28),
+    ("value", "<i8", 16),
+    ("aux", "<i4", 24),
+    ("vtype", "u1", 32),
+    ("flags", "u1", 33),
+)
+
+_packers: dict[int, Callable[..., None]] = {}
+
+
+def _packer(n: int) -> Callable[..., None]:
+    """``pack_into`` for ``n`` records at once (one call per batch, not per event)."""
+    p = _packers.get(n)
+    if p is None:
+        p = _packers[n] = struct.Struct("<" + PACKED * n).pack_into
+    return p
+
+
+_now = time.monotonic_ns
+
+
+class EventBuffer:
+    """A worker's unsent events, packed into one reusable buffer per batch.
+
+    ``add`` is the hot path: it appends a small tuple (cheaper than packing
+    each event), and ``take`` packs the whole batch with one ``struct`` call.
+    """
+
+    __slots__ = ("_buf", "_view", "actor", "pending", "seq", "strings")
+
+    def __init__(self, actor: int) -> None:
+        self.actor = actor
+        self.seq = 0  # sequence number of the next event to send
+        #: (t, item, value, aux, queue, kind, vtype | flags << 8)
+        self.pending: list[tuple[int, int, int, int, int, int, int]] = []
+        self.strings: list[str] = []
+        self._buf = bytearray(HEADER_SIZE + MAX_BATCH * RECORD_SIZE)
+        self._view = memoryview(self._buf)
+
+    def add(
+        self,
+        kind: int,
+        item: int = 0,
+        queue: int = -1,
+        value: object = None,
+        aux: int = 0,
+        flags: int = 0,
+    ) -> int:
+        """Append one event (now); returns its time."""
+        t = _now()
+        if value is None:
+            v, vt = 0, VT_NONE
+        elif type(value) is int:
+            v, vt = value, VT_INT
+        elif isinstance(value, str):
+            v, vt = len(self.strings), VT_STR
+            self.strings.append(value[:MAX_STRING])
+        else:  # bool, float, anything else: an int if it is one, else its text
+            try:
+                v, vt = int(value), VT_INT  # type: ignore[call-overload]
+                if v != value:
+                    raise ValueError
+            except (TypeError, ValueError, OverflowError):
+                v, vt = len(self.strings), VT_STR
+                self.strings.append(str(value)[:MAX_STRING])
+        self.pending.append((t, item, v, aux, queue, kind, vt | flags << 8))
+        return t
+
+    def take(self) -> memoryview:
+        """The batch message for everything pending; the buffer is then empty.
+
+        The view is valid until the next ``take``: send it before that.
+        """
+        pending, strings = self.pending, self.strings
+        n, ns = len(pending), len(strings)
+        end = HEADER_SIZE + n * RECORD_SIZE
+        if end > len(self._buf):  # a writer that let more than MAX_BATCH pile up
+            self._buf = bytearray(end)
+            self._view = memoryview(self._buf)
+        HEADER.pack_into(self._buf, 0, self.seq, n, self.actor, 0, ns)
+        for k in range(0, n, MAX_BATCH):  # one struct call per MAX_BATCH records
+            part = pending[k : k + MAX_BATCH]
+            off = HEADER_SIZE + k * RECORD_SIZE
+            _packer(len(part))(self._buf, off, *chain.from_iterable(part))
+        self.seq += n
+        pending.clear()  # in place: a writer may hold ``pending.append``
+        if not ns:
+            return self._view[:end]
+        self.strings = []
+        blob = bytearray(self._view[:end])
+        for s in strings:
+            b = s.encode("utf-8", "replace")
+            blob += STRLEN.pack(len(b))
+            blob += b
+        return memoryview(blob)
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+
+def split_message(msg: bytes | bytearray | memoryview) -> tuple[int, int, int, int, list[str]]:
+    """``(first_seq, count, actor, records_offset, strings)`` of one batch message.
+
+    Raises ``ValueError`` for a message that is not a whole batch (a torn write).
+    """
+    if len(msg) < HEADER_SIZE:
+        raise ValueError(f"event batch of {len(msg)} bytes: shorter than its header")
+    seq, n, actor, _zero, ns = HEADER.unpack_from(msg, 0)
+    end = HEADER_SIZE + n * RECORD_SIZE
+    if n > MAX_RECORDS or len(msg) < end:
+        raise ValueError(f"event batch torn: {len(msg)} bytes for {n} records")
+    strings: list[str] = []
+    pos = end
+    for _ in range(ns):
+        if pos + 4 > len(msg):
+            raise ValueError("event batch torn inside its strings")
+        (size,) = STRLEN.unpack_from(msg, pos)
+        pos += 4
+        if pos + size > len(msg):
+            raise ValueError("event batch torn inside its strings")
+        strings.append(bytes(msg[pos : pos + size]).decode("utf-8", "replace"))
+        pos += size
+    return seq, n, actor, HEADER_SIZE, strings
+
+
+def encode_events(actor: int, first_seq: int, events: list[tuple[Any, ...]]) -> bytes:
+    """A batch message from ``(kind, item, queue, value, aux, flags)`` tuples, time now.
+
+    For events made outside a worker (a crash the controller saw, a hang) and tests.
+    """
+    buf = EventBuffer(actor)
+    buf.seq = first_seq
+    for kind, item, queue, value, aux, flags in events:
+        buf.add(kind, item, queue, value, aux, flags)
+    return bytes(buf.take())
