@@ -19,6 +19,8 @@ messages, so a worker sees them at its next queue operation or sleep slice:
 from __future__ import annotations
 
 import ctypes
+import os
+import secrets
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -59,6 +61,11 @@ class RunControl:
         #: Both are guarded by ``group_alive``'s lock.
         self.stop_adjust: Any = ctx.RawArray(ctypes.c_int, MAX_QUEUES)
         self.stops_sent: Any = ctx.RawArray(ctypes.c_byte, MAX_QUEUES)
+        #: shared-memory blocks of this run are named ``<shm_prefix><actor>_<n>``
+        #: (a random part: no scenario can name one), and ``shm_made[actor]`` is
+        #: how many that producer has made: a reader touches nothing else
+        self.shm_prefix = f"qs{os.getpid()}_{secrets.token_hex(3)}_"
+        self.shm_made: Any = ctx.RawArray(ctypes.c_longlong, n_actors)
 
     # controller side -------------------------------------------------------
     def pause(self) -> None:
