@@ -32,7 +32,7 @@ def _escape(s: str) -> str:
 def short(s: str, limit: int = SHOWN_CHARS) -> str:
     """``s`` on one line, at most ``limit`` characters (then ``…`` and its length)."""
     if len(s) > limit:
-        return _escape(s[:limit]) + f"… ({len(s)} characters)"
+        return _escape(s[:limit]) + f"… ({len(s):,} characters)"
     return _escape(s)
 
 
