@@ -8,7 +8,7 @@ constants (``qsim.engine.control``, ``qsim.engine.run``).
 Measured on a 2-core Linux machine (see the README's Architecture section):
 65 spawned workers take ~9 s to start and ~14 MB each; the diagram lays out
 242 actors and 64 queues in < 0.1 s; a lesson text of 16,000 characters
-renders in < 1 s even as one long table, 64,000 take up to 6 s; tomllib
+renders in < 1 s even as one long table, 64,000 take up to 7 s; tomllib
 needs memory quadratic in the parts of one dotted key (8,000 parts: 266 MB)
 and overflows Python's stack at a few hundred nested brackets.
 """
@@ -53,7 +53,7 @@ MAX_STEP_SECONDS = 60.0
 
 # ---------------------------------------------------------------------- texts
 #: ``[scenario] id``: lower-case letters, digits and dashes
-MAX_SCENARIO_ID_CHARS = 40
+MAX_SCENARIO_ID_CHARS = 32
 #: a queue id: letters, digits, ``_`` and ``-`` (no ``.``: knob paths are dotted)
 MAX_QUEUE_ID_CHARS = 32
 #: a producer/consumer id: drawn with a worker number after it (``P1``, ``parse2``)
