@@ -7,6 +7,7 @@ an installed wheel (the data package ``qsim._resources``), a source checkout
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import cache
 from pathlib import Path
@@ -56,16 +57,23 @@ def builtin_path(scenario_id: str) -> Path:
         if _id_of(p) == scenario_id:
             return p
     raise ScenarioError(
-        f"no built-in scenario {scenario_id!r} (built-in: {', '.join(builtin_ids())})"
+        f"no built-in scenario {scenario_id[:60]!r} (built-in: {', '.join(builtin_ids())})"
     )
 
 
 def load(ref: str | Path) -> Scenario:
     """A built-in id (``basic``) or a path to a TOML file."""
     p = Path(ref)
-    if p.suffix == ".toml" or p.exists():
+    if p.suffix == ".toml" or _exists(p):
         return load_scenario(p)
     return load_scenario(builtin_path(str(ref)))
+
+
+def _exists(p: Path) -> bool:
+    try:
+        return os.path.lexists(p)
+    except (OSError, ValueError):  # a name too long, a NUL in it
+        return False
 
 
 def list_builtin() -> list[Scenario]:

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from qsim.model.scenario import Scenario
+from qsim.model.scenario_errors import num
 from qsim.model.scenario_io import ScenarioError, apply_knob, knob_value
 from qsim.resources import builtin_ids, builtin_path, list_builtin, load
 
@@ -94,7 +95,7 @@ def test_knob_ranges_give_valid_runs_and_out_of_range_is_refused(lesson: str) ->
             with pytest.raises(ScenarioError) as e:
                 apply_knob(sc, knob, bad)
             assert knob.name in str(e.value)
-            assert f"allowed {knob.min:g} to {knob.max:g}" in str(e.value)
+            assert f"allowed {num(knob.min)} to {num(knob.max)}" in str(e.value)
 
 
 def test_a_lane_knob_sets_every_lane() -> None:

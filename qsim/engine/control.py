@@ -19,8 +19,12 @@ messages, so a worker sees them at its next queue operation or sleep slice:
 from __future__ import annotations
 
 import ctypes
+import os
+import secrets
 from multiprocessing.context import BaseContext
 from typing import Any
+
+from qsim.model.limits import MAX_GROUPS, MAX_QUEUES
 
 #: longest a worker sleeps or blocks before it looks at stop/pause/parent again
 SLICE_S = 0.02
@@ -46,17 +50,22 @@ class RunControl:
         #: producers that have put everything (the main process waits on it)
         self.producers_done: Any = ctx.Value(ctypes.c_int, 0)
         #: live worker count per consumer group (pipeline stages forward STOPs)
-        self.group_workers: Any = ctx.RawArray(ctypes.c_int, 64)
-        self.group_alive: Any = ctx.Array(ctypes.c_int, 64)
+        self.group_workers: Any = ctx.RawArray(ctypes.c_int, MAX_GROUPS)
+        self.group_alive: Any = ctx.Array(ctypes.c_int, MAX_GROUPS)
         #: knobs that apply live (see ``live_slot``): time per item, failure rate
-        self.live: Any = ctx.RawArray(ctypes.c_double, 4 * 2 * 64)
+        self.live: Any = ctx.RawArray(ctypes.c_double, 4 * 2 * MAX_GROUPS)
         #: per actor: leave between items (a worker removed live)
         self.retire: Any = ctx.RawArray(ctypes.c_byte, n_actors)
         #: per queue: STOPs the first main/producer sender adds (workers added
         #: minus workers retired before any STOP went in), and whether one went in.
         #: Both are guarded by ``group_alive``'s lock.
-        self.stop_adjust: Any = ctx.RawArray(ctypes.c_int, 64)
-        self.stops_sent: Any = ctx.RawArray(ctypes.c_byte, 64)
+        self.stop_adjust: Any = ctx.RawArray(ctypes.c_int, MAX_QUEUES)
+        self.stops_sent: Any = ctx.RawArray(ctypes.c_byte, MAX_QUEUES)
+        #: shared-memory blocks of this run are named ``<shm_prefix><actor>_<n>``
+        #: (a random part: no scenario can name one), and ``shm_made[actor]`` is
+        #: how many that producer has made: a reader touches nothing else
+        self.shm_prefix = f"qs{os.getpid()}_{secrets.token_hex(3)}_"
+        self.shm_made: Any = ctx.RawArray(ctypes.c_longlong, n_actors)
 
     # controller side -------------------------------------------------------
     def pause(self) -> None:
@@ -99,7 +108,7 @@ LIVE_FIELDS = ("interval", "failure_rate", "work_time")
 
 def live_slot(role: str, group: int, name: str) -> int:
     """Index in ``RunControl.live`` of a live knob (``role`` producer or consumer)."""
-    base = 0 if role == "producer" else 4 * 64
+    base = 0 if role == "producer" else 4 * MAX_GROUPS
     return base + 4 * group + LIVE_FIELDS.index(name)
 
 

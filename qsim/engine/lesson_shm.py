@@ -5,11 +5,18 @@ The ``shm_ref`` producer sends the *name* of a
 ``read_payload`` consumer reads either kind of payload and reports the bytes
 that crossed the queue per item and its peak memory as ``MARK`` events.
 Nothing here imports Qt.
+
+The reader unlinks what it has read, so it must never take a name from
+scenario data (a pipeline can turn the record ``"shm:x:8"`` into the payload
+``("shm", "x", "8")``): blocks are named by qsim, ``<run prefix><actor>_<n>``
+with a random part per run (``RunControl.shm_prefix``), and a reader accepts a
+name only if that producer has made that many blocks (``RunControl.shm_made``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import zlib
 from collections import deque
@@ -17,7 +24,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from multiprocessing.shared_memory import SharedMemory
-from typing import Any
+from typing import Any, TypeGuard
 
 from qsim.engine.control import RunControl, live_slot
 from qsim.engine.queues import QueueAdapter
@@ -25,6 +32,7 @@ from qsim.engine.runtime import Runtime, StopRun
 from qsim.engine.workers import _run_actor, produce_items, producer_done, send_stops
 from qsim.model.events import EventKind, ItemKind
 from qsim.model.lessons import mark
+from qsim.model.limits import MAX_PAYLOAD_BYTES
 from qsim.model.scenario import ConsumerSpec, ProducerSpec
 
 K = EventKind
@@ -56,12 +64,13 @@ def _untracked() -> Iterator[None]:
         setattr(resource_tracker, "unregister", saved[1])  # noqa: B010
 
 
-def _shm(name: str | None = None, size: int = 0) -> SharedMemory:
-    """Create (no ``name``) or attach a block without the resource tracker."""
+def _shm(name: str, size: int = 0) -> SharedMemory:
+    """Create (``size`` > 0) or attach a block without the resource tracker."""
+    create = size > 0
     if sys.version_info >= (3, 13):
-        return SharedMemory(name, name is None, size, track=False)
+        return SharedMemory(name, create, size, track=False)
     with _untracked():
-        return SharedMemory(name, name is None, size)
+        return SharedMemory(name, create, size)
 
 
 def _unlink(name: str) -> None:
@@ -81,17 +90,49 @@ def _buf(shm: SharedMemory) -> memoryview:
     return buf
 
 
-def _read_payload(payload: Any) -> int:
+class NotOurBlock(ValueError):
+    """A payload names a shared-memory block this run did not make."""
+
+
+def block_name(ctl: RunControl, actor: int, n: int) -> str:
+    """The name of producer ``actor``'s ``n``-th block (from 1): short enough for
+    macOS (31 characters) and unguessable by a scenario."""
+    return f"{ctl.shm_prefix}{actor}_{n}"
+
+
+def _is_ref(payload: Any) -> TypeGuard[tuple[Any, ...]]:
+    return isinstance(payload, tuple) and len(payload) == 3 and payload[0] == "shm"
+
+
+def own_block(ctl: RunControl, payload: tuple[Any, ...]) -> tuple[str, int]:
+    """``(name, size)`` of a reference to a block this run made; else ``NotOurBlock``."""
+    _, name, size = payload
+    m = (
+        re.fullmatch(re.escape(ctl.shm_prefix) + r"(\d{1,4})_(\d{1,12})", name, re.ASCII)
+        if isinstance(name, str)
+        else None
+    )
+    ok = m is not None and type(size) is int and 0 < size <= MAX_PAYLOAD_BYTES
+    if m is not None:
+        actor, n = int(m.group(1)), int(m.group(2))
+        ok = ok and actor < len(ctl.shm_made) and 1 <= n <= ctl.shm_made[actor]
+    if not ok:
+        shown = repr(name)[:60] if isinstance(name, str) else type(name).__name__
+        raise NotOurBlock(f"refused shared-memory block {shown}: not made by this run")
+    return name, size
+
+
+def _read_payload(ctl: RunControl, payload: Any) -> int:
     """What a consumer does with an item: a checksum over its data.
 
     A shared-memory block is read in place (no copy); inline bytes have been
     copied through the pipe and unpickled already.
     """
-    if isinstance(payload, tuple) and payload and payload[0] == "shm":
-        _, name, size = payload
+    if _is_ref(payload):
+        name, size = own_block(ctl, payload)
         shm = _shm(name)
         try:
-            return zlib.crc32(_buf(shm)[:size])
+            return zlib.crc32(_buf(shm)[: min(size, shm.size)])
         finally:
             shm.close()
             with _untracked():
@@ -130,8 +171,9 @@ def shm_ref_producer(
     def body() -> None:
         size = max(1, spec.payload_bytes)
         data = b"x" * size
-        for _n, item in produce_items(rt, actor, spec, slot_interval):
-            shm = _shm(size=size)
+        for n, item in produce_items(rt, actor, spec, slot_interval):
+            shm = _shm(block_name(ctl, actor, n), size)
+            ctl.shm_made[actor] = n  # only this process writes its slot
             _buf(shm)[:size] = data
             created.append(shm.name)
             open_blocks.append(shm)
@@ -196,9 +238,11 @@ def read_payload_consumer(
             if work > 0:  # GET_DONE began the work
                 rt.sleep(rt.draw(work, spec.distribution))
             try:
-                _read_payload(payload)
+                _read_payload(ctl, payload)
             except FileNotFoundError as e:  # removed by a stopping producer
                 rt.emit(K.ERROR, item, qi, f"shared memory block gone: {e}")
+            except NotOurBlock as e:  # scenario data naming a block: never touched
+                rt.emit(K.ERROR, item, qi, str(e))
             else:
                 fail = ctl.live[slot_fail]
                 if fail and rt.rng.random() < fail:
@@ -217,9 +261,10 @@ def read_payload_consumer(
                     break
                 with contextlib.suppress(OSError, StopRun):
                     rt.emit(K.GET_DONE, obj[1], qi, 1)
-                payload = obj[3]
-                if isinstance(payload, tuple) and payload and payload[0] == "shm":
-                    _unlink(payload[1])
+                payload = obj[3] if isinstance(obj, tuple) and len(obj) == 4 else None
+                if _is_ref(payload):
+                    with contextlib.suppress(NotOurBlock):
+                        _unlink(own_block(ctl, payload)[0])
             raise
         finally:
             peak = _peak_rss_mb()

@@ -22,10 +22,9 @@ from qsim.engine.lesson_workers import consumer_target, producer_target, start_j
 from qsim.engine.queues import QsimManager, make_queue, needs_manager, start_manager
 from qsim.engine.workers import main_main
 from qsim.model.events import EventKind, make_event
+from qsim.model.limits import MAX_ACTORS
 from qsim.model.scenario import Scenario
-from qsim.model.topology import ActorInfo, Topology, build_topology
-
-MAX_ACTORS = 256
+from qsim.model.topology import ActorInfo, Topology, build_topology, worker_name
 
 
 class _Aborted(Exception):
@@ -269,9 +268,9 @@ class Run:
         first = topo.actors_in(group_id)[0]
         names = set(topo.names)
         k = len(topo.actors_in(group_id)) + 1
-        while f"{group_id}{k}" in names:
+        while worker_name(group_id, k, k) in names:
             k += 1
-        info = replace(first, index=len(topo.actors), name=f"{group_id}{k}")
+        info = replace(first, index=len(topo.actors), name=worker_name(group_id, k, k))
         self.topology = Topology((*topo.actors, info), topo.queues)
         self._start_consumer(info, added=True)
         return info.index

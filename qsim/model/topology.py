@@ -46,7 +46,12 @@ class Topology:
         return [a for a in self.actors if a.group == group]
 
 
-def _name(group: str, n: int, count: int) -> str:
+def worker_name(group: str, n: int, count: int) -> str:
+    """The name of worker ``n`` (from 1) of ``count`` in ``group``: ``P1``, ``parse``,
+    ``parse2``. A group id ending in a digit gets a dash (``S1`` count 2: ``S1-1``), so
+    that ``S1`` alone stays ``S1`` and never reads as ``S11``."""
+    if group[-1:].isdigit():
+        return f"{group}-{n}" if count > 1 else group
     return f"{group}{n}" if count > 1 or len(group) <= 2 else group
 
 
@@ -63,7 +68,7 @@ def build_topology(sc: Scenario, extra_workers: dict[str, int] | None = None) ->
         for n in range(1, p.count + 1):
             actors.append(
                 ActorInfo(
-                    len(actors), _name(p.id, n, p.count), "producer", p.id, -1, qidx[p.queue]
+                    len(actors), worker_name(p.id, n, p.count), "producer", p.id, -1, qidx[p.queue]
                 )
             )
     extra = extra_workers or {}
@@ -73,6 +78,6 @@ def build_topology(sc: Scenario, extra_workers: dict[str, int] | None = None) ->
             role = "stage" if c.output else "consumer"
             out = qidx[c.output] if c.output else -1
             actors.append(
-                ActorInfo(len(actors), _name(c.id, n, total), role, c.id, qidx[c.queue], out)
+                ActorInfo(len(actors), worker_name(c.id, n, total), role, c.id, qidx[c.queue], out)
             )
     return Topology(tuple(actors), queues)

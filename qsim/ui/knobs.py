@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from qsim.model.scenario import Knob, Scenario
+from qsim.model.scenario_errors import num
 from qsim.model.scenario_io import ScenarioError, knob_value
 from qsim.ui.session import LiveSession
 
@@ -32,7 +33,7 @@ APPLY_DELAY_MS = 400
 def knob_tooltip(knob: Knob) -> str:
     how = "restarts the run" if knob.restart else "applies to the running workers at once"
     tip = f"{knob.tooltip}\n" if knob.tooltip else ""
-    return f"{tip}Range {knob.min:g} to {knob.max:g}, step {knob.step:g}; {how}."
+    return f"{tip}Range {num(knob.min)} to {num(knob.max)}, step {num(knob.step)}; {how}."
 
 
 def decimals_for(step: float) -> int:
@@ -64,7 +65,8 @@ class KnobBox(QDoubleSpinBox):
             if ok and not self.minimum() <= value <= self.maximum():
                 k = self.knob
                 self.refused.emit(
-                    f"{k.name}: {value:g} is out of range (allowed {k.min:g} to {k.max:g})"
+                    f"{k.name}: {num(value)} is out of range "
+                    f"(allowed {num(k.min)} to {num(k.max)})"
                 )
         return result
 

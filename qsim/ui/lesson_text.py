@@ -1,14 +1,41 @@
-"""The lesson text: the scenario's markdown, rendered beside the diagram."""
+"""The lesson text: the scenario's markdown, rendered beside the diagram.
+
+A lesson text may come from any file a student opens, so it is shown, never
+obeyed: it loads nothing (an image ``![](/dev/zero)`` would never finish
+loading), and a link opens only if it is ``https:`` and the student says yes.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import urlsplit
 
-from PySide6.QtCore import QEvent
-from PySide6.QtGui import QFontDatabase, QFontMetricsF, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtCore import QByteArray, QEvent, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QFontMetricsF, QTextCursor, QTextFormat
+from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
 from qsim.model.scenario import QUEUE_KIND_LABELS, Scenario
+from qsim.model.scenario_errors import short
+
+
+def link_action(url: str) -> tuple[str, str]:
+    """What a click on a lesson's link does.
+
+    ``("anchor", name)``: scroll to a place in the text; ``("ask", url)``: an
+    ``https:`` link, opened in the browser if the student agrees; ``("refuse",
+    why)``: anything else (``file:``, ``http:``, other programs' schemes).
+    """
+    refuse = f"qsim opens only https: links from a lesson. Not opened: {short(url, 120)}"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return "refuse", refuse
+    if not parts.scheme and not parts.netloc and not parts.path and parts.fragment:
+        return "anchor", parts.fragment
+    if parts.scheme.lower() == "https" and parts.netloc:
+        return "ask", url
+    return "refuse", refuse
 
 
 def demote_headings(markdown: str) -> str:
@@ -49,7 +76,9 @@ class LessonText(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("lesson_text")
-        self.setOpenExternalLinks(True)
+        self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)  # we decide: see link_action
+        self.anchorClicked.connect(self._on_link)
         self.markdown = "Choose a lesson on the left."
         self._render()
 
@@ -92,6 +121,43 @@ class LessonText(QTextBrowser):
                     cursor.setCharFormat(fmt)
                 it += 1
             block = block.next()
+
+    def loadResource(self, kind: int, name: QUrl | str) -> Any:
+        """Nothing: a lesson's images and style sheets are not loaded from anywhere.
+
+        Empty, not ``None``: for a null answer the document reads the file itself.
+        """
+        return QByteArray()
+
+    def _on_link(self, url: QUrl) -> None:
+        action, what = link_action(url.toString())
+        if action == "anchor":
+            self.scrollToAnchor(what)
+            return
+        buttons = QMessageBox.StandardButton
+        if action == "refuse":
+            box = QMessageBox(
+                QMessageBox.Icon.Information, "Link not opened", what, buttons.Ok, self
+            )
+            box.setObjectName("link_refused_box")
+        else:
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Open link",
+                f"Open {short(what, 200)} in your browser?",
+                buttons.Yes | buttons.No,
+                self,
+            )
+            box.setObjectName("open_link_box")
+            box.setDefaultButton(buttons.No)
+            box.buttonClicked.connect(
+                lambda button: (
+                    box.standardButton(button) == buttons.Yes
+                    and QDesktopServices.openUrl(QUrl(what))
+                )
+            )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
