@@ -21,7 +21,14 @@ from procwait import wait_gone
 
 from qsim.engine.headless import pump, run_headless, watch_hangs
 from qsim.engine.run import Run
-from qsim.model.events import Event, EventKind, describe_item, ends_item, is_sentinel
+from qsim.model.events import (
+    Event,
+    EventKind,
+    describe_item,
+    ends_item,
+    is_sentinel,
+    item_origin,
+)
 from qsim.model.lessons import item_lives, served_in_order
 from qsim.model.metrics import build_report
 from qsim.model.scenario import Scenario
@@ -203,7 +210,7 @@ def test_starvation_low_priority_waits_much_longer() -> None:
     rec = run_recorded(load("starvation"), "fork", speed=4)
     lives = item_lives(rec.events)
     hi, lo = rec.actor("Urgent"), rec.actor("Low")
-    waits = {a: [x.waited_s for x in lives.values() if x.item // 1_000_000 == a] for a in (hi, lo)}
+    waits = {a: [x.waited_s for x in lives.values() if item_origin(x.item) == a] for a in (hi, lo)}
     hi_mean = sum(waits[hi]) / len(waits[hi])
     lo_mean = sum(waits[lo]) / len(waits[lo])
     print(f"\nstarvation: mean time in queue: priority 1 {hi_mean:.3f} s, 5 {lo_mean:.3f} s")

@@ -47,7 +47,7 @@ SEQ_LOCAL = 0xFFFFFFFF
 
 #: item ids: ``producer_actor * ITEM_BASE + n`` with ``n`` from 1; sentinels
 #: are negative so that they can never collide with data items.
-ITEM_BASE = 1_000_000
+ITEM_BASE = 1 << 32  # n never reaches it: a flat-out lane makes millions
 
 
 def make_event(

@@ -30,7 +30,7 @@ MAX_KNOBS = 24
 
 # ---------------------------------------------------------------------- items
 #: items one producer makes: item ids are ``actor * ITEM_BASE + n`` with
-#: ``ITEM_BASE = 1_000_000`` (qsim.model.events), so ``n`` must stay below it
+#: ``ITEM_BASE = 2**32`` (qsim.model.events), so ``n`` must stay below it
 MAX_ITEMS = 999_999
 #: bytes of one item's payload (the large-objects lesson goes up to 16 MB)
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
