@@ -46,7 +46,10 @@ NEW_NAMES: dict[str, dict[str, str]] = {
     "itertools": _since("3.12", "batched"),
     "warnings": _since("3.13", "deprecated"),
     "copy": _since("3.13", "replace"),
+    "ast": _since("3.11", "TryStar"),
 }
+# the node of `except*` (ruff refuses the syntax already; here for the parsed samples)
+TRY_STAR = getattr(ast, "TryStar", ())
 NEW_BUILTINS = {"ExceptionGroup": "3.11", "BaseExceptionGroup": "3.11"}
 # (method, keyword) -> since when; and Path.walk (3.12): any .walk() but os's and ast's
 NEW_KEYWORDS = {("extractall", "filter"): "3.11.4", ("extract", "filter"): "3.11.4"}
@@ -101,7 +104,7 @@ def _check(node: ast.AST, line: int) -> Iterator[tuple[int, str]]:
             yield line, f"{node.value.id}.{node.attr} (Python {since})"
     elif isinstance(node, ast.Name) and node.id in NEW_BUILTINS:
         yield line, f"{node.id} (Python {NEW_BUILTINS[node.id]})"
-    elif isinstance(node, ast.TryStar):
+    elif isinstance(node, TRY_STAR):
         yield line, "except* (Python 3.11)"
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         method = node.func.attr
