@@ -86,8 +86,9 @@ debs:
 	echo "Installing Debian packages: $$missing"; \
 	$$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 
+# (a half-made .venv would pass for a made one next time)
 $(BIN)/python: | debs
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 # Reinstall only when pyproject.toml changed since the last install. The
 # `package` extra (PyInstaller) too: the packaging tests build the app.
