@@ -13,8 +13,17 @@ XVFB := xvfb-run -a -s "-screen 0 1920x1080x24"
 DEBS_OFFSCREEN := libgl1 libegl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3
 DEBS_X11 := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 	libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
+# What PyInstaller needs to build the packaged app (`make package`, the packaging
+# tests): objdump.
+DEBS_PACKAGE := binutils
+# What Debian's own python3 (not a pyenv or other Python) lacks: ensurepip for
+# `python3 -m venv` (python3.X-venv, until .venv exists), and the shared
+# libpython3.X that PyInstaller bundles (Debian's python3 is linked statically).
+DEBS_PYTHON = $(PYTHON) -c 'import os, sys; \
+	v = "%d.%d" % sys.version_info[:2]; \
+	debian = sys.base_prefix == "/usr"; \
+	venv = [] if os.path.exists("$(BIN)/python") else ["python%s-venv" % v]; \
+	print(*(["libpython" + v] + venv if debian else []))'
 
 # `make run` without a screen still works: under Xvfb (a virtual screen).
 HAVE_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
@@ -25,7 +34,8 @@ run: setup ## launch the app (ARGS="--lesson basic" to pass options)
 ifdef HAVE_DISPLAY
 	$(BIN)/qsim $(ARGS)
 else
-	@echo "No DISPLAY: running qsim under xvfb-run, on a virtual screen you cannot see."
+	@echo "No DISPLAY: qsim runs under xvfb-run, on a virtual screen you cannot see."
+	@echo "$(if $(findstring --quit-after,$(ARGS)),It plays the lesson and quits after the time given,It opens the lesson paused and waits until you press Ctrl+C (ARGS=\"--quit-after 10\" plays it for 10 s and quits))."
 	$(XVFB) $(BIN)/qsim $(ARGS)
 endif
 
@@ -58,28 +68,32 @@ bench: setup
 
 setup: debs $(STAMP)
 
-# Ask apt only when a package is missing.
+# Ask apt only when a package is missing. Not root and no sudo to use: one line
+# naming what to ask an administrator for, and stop.
 debs:
-	@missing=$$(for p in $(DEBS_OFFSCREEN) $(DEBS_X11); do \
+	@missing=$$(for p in $(DEBS_OFFSCREEN) $(DEBS_X11) $(DEBS_PACKAGE) $$($(DEBS_PYTHON)); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' \
 			|| echo $$p; \
 	done); \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages:" $$missing; \
-		$(SUDO) apt-get update -q && $(APT_INSTALL) $$missing; \
-	fi
+	[ -n "$$missing" ] || exit 0; \
+	missing=$$(echo $$missing); \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then sudo=sudo; \
+	else \
+		echo "qsim needs Debian packages: ask an administrator to run: apt-get install -y $$missing" >&2; \
+		exit 1; \
+	fi; \
+	echo "Installing Debian packages: $$missing"; \
+	$$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 
-# Debian's python3 lacks ensurepip until python3-venv is installed.
-$(BIN)/python:
-	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { \
-		echo "python3 -m venv failed: installing python3-venv"; \
-		rm -rf $(VENV); \
-		$(SUDO) apt-get update -q && $(APT_INSTALL) python3-venv && $(PYTHON) -m venv $(VENV); \
-	}
+# (a half-made .venv would pass for a made one next time)
+$(BIN)/python: | debs
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
-# Reinstall only when pyproject.toml changed since the last install.
+# Reinstall only when pyproject.toml changed since the last install. The
+# `package` extra (PyInstaller) too: the packaging tests build the app.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,package]'
 	@touch $@
 
 clean: ## caches and build output (keeps .venv)

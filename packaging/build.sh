@@ -8,9 +8,12 @@
 #
 # The version is read from the installed package's metadata (pyproject.toml's
 # [project] version), never written here. PyInstaller comes from the
-# `package` extra and is installed into the venv when missing.
+# `package` extra and is installed into the venv when missing (`make setup`
+# installs it already).
 #
-# Environment: PYTHON (default .venv/bin/python), SKIP_DEB=1 to skip the .deb.
+# Environment: PYTHON (default .venv/bin/python), SKIP_DEB=1 to skip the .deb,
+# NO_INSTALL=1 to stop instead of installing what is missing (the tests: they
+# download nothing).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,14 +23,24 @@ export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
 t0=$(date +%s.%N)
 
 say() { printf '\n== %s\n' "$*"; }
+# one line on stderr saying what is missing and how to get it, then stop
+die() { echo "build.sh: $*" >&2; exit 1; }
 
 # --- 1. PyInstaller, and qsim's metadata matching pyproject.toml -------------
-declared=$("$PY" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
+declared=$(sed -n 's/^version *= *"\(.*\)"/\1/p' pyproject.toml | head -n1)
 installed=$("$PY" -c 'from importlib.metadata import version; print(version("qsim"))' 2>/dev/null || true)
 if ! "$PY" -c 'import PyInstaller' 2>/dev/null || [ "$installed" != "$declared" ]; then
+    [ "${NO_INSTALL:-0}" != 1 ] || die "PyInstaller or qsim $declared is not installed in $PY: run \`make setup\` (pip install -e '.[dev,package]')"
     say "installing PyInstaller and qsim (editable) into $("$PY" -c 'import sys; print(sys.prefix)')"
     "$PY" -m pip install -q -e '.[package]'
 fi
+# What PyInstaller needs from the system on Linux, checked before it starts so
+# that a failure names its cause (the Makefile's `debs` installs both).
+command -v objdump >/dev/null || die "PyInstaller needs objdump: apt-get install -y binutils"
+"$PY" -c 'from PyInstaller.depend.bindepend import get_python_library_path as f; f()' 2>/dev/null \
+    || die "PyInstaller needs this Python as a shared library ($("$PY" -c 'import sys; print(
+    "apt-get install -y libpython%d.%d" % sys.version_info[:2] if sys.base_prefix == "/usr"
+    else sys.base_prefix + " has none: use a Python built with --enable-shared")'))"
 VERSION=$("$PY" -c 'import qsim; print(qsim.__version__)')
 ARCH=$(uname -m)
 DEBARCH=$(dpkg --print-architecture 2>/dev/null || echo "$ARCH")

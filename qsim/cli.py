@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -26,8 +27,12 @@ def _parser() -> argparse.ArgumentParser:
         "--self-test", action="store_true", help="run every lesson briefly; exit 0 if all pass"
     )
     p.add_argument("--lesson", help="open this lesson (id or file) at start")
-    # hidden: play the lesson and quit after this many seconds (smoke tests)
-    p.add_argument("--quit-after", type=float, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="play the lesson and quit after this many seconds (a smoke test of the window)",
+    )
     sub = p.add_subparsers(dest="verb")
 
     r = sub.add_parser("run", help="run a scenario")
@@ -69,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb is None:
         from qsim.ui.app import run_gui
 
+        # Ctrl+C in the terminal ends the app at once (Qt's loop would leave
+        # Python's KeyboardInterrupt pending until the next event); its workers
+        # leave when they see it gone
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         return run_gui(lesson=args.lesson, quit_after=args.quit_after)
     if args.verb == "list":
         return _list()

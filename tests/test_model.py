@@ -131,7 +131,10 @@ def test_wrong_field_values_are_refused_with_the_field_named(
     section: str, key: str, value: object
 ) -> None:
     """Set one field of a good file to a random value: valid or a clear ScenarioError."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     raw = tomllib.loads(GOOD)
     raw[section][0][key] = value

@@ -38,6 +38,8 @@ DIST = ROOT / "dist"
 APP_DIR = DIST / "qsim"
 APP = APP_DIR / "qsim"
 SOURCES = ("qsim", "resources", "packaging", "pyproject.toml")
+# extraction filters came with 3.11.4 (and 3.12 warns without one): use one where it exists
+TAR_FILTER: dict[str, str] = {"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}
 
 
 def _newest_source() -> float:
@@ -68,11 +70,19 @@ def _built(fresh: bool = True) -> dict[str, object] | None:
     return info
 
 
-@pytest.fixture(scope="module")
-def build() -> dict[str, object]:
-    info = _built()
-    if info is None:
-        env = {**os.environ, "PYTHON": sys.executable}
+class _Build:
+    """The module's one build: its info, or why it failed (said once)."""
+
+    def __init__(self) -> None:
+        self.info: dict[str, object] | None = _built()
+        self.error = ""
+        self.reported = False
+        if self.info is None:
+            self._run()
+
+    def _run(self) -> None:
+        # NO_INSTALL: a test downloads nothing; `make setup` installed PyInstaller
+        env = {**os.environ, "PYTHON": sys.executable, "NO_INSTALL": "1"}
         if not shutil.which("dpkg-deb"):
             env["SKIP_DEB"] = "1"
         p = subprocess.run(
@@ -82,10 +92,35 @@ def build() -> dict[str, object]:
             env=env,
             timeout=800,
         )
-        assert p.returncode == 0, f"build failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        info = _built(fresh=False)  # sources may change while it builds
-        assert info is not None, "the build did not produce everything"
-    return info
+        if p.returncode != 0:
+            # build.sh and PyInstaller end with the cause: the last line says it
+            tail = p.stderr.strip().splitlines()[-15:] or ["(no output)"]
+            more = ["", *tail] if len(tail) > 1 else []
+            self.error = "packaging/build.sh failed: " + "\n".join([tail[-1], *more])
+            return
+        self.info = _built(fresh=False)  # sources may change while it builds
+        if self.info is None:
+            self.error = "packaging/build.sh did not produce everything:\n" + p.stdout[-2000:]
+
+
+@pytest.fixture(scope="module")
+def _one_build() -> _Build:
+    return _Build()
+
+
+@pytest.fixture
+def build(_one_build: _Build) -> dict[str, object]:
+    """The built app; if the build failed, the first test says why and the
+    others point to it (one cause, told once)."""
+    b = _one_build
+    if b.info is None:
+        if not b.reported:
+            b.reported = True
+            pytest.fail(b.error, pytrace=False)
+        pytest.fail(
+            "the build failed: see the first error in tests/test_packaging.py", pytrace=False
+        )
+    return b.info
 
 
 def _student_env(home: Path) -> dict[str, str]:
@@ -222,7 +257,7 @@ def test_tarball_unpacks_and_runs_anywhere(build: dict[str, object], tmp_path: P
     assert tarball.name == f"qsim-{__version__}-linux-x86_64.tar.gz"
     assert tarball.stat().st_size < 120e6, "the download must stay under 120 MB"
     with tarfile.open(tarball) as tar:
-        tar.extractall(tmp_path / "unpacked", filter="tar")
+        tar.extractall(tmp_path / "unpacked", **TAR_FILTER)
     app = tmp_path / "unpacked" / "qsim" / "qsim"
     env = _student_env(tmp_path)
     p = subprocess.run([str(app), "--version"], capture_output=True, text=True, env=env)

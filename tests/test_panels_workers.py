@@ -10,6 +10,7 @@ otherwise wait for it forever).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -53,15 +54,17 @@ def pipeline(items: int, interval: float, workers: int = 1, kind: str = "Queue")
     )
 
 
-def drive(run: Run, r: Reducer, until: float) -> None:
-    t0 = time.monotonic()
-    while not run.finished and time.monotonic() - t0 < until:
+def pump_until(run: Run, r: Reducer, cond: Callable[[], bool], what: str) -> None:
+    """Feed the run's events to ``r`` until ``cond`` holds (20 s at most: a busy
+    machine slows the run down, it never changes what must happen)."""
+    deadline = time.monotonic() + 20
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
         pump(run, r)
 
 
 def finish(run: Run, r: Reducer) -> None:
-    drive(run, r, 20)
-    assert run.finished, "the run did not end by itself"
+    pump_until(run, r, lambda: run.finished, "the run to end by itself")
     run.stop()
     for batch in run.collector.drain():
         r.feed(batch)
@@ -75,8 +78,9 @@ def test_added_worker_starts_takes_items_and_gets_its_own_stop(start_method: str
     r = Reducer(run.topology, 0)
     try:
         run.start()
-        drive(run, r, 0.5)
-        assert r.actors[0].sentinels_sent == 1  # main's STOP is in before the newcomer
+        # main's STOP is in before the newcomer
+        pump_until(run, r, lambda: r.actors[0].sentinels_sent == 1, "main's STOP")
+        assert not run.finished
         index = run.add_worker("slow")
         r.add_actor(run.topology.actors[index])
         assert run.topology.actors[index].name == "slow2"
@@ -97,7 +101,9 @@ def test_retired_worker_leaves_and_join_still_returns() -> None:
     r = Reducer(run.topology, 0)
     try:
         run.start()
-        drive(run, r, 0.4)
+        slow = [a for a in r.actors if a.name.startswith("slow")]
+        pump_until(run, r, lambda: all(a.items >= 1 for a in slow), "both slow workers at work")
+        assert not run.finished
         assert run.remove_worker("slow")
         assert not run.remove_worker("slow")  # the stage keeps one
         finish(run, r)
