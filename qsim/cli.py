@@ -49,9 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("file")
 
     b = sub.add_parser("bench", help="measure speed")
-    b.add_argument("what", choices=["engine", "gui"])
+    b.add_argument("what", choices=["engine", "lessons", "gui"])
     b.add_argument("--json", action="store_true")
     b.add_argument("--items", type=int, default=200_000)
+    b.add_argument("--rounds", type=int, default=0, help="alternating rounds (default: 5/3)")
     b.add_argument("--start-method", choices=["fork", "spawn", "forkserver"], default="fork")
     b.add_argument("--panels", choices=["none", "all"], default="none")
 
@@ -173,7 +174,13 @@ def _bench(args: argparse.Namespace) -> int:
     if args.what == "engine":
         from qsim.engine.bench import bench_engine
 
-        result = bench_engine(items=args.items, start_method=args.start_method)
+        result = bench_engine(
+            items=args.items, start_method=args.start_method, rounds=args.rounds or 5
+        )
+    elif args.what == "lessons":
+        from qsim.engine.bench_lessons import bench_lessons
+
+        result = bench_lessons(start_method=args.start_method, rounds=args.rounds or 3)
     else:
         from qsim.ui.bench import bench_gui
 

@@ -12,6 +12,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from qsim.model import state as S
+from qsim.model.events import producer_item_id
 from qsim.model.scenario import ConsumerSpec, ProducerSpec, QueueSpec, RunOptions, Scenario
 from qsim.resources import load
 from qsim.ui.diagram import DiagramView
@@ -197,7 +198,7 @@ def test_killed_consumer_loses_the_item_it_held(live: Live, qtbot: QtBot) -> Non
     )
     session, view = live(sc, "fork")
     consumer = 2
-    qtbot.waitUntil(lambda: view.hand_items(consumer) == [1_000_001], timeout=10_000)
+    qtbot.waitUntil(lambda: view.hand_items(consumer) == [producer_item_id(1, 1)], timeout=10_000)
     assert view.actor_state_text(consumer) == "working"
     assert session.run is not None
     os.kill(session.run.pids()["C1"], signal.SIGKILL)

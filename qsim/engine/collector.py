@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection, Pipe, wait
@@ -20,9 +21,12 @@ import numpy as np
 
 from qsim.model.events import Event
 from qsim.model.records import StringTable, decode, from_events, to_events
+from qsim.model.wire import count_records
 
 EofCallback = Callable[[int], None]
 RecordsCallback = Callable[[np.ndarray], None]
+DEFER_MAX_BYTES = 256 << 20  # beyond this a measured lane's batches are decoded at once
+RELEASE_CHUNK = 4096  # released records go out in batches of this many
 
 
 class Collector:
@@ -43,6 +47,13 @@ class Collector:
         self._on_eof = on_eof
         self._stopping = False
         self.received = 0
+        #: measured lanes: actors whose batches are kept undecoded until released
+        #: (``defer``/``release``), so this process does no work while they measure
+        self._deferred: dict[int, list[bytes]] = {}
+        self._deferred_bytes = 0
+        #: when the last batch arrived (monotonic ns; 0: none yet), kept back or not
+        self.last_arrival_ns = 0
+        self._when_drained: list[Callable[[], None]] = []
         self._thread = threading.Thread(target=self._loop, name="qsim-collector", daemon=True)
         self._thread.start()
 
@@ -58,6 +69,7 @@ class Collector:
 
     def inject(self, events: list[Event]) -> None:
         """Events made in this process (a crash seen by the controller, a hang)."""
+        self.last_arrival_ns = time.monotonic_ns()
         records = from_events(events, self.strings)
         if self._on_records is not None:
             self._on_records(records)
@@ -76,7 +88,61 @@ class Collector:
                 n += len(out[-1])
         except IndexError:
             pass
+        if not self._batches and self._when_drained:
+            with self._lock:
+                callbacks, self._when_drained = self._when_drained, []
+            for callback in callbacks:
+                callback()
         return out
+
+    # ------------------------------------------------------------ measured lanes
+    def defer(self, actors: list[int]) -> None:
+        """Keep these actors' batches as received bytes, decoding nothing, until
+        ``release``: while a lane measures its speed, this process must not
+        take a core from it (DEFER_MAX_BYTES caps what is kept)."""
+        with self._lock:
+            for a in actors:
+                self._deferred.setdefault(a, [])
+
+    def release(self, actors: list[int], then: Callable[[], None] | None = None) -> None:
+        """Decode what ``defer`` kept of these actors, in time order, for draining;
+        ``then`` is called once everything waiting has been drained."""
+        with self._lock:
+            kept = [m for a in actors for m in self._deferred.pop(a, [])]
+            self._deferred_bytes -= sum(len(m) for m in kept)
+            if then is not None:
+                self._when_drained.append(then)
+        parts = [decode(m, self.strings) for m in kept]
+        if parts:
+            records = np.concatenate(parts)
+            records = records[np.argsort(records["t"], kind="stable")]
+            for k in range(0, len(records), RELEASE_CHUNK):
+                self._keep(records[k : k + RELEASE_CHUNK])
+        elif then is not None and not self._batches:
+            self.drain_records(1)  # nothing to wait for: call it now
+
+    @property
+    def deferring(self) -> bool:
+        """Batches of a measuring lane are being kept back (see ``defer``)."""
+        return self._deferred_bytes > 0
+
+    def _hold(self, c: Connection, msg: bytes) -> bool:
+        """Keep ``msg`` undecoded if its actor is deferred (and there is room)."""
+        with self._lock:
+            kept = self._deferred.get(self._conns.get(c, -1))
+            if kept is None or self._deferred_bytes >= DEFER_MAX_BYTES:
+                return False
+            kept.append(msg)
+            self._deferred_bytes += len(msg)
+        self.received += count_records(msg)
+        return True
+
+    def _keep(self, records: np.ndarray) -> None:
+        if self._on_records is not None:
+            self._on_records(records)
+        self._batches.append(records)
+        with self._arrived:
+            self._arrived.notify_all()
 
     def drain(self, max_events: int = 0) -> list[list[Event]]:
         """Waiting batches as ``Event`` tuples (see ``drain_records``)."""
@@ -111,17 +177,17 @@ class Collector:
                     continue
                 assert isinstance(c, Connection)
                 try:
-                    records = decode(c.recv_bytes(), self.strings)
+                    msg = c.recv_bytes()
+                    self.last_arrival_ns = time.monotonic_ns()
+                    if self._deferred and self._hold(c, msg):
+                        continue
+                    records = decode(msg, self.strings)
                 except (EOFError, OSError, ValueError):
                     # closed, or torn by a worker killed in the middle of a send
                     self._close(c)
                     continue
-                if self._on_records is not None:
-                    self._on_records(records)
                 self.received += len(records)
-                self._batches.append(records)
-                with self._arrived:
-                    self._arrived.notify_all()
+                self._keep(records)
 
     def _close(self, c: Connection) -> None:
         # the callback first (it may report a crash), and only then is the pipe

@@ -66,6 +66,11 @@ class RunControl:
         #: how many that producer has made: a reader touches nothing else
         self.shm_prefix = f"qs{os.getpid()}_{secrets.token_hex(3)}_"
         self.shm_made: Any = ctx.RawArray(ctypes.c_longlong, n_actors)
+        #: lanes (``[run] lanes``): 0 all together, 1 one at a time, 2 one at a
+        #: time after a plain-program phase each; ``lane_turn`` is the lane whose
+        #: producer may run now (the controller moves it on as each lane ends)
+        self.lane_mode: Any = ctx.RawValue(ctypes.c_int, 0)
+        self.lane_turn: Any = ctx.RawValue(ctypes.c_int, 0)
 
     # controller side -------------------------------------------------------
     def pause(self) -> None:

@@ -25,8 +25,18 @@ def pump(run: Run, reducer: Reducer, timeout: float = 0.05) -> int:
 
 
 def watch_hangs(run: Run, reducer: Reducer, hang_after: float) -> list[str]:
-    """Mark hung actors (once); return their names."""
-    hung = reducer.hung_actors(time.monotonic_ns(), int(hang_after * 1e9))
+    """Mark hung actors (once); return their names.
+
+    Judged on what is known now, not on what a lagging view shows: only when
+    the reducer has taken in everything the processes sent (nothing waiting,
+    nothing kept back by a measuring lane), and nothing arrived for a while.
+    """
+    collector = run.collector
+    if collector.pending() or collector.deferring:
+        return []
+    now = time.monotonic_ns()
+    quiet = now - collector.last_arrival_ns if collector.last_arrival_ns else 0
+    hung = reducer.hung_actors(now, int(hang_after * 1e9), quiet)
     for a in hung:
         if not a.hung:
             why = f"{a.state} with no progress for {hang_after:g} s"

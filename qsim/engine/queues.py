@@ -107,6 +107,28 @@ def make_queue(ctx: BaseContext, spec: QueueSpec, manager: QsimManager | None) -
     raise ValueError(f"queue {spec.id}: unknown kind {spec.kind}")
 
 
+def _nothing() -> None:
+    pass
+
+
+#: what ``QueueAdapter.get_nowait`` returns for an empty queue
+EMPTY: Any = object()
+
+
+def _room_check(q: Any) -> Callable[[], bool] | None:
+    """A cheap "is a slot free?" for a ``Queue``: its semaphore's value, where the
+    platform can read it (not on macOS); None elsewhere."""
+    semlock = getattr(getattr(q, "_sem", None), "_semlock", None)
+    get_value = getattr(semlock, "_get_value", None)
+    if get_value is None:
+        return None
+    try:
+        get_value()
+    except (NotImplementedError, OSError):
+        return None
+    return lambda: bool(get_value())
+
+
 class QueueAdapter:
     """Non-blocking and bounded-wait put/get over any kind, as workers need them.
 
@@ -121,7 +143,7 @@ class QueueAdapter:
         self.priority = kind == "PriorityQueue"
         self.simple = kind == "SimpleQueue"
         self._poller: Any = None
-        if kind in ("Queue", "JoinableQueue") and hasattr(select, "poll"):
+        if kind in ("Queue", "JoinableQueue", "SimpleQueue") and hasattr(select, "poll"):
             # Queue.get_nowait() polls through connection.wait(), which builds a
             # selector per call: that alone halves a flat-out consumer. One
             # poll object registered once answers the same question.
@@ -130,15 +152,21 @@ class QueueAdapter:
             # bound once: this is the hot path of every flat-out consumer
             self._acquire, self._release = q._rlock.acquire, q._rlock.release
             self._poll, self._recv = self._poller.poll, q._reader.recv_bytes
-            self._free_slot = q._sem.release
-        #: the hot paths: put or raise ``Full``, get or raise ``Empty``, without
-        #: blocking and with as few Python frames as possible
+            # a Queue's get() frees a slot of its maxsize; a SimpleQueue has none
+            self._free_slot = q._sem.release if not self.simple else _nothing
+        #: the hot paths, without blocking and with as few Python frames as
+        #: possible: put or raise ``Full``; get, or ``EMPTY`` (no exception: an
+        #: empty queue is the common case of a waiting consumer)
         self.put_nowait: Callable[[tuple[Any, ...]], None] = self._put_nowait_any
         self.get_nowait: Callable[[], Any] = self._get_nowait_any
+        #: False when a put would surely block now (no free slot), without raising
+        #: ``Full`` to find out; None for kinds that cannot tell cheaply
+        self.has_room: Callable[[], bool] | None = None
         if self.simple:
             self.put_nowait = q.put  # unbounded: never Full (may wait on a full pipe)
         elif not self.priority:
             self.put_nowait = partial(q.put, block=False)
+            self.has_room = _room_check(q)
         if self._poller is not None:
             self.get_nowait = self._get_nowait_polled
 
@@ -147,22 +175,35 @@ class QueueAdapter:
 
     def _get_nowait_any(self) -> Any:
         ok, obj = self.get_wait(0.0)
-        if not ok:
-            raise Empty
-        return obj
+        return obj if ok else EMPTY
 
     def _get_nowait_polled(self) -> Any:
         # multiprocessing.Queue.get(block=False), with the cheaper poll
         if not self._acquire(False):
-            raise Empty  # another consumer is reading right now
+            return EMPTY  # another consumer is reading right now
         try:
             if not self._poll(0):
-                raise Empty
+                return EMPTY
             res = self._recv()
             self._free_slot()
         finally:
             self._release()
         return _loads(res)
+
+    def _get_polled(self, timeout: float) -> tuple[bool, Any]:
+        # multiprocessing.Queue.get(True, timeout), with the cheaper poll
+        deadline = time.monotonic() + timeout
+        if not self._acquire(True, timeout):
+            return False, None
+        try:
+            left = max(0.0, deadline - time.monotonic())
+            if not self._poll(left * 1000.0):
+                return False, None
+            res = self._recv()
+            self._free_slot()
+        finally:
+            self._release()
+        return True, _loads(res)
 
     def _wrap(self, obj: tuple[Any, ...]) -> Any:
         # (priority, time, item): FIFO among equal priorities, across producers
@@ -186,12 +227,12 @@ class QueueAdapter:
         return True
 
     def try_get(self) -> tuple[bool, Any]:
-        try:
-            return True, self.get_nowait()
-        except Empty:
-            return False, None
+        obj = self.get_nowait()
+        return (False, None) if obj is EMPTY else (True, obj)
 
     def get_wait(self, timeout: float) -> tuple[bool, Any]:
+        if self._poller is not None and timeout > 0:
+            return self._get_polled(timeout)
         if self.simple:
             return self._simple_get(timeout)
         try:

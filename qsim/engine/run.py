@@ -63,6 +63,21 @@ class Run:
         self.topology: Topology = build_topology(scenario)
         self.control = RunControl(self.ctx, MAX_ACTORS, speed or scenario.run.speed)
         self.control.nice.value = max(0, min(19, worker_nice))
+        #: lanes one at a time: each lane's actors (its producer and consumer), and
+        #: those of them still running; the next lane starts when a lane is over
+        self.lanes: list[list[int]] = []
+        self._lane_left: list[set[int]] = []
+        if scenario.run.lanes == "one at a time":
+            self.control.lane_mode.value = 2 if scenario.run.measure_plain else 1
+            queues = [self.topology.queue_index(p.queue) for p in scenario.producers]
+            for qi in queues:
+                members = [
+                    a.index
+                    for a in self.topology.actors
+                    if qi in (a.input_queue, a.output_queue) and a.role != "main"
+                ]
+                self.lanes.append(members)
+                self._lane_left.append(set(members))
         self.collector = Collector(on_eof=self._on_eof)
         self.processes: dict[int, BaseProcess] = {}
         self.queues: list[Any] = []
@@ -107,6 +122,8 @@ class Run:
 
     def _start(self) -> None:
         sc = self.scenario
+        if self.control.lane_mode.value == 2:  # measured lanes: see Collector.defer
+            self.collector.defer([a for lane in self.lanes for a in lane])
         if any(needs_manager(q.kind) for q in sc.queues):
             self._start_manager()
         self.queues = [make_queue(self.ctx, q, self._manager) for q in sc.queues]
@@ -331,6 +348,11 @@ class Run:
         self.collector.inject([make_event(time.monotonic_ns(), actor, kind, 0, queue, value)])
 
     def _on_eof(self, actor: int) -> None:
+        for lane, left in enumerate(self._lane_left):
+            if actor in left:
+                left.discard(actor)
+                if not left:  # the lane is over, however it ended: the next one
+                    self._lane_over(lane)
         p = self.processes.get(actor)
         if p is None:
             return
@@ -339,6 +361,18 @@ class Run:
         self.exit_codes[actor] = code
         if code not in (0, None) and actor not in self._ended_by_us:
             self.inject(actor, EventKind.ACTOR_CRASHED, code)
+
+    def _lane_over(self, lane: int) -> None:
+        def next_lane() -> None:
+            turn = self.control.lane_turn
+            turn.value = max(turn.value, lane + 1)
+
+        if self.control.lane_mode.value == 2:
+            # what the lane reported while it measured is decoded only now; the
+            # next lane starts once the viewer has taken all of it in
+            self.collector.release(self.lanes[lane], then=next_lane)
+        else:
+            next_lane()
 
     def _join(self, p: BaseProcess, timeout: float) -> bool:
         """Wait for ``p`` to end; True if it has. Safe from any thread: only one

@@ -18,21 +18,22 @@ from multiprocessing.process import parent_process
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl
-from qsim.engine.queues import Empty, Full, QueueAdapter
+from qsim.engine.queues import EMPTY, Full, QueueAdapter
 from qsim.model.events import EventKind, ItemKind, Value
-from qsim.model.wire import FLAG_CONSUMED, MAX_BATCH, VT_INT, EventBuffer
+from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, VT_INT, EventBuffer
 
 K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
 FLUSH_EVENTS = MAX_BATCH
 PARENT_CHECK_NS = 100_000_000
+#: how long a blocked put or get waits before it flushes to say so (see put)
+BRIEF_S = 0.002
 _now = time.monotonic_ns
 # plain ints for the hot paths (an enum attribute lookup costs more than the append)
 _PUT_DONE, _GET_DONE = int(K.PUT_DONE), int(K.GET_DONE)
 _BATCH, _DATA = int(ItemKind.BATCH), int(ItemKind.DATA)
 #: a put's or get's record in the buffer: value (an item count) is an int
 _COUNTED = VT_INT
-_CONSUMED = VT_INT | FLAG_CONSUMED << 8
 
 
 class StopRun(Exception):
@@ -69,6 +70,9 @@ class Runtime:
             # a flat-out lesson must not starve the window that draws it
             os.nice(niceness)
         self.may_retire = False  # get() may raise Retired when asked to leave
+        #: a measured lane is never slowed down for the viewer: its figure must be
+        #: the queue's real speed (the view catches up afterwards)
+        self.measuring = bool(ctl.lane_mode.value)
         self.exit_reason = "finished"
 
     # ------------------------------------------------------------ events
@@ -108,7 +112,7 @@ class Runtime:
             self.sent += n
             self.ctl.emitted[self.actor] = self.sent
             throttle = self.ctl.throttle_us.value
-            if throttle:  # the viewer is behind: give it time to catch up
+            if throttle and not self.measuring:  # the viewer is behind: let it catch up
                 time.sleep(throttle / 1e6)
         self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
         if self._terminated:
@@ -211,6 +215,15 @@ class Runtime:
             time.sleep(SLICE_S)  # let a worker that can use the step take it
 
     # ------------------------------------------------------------ queue ops
+    def _got_late(self, obj: Any, qi: int, qa: QueueAdapter, consumed: int) -> Any:
+        """GET_DONE of an item got after waiting (see ``get``)."""
+        ik = obj[0]
+        flags = consumed if ik in (_DATA, _BATCH) else 0
+        if flags & FLAG_TASK_DONE:
+            qa.task_done()
+        self.emit(K.GET_DONE, obj[1], qi, len(obj[3]) if ik == _BATCH else 1, 0, flags)
+        return obj
+
     def put(
         self,
         qa: QueueAdapter,
@@ -227,23 +240,31 @@ class Runtime:
         """
         if self.parked or self._gate[0]:
             self._turn()
-        try:
-            qa.put_nowait(obj)
-        except Full:
-            pass
-        else:
-            t = _now()
-            self._append((t, obj[1], count, obj[2], qi, _PUT_DONE, _COUNTED))
-            if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
-                self._emitted(t)
-            if self.permit:
-                self._done()
-            return True
+        room = qa.has_room
+        if room is None or room():  # else surely full: no need to try (and raise)
+            try:
+                qa.put_nowait(obj)
+            except Full:
+                pass
+            else:
+                t = _now()
+                self._append((t, obj[1], count, obj[2], qi, _PUT_DONE, _COUNTED))
+                if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+                    self._emitted(t)
+                if self.permit:
+                    self._done()
+                return True
         item = obj[1]
         self._give_back()
         self.emit(K.PUT_BLOCKED, item, qi, None, obj[2])
-        self.flush()  # the GUI must learn we block before we go quiet
         deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
+        # most blocks of a flat-out lane end within microseconds: wait a moment
+        # before paying for a flush (the event keeps its exact time)
+        brief = min(BRIEF_S, timeout / self.ctl.speed.value) if timeout > 0 else BRIEF_S
+        if not self.permit and not self._gate[0] and qa.put_wait(obj, brief):
+            self.emit(K.PUT_DONE, item, qi, count, obj[2])
+            return True
+        self.flush()  # the GUI must learn we block before we go quiet
         while True:
             self.check_stop()
             self._turn()
@@ -263,33 +284,28 @@ class Runtime:
             self._give_back()
 
     def get(
-        self, qa: QueueAdapter, qi: int, timeout: float = 0.0, consumed: bool = False
+        self, qa: QueueAdapter, qi: int, timeout: float = 0.0, consumed: int = 0
     ) -> tuple[bool, Any]:
         """Get an item tuple; ``(False, None)`` if ``timeout`` ran out (queue.Empty).
 
-        ``consumed``: the caller uses a data item up at once (no work, nothing
-        to pass on): its GET_DONE says so, and no WORK_END follows.
+        ``consumed``: ``wire.FLAG_*`` bits for a data item the caller uses up at
+        once (no work, nothing to pass on): FLAG_CONSUMED (no WORK_END follows),
+        with FLAG_TASK_DONE if ``task_done()`` is to be called for it at once
+        (done here, before the one GET_DONE that says all of it).
         """
         if self.parked or self._gate[0]:
             self._turn()
-        try:
-            obj = qa.get_nowait()
-        except Empty:
-            pass
-        else:
-            t = _now()
+        obj = qa.get_nowait()
+        if obj is not EMPTY:
             ik = obj[0]
-            self._append(
-                (
-                    t,
-                    obj[1],
-                    len(obj[3]) if ik == _BATCH else 1,
-                    0,
-                    qi,
-                    _GET_DONE,
-                    _CONSUMED if consumed and ik == _DATA else _COUNTED,
-                )
-            )
+            if consumed and ik in (_DATA, _BATCH):
+                if consumed & FLAG_TASK_DONE:
+                    qa.task_done()
+                vf = VT_INT | consumed << 8
+            else:
+                vf = _COUNTED
+            t = _now()
+            self._append((t, obj[1], len(obj[3]) if ik == _BATCH else 1, 0, qi, _GET_DONE, vf))
             if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
                 self._emitted(t)
             if self.permit:
@@ -297,8 +313,13 @@ class Runtime:
             return True, obj
         self._give_back()
         self.emit(K.GET_WAITING, 0, qi, None)
-        self.flush()
         deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
+        brief = min(BRIEF_S, timeout / self.ctl.speed.value) if timeout > 0 else BRIEF_S
+        if not self.permit and not self._gate[0] and not self.ctl.retire[self.actor]:
+            ok, obj = qa.get_wait(brief)
+            if ok:
+                return True, self._got_late(obj, qi, qa, consumed)
+        self.flush()  # the GUI must learn we wait before we go quiet
         while True:
             self.check_stop()
             self._turn()
@@ -315,9 +336,7 @@ class Runtime:
                 wait = min(wait, left)
             ok, obj = qa.try_get() if self.permit else qa.get_wait(wait)
             if ok:
-                ik = obj[0]
-                flags = FLAG_CONSUMED if consumed and ik == _DATA else 0
-                self.emit(K.GET_DONE, obj[1], qi, len(obj[3]) if ik == _BATCH else 1, 0, flags)
+                self._got_late(obj, qi, qa, consumed)
                 self._done()
                 return True, obj
             self._give_back()

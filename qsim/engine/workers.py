@@ -19,15 +19,18 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl, live_slot
+from qsim.engine.plain import plain_get, plain_put, plain_rate
 from qsim.engine.queues import QueueAdapter
 from qsim.engine.runtime import Retired, Runtime, StopRun
 from qsim.model.events import EventKind, ItemKind, producer_item_id, sentinel_id
+from qsim.model.lessons import mark
 from qsim.model.scenario import ConsumerSpec, MainSpec, ProducerSpec
 from qsim.model.transforms import TRANSFORMS
+from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE
 
 K = EventKind
 _WORK_END = int(K.WORK_END)
-_DATA, _SENTINEL, _ERROR_RECORD, _BATCH = (int(k) for k in ItemKind)
+_DATA, _SENTINEL, _ERROR_RECORD, _BATCH = (int(k) for k in list(ItemKind)[:4])
 EXIT_CRASH = 1  # an exception escaped the worker's loop
 FAST_CHUNK = 64  # flat-out items between two looks at the live knobs
 EXIT_INJECTED = 3  # os._exit() asked for by the scenario (crash_mode = "exit")
@@ -103,6 +106,47 @@ def _more(spec: ProducerSpec, n: int, t_end: float) -> bool:
     return time.monotonic() < t_end
 
 
+def _put_flat(
+    rt: Runtime,
+    qa: QueueAdapter,
+    qi: int,
+    base: int,
+    n: int,
+    total: int,
+    batch_size: int,
+    payload: Any,
+    put_timeout: float,
+) -> int:
+    """Up to ``FAST_CHUNK`` puts of a flat-out producer; returns its new item count.
+
+    The same puts as ``qsim.engine.plain.plain_put`` (a plain program), each
+    through the runtime: one PUT_DONE per put.
+    """
+    put = rt.put
+    k = FAST_CHUNK if not total else min(FAST_CHUNK, (total - n + batch_size - 1) // batch_size)
+    if batch_size > 1:
+        for _ in range(k):
+            size = min(batch_size, total - n) if total else batch_size
+            entries = [payload] * size if payload is not None else list(range(n + 1, n + size + 1))
+            n += size
+            put(qa, qi, (_BATCH, base + n, 0, entries), size, put_timeout)
+        return n
+    for i in range(base + n + 1, base + n + k + 1):
+        put(qa, qi, (_DATA, i, 0, payload), 1, put_timeout)
+    return n + k
+
+
+def wait_for_turn(rt: Runtime, ctl: RunControl, lane: int, qi: int) -> None:
+    """Lanes one at a time: wait (idle, watching stop) until it is lane ``lane``'s turn."""
+    if ctl.lane_turn.value >= lane:
+        return
+    rt.emit(K.PHASE, 0, qi, "waiting its turn: one lane at a time")
+    rt.flush()
+    while ctl.lane_turn.value < lane:
+        rt.check_stop()
+        time.sleep(SLICE_S)
+
+
 def put_stops(rt: Runtime, qa: QueueAdapter, qi: int, actor: int, n: int) -> None:
     """Put ``n`` STOP sentinels into queue ``qi``."""
     for s in range(1, n + 1):
@@ -143,6 +187,13 @@ def producer_main(
 
     def body() -> None:
         payload = b"x" * spec.payload_bytes if spec.payload_bytes else None
+        if ctl.lane_mode.value:
+            wait_for_turn(rt, ctl, group, qi)
+            if ctl.lane_mode.value == 2:  # first the same puts as a plain program
+                rt.emit(K.PHASE, 0, qi, "plain program (no qsim)")
+                rt.flush()
+                plain_put(q, payload, spec.batch_size, spec.items, spec.duration)
+            rt.emit(K.PHASE, 0, qi, "")
         prios = spec.priorities
         weights = spec.priority_weights or None
         records = spec.records
@@ -153,18 +204,14 @@ def producer_main(
         put = rt.put
         batch_size, put_timeout, crash_after = spec.batch_size, spec.put_timeout, spec.crash_after
         base = producer_item_id(actor, 0)
-        plain = total and not t_end and not prios and not records and batch_size <= 1
-        plain = plain and not crash_after
+        flat = not prios and not records and not crash_after
         while (total and n < total) or (not total and time.monotonic() < t_end):
             if total and t_end and time.monotonic() >= t_end:
                 break
-            if plain and not live[slot_interval] and not live[slot_fail]:
-                # flat out: nothing to draw, time or fail per item. The knobs
-                # that apply live are looked at again every FAST_CHUNK items.
-                end = min(total, n + FAST_CHUNK)
-                for k in range(base + n + 1, base + end + 1):
-                    put(qa, qi, (_DATA, k, 0, payload), 1, put_timeout)
-                n = end
+            if flat and not live[slot_interval] and not live[slot_fail]:
+                # flat out: nothing to draw, time or fail per item. The clock and
+                # the knobs that apply live are looked at every FAST_CHUNK puts.
+                n = _put_flat(rt, qa, qi, base, n, total, batch_size, payload, put_timeout)
                 continue
             n += 1
             item = base + n  # make_item(), inlined: the hot loop
@@ -174,7 +221,12 @@ def producer_main(
                 rt.sleep(rt.draw(interval, spec.distribution))
                 rt.emit(K.WORK_END, item, -1, None)
             prio = rt.rng.choices(prios, weights)[0] if prios else 0
-            body_ = records[n - 1] if records else payload
+            if records:
+                body_: Any = records[n - 1]
+            elif payload is not None or batch_size == 1:
+                body_ = payload
+            else:  # a batch of plain numbers, as _put_flat and a plain program make it
+                body_ = n
             ikind = _DATA
             fail = live[slot_fail]
             if fail and rt.rng.random() < fail:
@@ -291,13 +343,21 @@ def consumer_main(
         get, emit, retire_flags = rt.get, rt.emit, ctl.retire
         get_timeout, crash_after = spec.get_timeout, spec.crash_after
         plain = transform is None and out is None
+        consumed = FLAG_CONSUMED
+        if joinable and spec.task_done == "always":
+            consumed |= FLAG_TASK_DONE
+        if ctl.lane_mode.value == 2:  # a measured lane: first as a plain program
+            n, seconds = plain_get(q, joinable)
+            rate = plain_rate(n, seconds)
+            rt.emit(K.MARK, 0, qi, mark(f"{spec.id}.plain_items_per_s", round(rate, 1)))
         while True:
             if rt.may_retire and retire_flags[actor] and retire():
                 return
             work, fail = live[slot_work], live[slot_fail]
             # an item with no work, no transform and nowhere to go is used up the
-            # moment it is got: one event says both (GET_DONE, FLAG_CONSUMED)
-            at_once = work <= 0 and not fail and plain
+            # moment it is got: one event says both (GET_DONE, FLAG_CONSUMED),
+            # and its task_done() too (FLAG_TASK_DONE)
+            at_once = consumed if work <= 0 and not fail and plain else 0
             try:
                 ok, obj = get(qa, qi, get_timeout, at_once)
             except Retired:
@@ -320,8 +380,8 @@ def consumer_main(
                     rt.emit(K.SENTINEL_SENT, item, qi, None)
                 forward_stop()
                 return
-            if at_once and ikind == _DATA:
-                if joinable:
+            if at_once and ikind in (_DATA, _BATCH):
+                if joinable and not at_once & FLAG_TASK_DONE:
                     task_done(item)
                 handled += 1
                 if crash_after and handled >= crash_after:

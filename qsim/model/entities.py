@@ -131,6 +131,12 @@ class ActorState:
     last_error: str = ""
     holding: dict[int, int] = field(default_factory=dict)  # item -> item count
     sink: bool = False  # puts nothing on: an item it finishes is done
+    phase: str = ""  # a measured lane's phase in words (EventKind.PHASE), "" when none
+    #: a sink's finished items: time and count of its first, time of its last
+    #: (its throughput over its whole life, however long the run)
+    first_done_t: int = 0
+    first_done_n: int = 0
+    last_done_t: int = 0
 
     @property
     def alive(self) -> bool:

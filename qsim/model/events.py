@@ -93,6 +93,7 @@ class EventKind(IntEnum):
     RESUMED = 71
     HUNG = 80  # a watchdog found the actor waiting with no hope of progress
     MARK = 90  # a lesson-specific measurement (value is a "name=number" text)
+    PHASE = 92  # what a lane's actor is doing, in words ("waiting its turn", "plain")
 
 
 class ItemKind(IntEnum):
@@ -102,6 +103,7 @@ class ItemKind(IntEnum):
     SENTINEL = 1
     ERROR_RECORD = 2
     BATCH = 3
+    PLAIN_END = 4  # the end of a lane's plain-program phase (qsim.engine.plain)
 
 
 def producer_item_id(actor: int, n: int) -> int:

@@ -30,6 +30,9 @@ START_METHODS = ("auto", "fork", "spawn", "forkserver")
 TASK_DONE_MODES = ("always", "never", "twice")
 ON_SENTINEL = ("stop", "requeue")
 CRASH_MODES = ("exception", "exit", "kill")
+#: how the lanes of a lesson run: all at once, or one after the other (each
+#: lane alone on the machine: what a plain program of that lane would get)
+LANE_MODES = ("together", "one at a time")
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,10 @@ class RunOptions:
     duration: float = 30.0  # the run is stopped after this many seconds
     speed: float = 1.0
     hang_after: float = 3.0  # seconds with no progress before "hung" is shown
+    lanes: str = "together"  # one of LANE_MODES
+    #: each lane first runs the same puts and gets as a plain program (no qsim),
+    #: so the lesson shows its instrumented figure next to the plain one
+    measure_plain: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from qsim.model import limits as L
 from qsim.model.scenario import (
     CRASH_MODES,
     DISTRIBUTIONS,
+    LANE_MODES,
     ON_SENTINEL,
     QUEUE_KINDS,
     START_METHODS,
@@ -181,6 +182,40 @@ def _check_main_and_run(where: Where, sc: Scenario, qids: dict[str, QueueSpec]) 
     choice(where, ("run", "start_method"), r.start_method, START_METHODS)
     for name in L.RANGES["run"]:
         check_field(where, ("run",), "run", r, name)
+    choice(where, ("run", "lanes"), r.lanes, LANE_MODES)
+    if r.lanes == "one at a time" or r.measure_plain:
+        _check_lanes(where, sc)
+
+
+def _check_lanes(where: Where, sc: Scenario) -> None:
+    """Lanes that run one at a time (or measure a plain program) are 1:1: one
+    producer into a queue of its own, one consumer out of it, nothing else."""
+    if sc.run.measure_plain and sc.run.lanes != "one at a time":
+        raise where.error(
+            ("run", "measure_plain"),
+            'a plain program is measured only with lanes = "one at a time"',
+        )
+    if sc.main.sentinels or sc.main.join or sc.main.join_producers_first:
+        raise where.error(("main",), "lanes that run one at a time have no main process work")
+    for n, pr in enumerate(sc.producers):
+        readers = [c for c in sc.consumers if c.queue == pr.queue]
+        feeders = [p for p in sc.producers if p.queue == pr.queue]
+        if pr.count != 1 or len(feeders) != 1 or len(readers) != 1 or readers[0].count != 1:
+            raise where.error(
+                ("producers", n),
+                "a lane that runs one at a time is one producer, its own queue and one consumer",
+            )
+        if readers[0].output:
+            raise where.error(
+                ("producers", n), "a lane that runs one at a time ends at its consumer"
+            )
+        if sc.run.measure_plain and (pr.loop or readers[0].loop or pr.records or pr.priorities):
+            raise where.error(
+                ("producers", n),
+                "a plain program is measured only for lanes with the usual loops and no records",
+            )
+    if len(sc.consumers) != len(sc.producers):
+        raise where.error(("consumers",), "every consumer of a lane reads one producer's queue")
 
 
 def _check_actors(where: Where, sc: Scenario) -> None:

@@ -39,7 +39,7 @@ from qsim.model.entities import (  # re-exported: the views name states from her
 )
 from qsim.model.events import Event, EventKind, describe_item, is_sentinel
 from qsim.model.topology import ActorInfo, Topology
-from qsim.model.wire import FLAG_CONSUMED, VT_INT
+from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE, VT_INT
 
 __all__ = [
     "BLOCKED_PUT",
@@ -325,6 +325,14 @@ class Reducer:
         if q.prioritised:  # out of the queue: its priority is not needed any more
             self.priority.pop(item, None)
         if e[9] & FLAG_CONSUMED:  # used up at once: got and done in one event
+            if n != 1:
+                self.entry_size.pop(item, None)
+            if e[9] & FLAG_TASK_DONE:  # and its task_done() called
+                a.task_done += 1
+                if q.unfinished > 0:
+                    q.unfinished -= 1
+                else:
+                    self._violation(f"task_done() on {q.id} below zero")
             a.items += n
             a.item = 0
             if a.sink:
@@ -335,6 +343,9 @@ class Reducer:
                 else:
                     self.acct.processed += n
                 self.completions.append((t, a.index, n))
+                if not a.first_done_t:
+                    a.first_done_t, a.first_done_n = t, n
+                a.last_done_t = t
             return
         a.holding[item] = n
         a.item = item
@@ -399,6 +410,8 @@ class Reducer:
         n = a.holding.pop(item, 0)
         a.items += n
         if a.sink:  # the item is done
+            if n != 1:
+                self.entry_size.pop(item, None)
             if item in self._failed:
                 self._failed.discard(item)
                 self.acct.failed += n
@@ -406,6 +419,9 @@ class Reducer:
             else:
                 self.acct.processed += n
             self.completions.append((t, a.index, n))
+            if not a.first_done_t:
+                a.first_done_t, a.first_done_n = t, n
+            a.last_done_t = t
         a.item = 0
 
     def _on_error(self, e: Event) -> None:
@@ -439,6 +455,9 @@ class Reducer:
         a.hung_reason = str(e[6])
         self.note(e[0], f"{a.name} is hung: {e[6]}")
 
+    def _on_phase(self, e: Event) -> None:
+        self.actors[e[2]].phase = str(e[6] or "")
+
     def _on_mark(self, e: Event) -> None:
         key = str(e[6])
         self.marks[key] = self.marks.get(key, 0) + 1
@@ -464,10 +483,21 @@ class Reducer:
     def stalled_for_ns(self, now_ns: int) -> int:
         return max(0, now_ns - self.last_t) if self.last_t else 0
 
-    def hung_actors(self, now_ns: int, hang_after_ns: int) -> list[ActorState]:
-        """Actors waiting with no hope: every live actor waits and nothing moved for a while."""
+    def hung_actors(
+        self, now_ns: int, hang_after_ns: int, quiet_ns: int | None = None
+    ) -> list[ActorState]:
+        """Actors waiting with no hope: every live actor waits and nothing moved for a while.
+
+        ``quiet_ns``: how long nothing has arrived from the processes (default:
+        since the newest applied event, ``stalled_for_ns``).
+        """
         live = self.live_actors()
-        if not live or self._pending or self.stalled_for_ns(now_ns) < hang_after_ns:
+        quiet = (
+            self.stalled_for_ns(now_ns)
+            if quiet_ns is None
+            else min(quiet_ns, self.stalled_for_ns(now_ns))
+        )
+        if not live or self._pending or quiet < hang_after_ns:
             return []
         if any(a.paused for a in live) or any(a.state not in WAITING_STATES for a in live):
             return []

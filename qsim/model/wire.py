@@ -50,6 +50,8 @@ STRLEN = struct.Struct("<I")
 VT_NONE, VT_INT, VT_STR = 0, 1, 2
 #: GET_DONE: the item was consumed at once (no work phase, no WORK_END follows)
 FLAG_CONSUMED = 1
+#: GET_DONE: and task_done() was called for it at once (no TASK_DONE follows)
+FLAG_TASK_DONE = 2
 MAX_BATCH = 256  # a writer sends at least this often
 MAX_RECORDS = 1 << 16  # a reader refuses bigger batches (a corrupt header)
 MAX_STRING = 2000  # characters kept of one string (an error text, a repr)
@@ -185,6 +187,11 @@ def split_message(msg: bytes | bytearray | memoryview) -> tuple[int, int, int, i
         strings.append(bytes(msg[pos : pos + size]).decode("utf-8", "replace"))
         pos += size
     return seq, n, actor, HEADER_SIZE, strings
+
+
+def count_records(msg: bytes | bytearray | memoryview) -> int:
+    """How many records a batch message holds (0 if it is too short to say)."""
+    return HEADER.unpack_from(msg, 0)[1] if len(msg) >= HEADER_SIZE else 0
 
 
 def encode_events(actor: int, first_seq: int, events: list[tuple[Any, ...]]) -> bytes:

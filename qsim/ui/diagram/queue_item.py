@@ -68,9 +68,10 @@ class QueueItem(QGraphicsItem):
         self.theme = theme
         self.update()
 
-    def set_content(self, q: QueueState) -> None:
+    def set_content(self, q: QueueState, lane: str = "") -> None:
+        """Show ``q``; ``lane``: a measured lane's figures, under the row."""
         left, right = queue_status(q, self.box.slots)
-        extra = queue_extra(q)
+        extra = " · ".join(x for x in (queue_extra(q), lane) if x)
         full = q.maxsize > 0 and q.kind != "SimpleQueue" and q.depth >= q.maxsize
         if (left, right, extra, full) != (self.left, self.right, self.extra, self.full):
             self.left, self.right, self.extra, self.full = left, right, extra, full

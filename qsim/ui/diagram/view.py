@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from qsim.model import state as S
 from qsim.model.events import Event
+from qsim.model.lessons import lane_counter, mark_figures
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
@@ -70,6 +71,7 @@ class DiagramView(QGraphicsView):
         self.layer: TokenLayer | None = None
         self.counters: CountersItem | None = None
         self.animator: TokenAnimator | None = None
+        self._lanes: dict[int, tuple[int, int]] = {}
         self.paused = False
         self._anim_t = 0
         self._last_now = 0
@@ -111,6 +113,14 @@ class DiagramView(QGraphicsView):
             scene.addItem(actor)
             self.actor_items[ai] = actor
         self.counters = CountersItem(list(self.actor_items.values()), rect)
+        # measured lanes: queue -> (its consumer actor, its producer's payload bytes)
+        self._lanes = {}
+        if sc.run.measure_plain:
+            payload = {p.queue: p.payload_bytes for p in sc.producers}
+            for a in topo.actors:
+                qid = topo.queues[a.input_queue].id if a.input_queue >= 0 else ""
+                if a.role == "consumer" and qid in payload:
+                    self._lanes[a.input_queue] = (a.index, payload[qid])
         scene.addItem(self.counters)
         self.painter = TokenPainter(th, lay.token)
         self.layer = TokenLayer(self.painter)
@@ -182,8 +192,14 @@ class DiagramView(QGraphicsView):
             item.set_content(display_state(a), state_text(a))
             if item.hovered:
                 item.refresh_tooltip()
+        plain = mark_figures(reducer.marks) if self._lanes else {}
         for qi, qitem in enumerate(self.queue_items):
-            qitem.set_content(reducer.queues[qi])
+            lane = self._lanes.get(qi)
+            figures = ""
+            if lane is not None:  # a measured lane: its speed, and the plain program's
+                a = reducer.actors[lane[0]]
+                figures = lane_counter(a, plain.get(f"{a.name}.plain_items_per_s", 0.0), lane[1])
+            qitem.set_content(reducer.queues[qi], figures)
         if counted and self.counters is not None:
             self.counters.update()
         layer.now = t

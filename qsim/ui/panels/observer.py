@@ -21,7 +21,7 @@ from qsim.model.events import Event, EventKind
 from qsim.model.panel_figures import WaitStats
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
-from qsim.model.wire import FLAG_CONSUMED
+from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE
 
 K = EventKind
 ORDER_KEEP = 400  # arrivals / services remembered per queue for the order strips
@@ -82,6 +82,7 @@ class RunObserver:
 
     def __init__(self, topology: Topology, batches: bool = False) -> None:
         self.batches = batches  # some producer batches items: count items, not entries
+        self._sizes: dict[int, int] = {}  # a batch got and not yet finished -> its items
         nq = len(topology.queues)
         self.started: dict[int, int] = {}  # actor -> ACTOR_STARTED time
         self.ended: dict[int, int] = {}  # actor -> exit or crash time
@@ -183,9 +184,15 @@ class RunObserver:
             for j in np.flatnonzero(put | get).tolist():
                 v = vals[j]
                 n[j] = v if isinstance(v, int) else 1
-            size = r.entry_size
-            for j in np.flatnonzero(end).tolist():
-                n[j] = size.get(int(item[j]), 1)
+            # a WORK_END counts what its GET_DONE got (in this frame or before)
+            sizes = self._sizes
+            for j in np.flatnonzero((get & ~end) | ((kind == _END) & data)).tolist():
+                i = int(item[j])
+                if kind[j] == _GET:
+                    if n[j] != 1:
+                        sizes[i] = int(n[j])
+                else:
+                    n[j] = sizes.pop(i, 1)
         self._count_rates(t, actor, put, get, end, n)
         rare = np.flatnonzero(np.isin(kind, _RARE))
         for i in rare.tolist():
@@ -195,7 +202,8 @@ class RunObserver:
             for qi in self.arrivals:
                 self._orders(qi, t, item, queue, put, get, aux)
         if len(self._join_q):
-            jq = np.isin(queue, self._join_q) & ((kind == _PUT) | (kind == _TD))
+            done = (kind == _TD) | ((kind == _GET) & ((flags & FLAG_TASK_DONE) != 0))
+            jq = np.isin(queue, self._join_q) & ((kind == _PUT) | done)
             for i in np.flatnonzero(jq).tolist():
                 e = events[i]
                 if e[3] == _PUT:

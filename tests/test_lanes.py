@@ -1,0 +1,75 @@
+"""Measured lanes: one lane at a time, each first as a plain program, and the
+lesson's own figures next to the plain ones (real processes, fork and spawn)."""
+
+from __future__ import annotations
+
+import time
+from itertools import pairwise
+
+from qsim.engine.headless import watch_hangs
+from qsim.engine.run import Run
+from qsim.model.events import Event, EventKind
+from qsim.model.lessons import lane_figures
+from qsim.model.records import to_events
+from qsim.model.scenario import Scenario
+from qsim.model.scenario_io import apply_knob
+from qsim.model.state import Reducer
+from qsim.resources import load
+
+K = EventKind
+
+
+def shortened(lesson: str, seconds: float = 0.5) -> Scenario:
+    sc = load(lesson)
+    knob = next(k for k in sc.knobs if k.path == "producers.*.duration")
+    return apply_knob(sc, knob, seconds)
+
+
+def test_lanes_run_one_at_a_time_and_report_the_plain_figure(start_method: str) -> None:
+    sc = shortened("queue-types")
+    run = Run(sc, start_method=start_method)
+    reducer = Reducer(run.topology, reorder_ns=300_000_000)
+    lane_of = {a: k for k, lane in enumerate(run.lanes) for a in lane}
+    events: list[Event] = []
+    early: set[str] = set()  # a lane whose events came out while it still ran
+    t0 = time.monotonic()
+    try:
+        run.start()
+        while not run.finished and time.monotonic() - t0 < 60:
+            run.collector.wait_for_data(0.05)
+            for batch in run.collector.drain_records():
+                for a in set(batch["actor"].tolist()):
+                    if a in lane_of and run._lane_left[lane_of[a]]:
+                        early.add(run.topology.actors[a].name)
+                got = to_events(batch, run.collector.strings)
+                events += got
+                reducer.feed(got)
+            reducer.advance(time.monotonic_ns())
+            assert not watch_hangs(run, reducer, sc.run.hang_after)
+    finally:
+        run.stop()
+    for batch in run.collector.drain():
+        events += batch
+        reducer.feed(batch)
+    reducer.flush()
+    assert run.finished and not early
+    assert run.events_emitted == run.events_received
+    assert reducer.accounting_closes() and reducer.violations == 0
+    # lane k+1 put its first item after lane k got its last
+    spans = []
+    for producer, consumer in run.lanes:
+        puts = [e[0] for e in events if e[2] == producer and e[3] == K.PUT_DONE]
+        gets = [e[0] for e in events if e[2] == consumer and e[3] == K.GET_DONE]
+        spans.append((min(puts), max(gets)))
+    for (_, last_get), (first_put, _) in pairwise(spans):
+        assert first_put > last_get, "two lanes ran at the same time"
+    figures = lane_figures(sc, reducer)
+    assert [f.lane for f in figures] == ["C-Queue", "C-Simple", "C-Joinable", "C-Manager"]
+    for f in figures:  # both figures measured, each plausible
+        assert f.items_per_s > 0 and f.plain_items_per_s > 0, f
+        assert 0.1 < f.ratio < 10, f
+    # the JoinableQueue lane's task_done() calls rode on its gets: none unfinished
+    names = run.topology.names
+    jq = reducer.queues[run.topology.queue_index("q-joinable")]
+    assert jq.unfinished == 0
+    assert reducer.actors[names.index("C-Joinable")].task_done == jq.puts > 0
