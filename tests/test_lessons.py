@@ -237,7 +237,7 @@ def test_no_sentinel_consumer_is_shown_hung_and_stopped() -> None:
     assert report["hung"] == ["C1"] and not report["finished"]
     assert report["actors"]["C1"]["state"] == "hung"
     assert report["actors"]["C1"]["items"] == 5, "it handled every item, then waited"
-    assert any("C1 is hung: waiting on get" in text for _, text in reducer.notes)
+    assert any("C1 is hung: waiting on get" in text for _, text, *_ in reducer.notes)
 
 
 def test_no_sentinel_fixed_by_the_knob() -> None:
@@ -256,7 +256,7 @@ def test_forgot_task_done_main_hangs_in_join_with_unfinished_count() -> None:
     assert report["actors"]["main"]["state"] == "hung"
     assert report["queues"]["q"]["unfinished_tasks"] == 6  # 5 items + the STOP
     assert report["actors"]["C1"]["state"] == "finished"
-    assert any("main waits in q.join(): " in text for _, text in reducer.notes)
+    assert any("main waits in q.join(): " in text for _, text, *_ in reducer.notes)
 
 
 def _gone(pid: int) -> bool:
@@ -280,7 +280,7 @@ def test_join_before_drain_deadlock_is_hung_and_every_process_ends_under_spawn()
     assert r["hung"] == ["P1", "main"]
     assert r["actors"]["P1"]["items"] == 20, "every put() returned"
     assert r["accounting"]["in_queue"] == 20, "nothing was got"
-    notes = [text for _, text in rec.reducer.notes]
+    notes = [n.text for n in rec.reducer.notes]
     assert "main waits in P1.join()" in notes
     assert any(t.startswith("P1 waits in q.join_thread()") for t in notes)
     pids = [e[6] for e in rec.of(K.ACTOR_STARTED) if isinstance(e[6], int)]

@@ -215,11 +215,13 @@ def test_pause_freezes_the_graphs(qtbot: Any, live: Any) -> None:
         lambda: len(curve.xData if curve.xData is not None else []) > 5, timeout=10_000
     )
     s.pause()
-    qtbot.wait(100)
-    frozen = curve.xData.copy()
-    samples = panel.history.samples
-    qtbot.waitUntil(lambda: panel.history.samples > samples + 3, timeout=5_000)
-    assert np.array_equal(curve.xData, frozen)  # time goes on, the graph stands still
+    frames = s.frames
+    qtbot.waitUntil(lambda: s.frames > frames + 2, timeout=5_000)  # the pause snapped
+    frozen, shown = curve.xData.copy(), s.t_display
+    frames = s.frames
+    qtbot.waitUntil(lambda: s.frames > frames + 20, timeout=5_000)
+    # frames go on, the displayed instant and the graph stand still
+    assert s.t_display == shown and np.array_equal(curve.xData, frozen)
     s.play()
     qtbot.waitUntil(lambda: not np.array_equal(curve.xData, frozen), timeout=5_000)
 

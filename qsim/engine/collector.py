@@ -148,6 +148,14 @@ class Collector:
         """Waiting batches as ``Event`` tuples (see ``drain_records``)."""
         return [to_events(b, self.strings) for b in self.drain_records(max_events)]
 
+    def peek_time(self) -> int | None:
+        """Time of the first event waiting to be drained (None: nothing waits)."""
+        try:
+            first = self._batches[0]
+        except IndexError:
+            return None
+        return int(first["t"][0]) if len(first) else 0
+
     def pending(self) -> int:
         """Batches waiting to be drained."""
         return len(self._batches)

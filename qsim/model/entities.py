@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 # actor states, as the views name them
 STARTING = "starting"
@@ -21,6 +21,15 @@ JOIN_WAIT = "waiting in join()"
 FINISHED = "finished"
 CRASHED = "crashed"
 WAITING_STATES = (BLOCKED_PUT, WAITING_GET, JOIN_WAIT)
+
+
+class Note(NamedTuple):
+    """A line of narration: what happened, and for how long it stays true."""
+
+    t: int
+    text: str
+    actor: int = -1  # the actor it is about (-1: none)
+    holds_while: str = ""  # true while that actor is in this state ("": news for a moment)
 
 
 class Contents(deque[int]):

@@ -35,6 +35,7 @@ from qsim.model.entities import (  # re-exported: the views name states from her
     WORKING,
     Accounting,
     ActorState,
+    Note,
     QueueState,
 )
 from qsim.model.events import Event, EventKind, describe_item, is_sentinel
@@ -53,6 +54,7 @@ __all__ = [
     "WORKING",
     "Accounting",
     "ActorState",
+    "Note",
     "QueueState",
     "Reducer",
 ]
@@ -87,7 +89,7 @@ class Reducer:
         #: (time, actor, items) of each finished item: throughput windows
         self.completions: deque[tuple[int, int, int]] = deque(maxlen=200_000)
         #: recent notable events in plain words, newest last (the caption line)
-        self.notes: deque[tuple[int, str]] = deque(maxlen=200)
+        self.notes: deque[Note] = deque(maxlen=200)
         self._pending: list[Event] = []
         #: the events the last ``advance``/``flush`` applied, in order (views animate them)
         self.last_applied: list[Event] = []
@@ -125,6 +127,16 @@ class Reducer:
         self._apply(ready)
         self.last_applied = ready
         return cut
+
+    def apply_until(self, t_ns: int) -> int:
+        """Apply every held event at or before ``t_ns`` (a displayed instant that
+        already lags behind the reorder window); return how many."""
+        return self.advance(t_ns + self.reorder_ns)
+
+    def upcoming(self) -> list[Event]:
+        """The events held and not applied yet, in time order (do not change it)."""
+        self._pending.sort(key=_TIME)
+        return self._pending
 
     def flush(self) -> int:
         """Apply everything held (end of a run); settle what could not be repaired."""
@@ -189,8 +201,10 @@ class Reducer:
         actor.state = state
         actor.since_ns = t
 
-    def note(self, t: int, text: str) -> None:
-        self.notes.append((t, text))
+    def note(self, t: int, text: str, actor: int = -1, holds_while: str = "") -> None:
+        """Narrate (the caption): ``text`` stays true while ``actor`` is in the state
+        ``holds_while``, or, with no state, is news for a moment."""
+        self.notes.append(Note(t, text, actor, holds_while))
 
     def _record_latency(self, item: int, t_get: int, t_put: int | None = None) -> None:
         tp = self.put_time.pop(item, t_put)
@@ -225,7 +239,7 @@ class Reducer:
         self._lose_holdings(a, f"in {a.name}'s hands when it crashed (exit code {a.exit_code})")
         self._set(a, CRASHED, e[0])
         a.paused = a.hung = False
-        self.note(e[0], f"{a.name} crashed (exit code {a.exit_code})")
+        self.note(e[0], f"{a.name} crashed (exit code {a.exit_code})", a.index, CRASHED)
 
     def _lose_holdings(self, a: ActorState, why: str) -> None:
         for item, n in a.holding.items():
@@ -241,7 +255,10 @@ class Reducer:
         q = self.queues[e[5]]
         self._set(a, BLOCKED_PUT, e[0])
         self.note(
-            e[0], f"{a.name} is blocked in put(): queue {q.id} is full ({q.depth}/{q.maxsize})"
+            e[0],
+            f"{a.name} is blocked in put(): queue {q.id} is full ({q.depth}/{q.maxsize})",
+            a.index,
+            BLOCKED_PUT,
         )
 
     def _on_put_done(self, e: Event) -> None:
@@ -381,11 +398,14 @@ class Reducer:
         a.queue = e[5]
         self._set(a, JOIN_WAIT, e[0])
         if e[5] < 0:  # joining a process or a feeder thread: the value names it
-            self.note(e[0], f"{a.name} waits in {e[6]}")
+            self.note(e[0], f"{a.name} waits in {e[6]}", a.index, JOIN_WAIT)
             return
         q = self.queues[e[5]]
         self.note(
-            e[0], f"{a.name} waits in {q.id}.join(): called with {q.unfinished} tasks unfinished"
+            e[0],
+            f"{a.name} waits in {q.id}.join(): called with {q.unfinished} tasks unfinished",
+            a.index,
+            JOIN_WAIT,
         )
 
     def _on_join_done(self, e: Event) -> None:

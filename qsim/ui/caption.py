@@ -2,7 +2,9 @@
 
 It narrates ``reducer.notes`` ("P1 is blocked in put(): queue q is full (2/2)")
 so a lecture audience can follow without reading the diagram; a hung run is
-shown in an alert colour.
+shown in an alert colour. A note is shown only while it is still true at the
+displayed instant: "P1 is blocked" while P1 is blocked, a one-off event (a
+sentinel got, a timeout) for a few seconds of the run after it happened.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from qsim.model.state import Reducer
+from qsim.model.state import Note, Reducer
+
+NEWS_NS = 3_000_000_000  # a one-off event is narrated this long (run time)
 
 HINTS = {
     "idle": "Press Play (Space) to start the real worker processes, or Step (S) for one "
@@ -35,6 +39,18 @@ def hung_text(reducer: Reducer, hang_after: float) -> str:
     return "; ".join(parts) or "The run is hung: nothing has moved for a while."
 
 
+def current_note(reducer: Reducer, shown_ns: int) -> Note | None:
+    """The newest note still true at the displayed instant ``shown_ns``."""
+    actors = reducer.actors
+    for note in reversed(reducer.notes):
+        if note.holds_while:
+            if 0 <= note.actor < len(actors) and actors[note.actor].state == note.holds_while:
+                return note
+        elif shown_ns - note.t <= NEWS_NS:
+            return note
+    return None
+
+
 class CaptionBar(QLabel):
     """One line of narration at the bottom of the centre area."""
 
@@ -45,7 +61,6 @@ class CaptionBar(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setToolTip("What just happened, in plain words")
-        self._note_t = -1
         self._hung = ""
         self.set_alert(False)
 
@@ -60,7 +75,9 @@ class CaptionBar(QLabel):
         if text != self.text():
             self.setText(text)
 
-    def show_status(self, status: str, reducer: Reducer | None, hang_after: float) -> None:
+    def show_status(
+        self, status: str, reducer: Reducer | None, hang_after: float, shown_ns: int = 0
+    ) -> None:
         """Narrate: the hang, else the newest note, else a hint for the status."""
         if status == "hung" and reducer is not None:
             # keep the words: once the run is stopped, nobody is marked hung any more
@@ -68,15 +85,13 @@ class CaptionBar(QLabel):
                 self._hung = hung_text(reducer, hang_after)
             self.show_text("⚠ " + self._hung, alert=True)
             return
-        if reducer is not None and reducer.notes and status in ("running", "paused"):
-            t, text = reducer.notes[-1]
-            if t != self._note_t or self.property("alert"):
-                self._note_t = t
-                self.show_text(text)
-            return
+        if reducer is not None and status in ("running", "paused"):
+            note = current_note(reducer, shown_ns or reducer.last_t)
+            if note is not None:
+                self.show_text(note.text)
+                return
         self.show_text(HINTS.get(status, ""))
 
     def forget(self) -> None:
         """A new run: old notes are no news."""
-        self._note_t = -1
         self._hung = ""

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qsim.model.display import LEAD_NS
 from qsim.model.events import Event
 from qsim.model.scenario import Scenario
 from qsim.model.scenario_io import ScenarioError
@@ -263,6 +264,7 @@ class MainWindow(FileActions, QMainWindow):
     def _on_run_started(self) -> None:
         self.status.new_run()
         self.caption.forget()
+        self.event_log.t0 = self.session.run_started_ns  # the status bar's t = 0
 
     def _on_frame(self, now_ns: int) -> None:
         s = self.session
@@ -270,10 +272,11 @@ class MainWindow(FileActions, QMainWindow):
         if reducer is None:
             return
         applied: list[Event] = s.applied
-        self.diagram.apply_frame(reducer, applied, now_ns)
+        self.diagram.apply_frame(reducer, applied, now_ns, s.t_display, s.upcoming(LEAD_NS))
         if applied and not self.event_log.visibleRegion().isEmpty():
             self.event_log.add_events(applied)
         self._update_caption()
+        self.status.show_items(s)  # every frame: it must agree with the diagram
         if now_ns - self._status_at >= STATUS_EVERY_NS:
             self._status_at = now_ns
             self.status.update_from(s)
@@ -281,13 +284,13 @@ class MainWindow(FileActions, QMainWindow):
     def _update_caption(self) -> None:
         s = self.session
         hang_after = s.scenario.run.hang_after if s.scenario else 3.0
-        self.caption.show_status(s.status, s.reducer, hang_after)
+        self.caption.show_status(s.status, s.reducer, hang_after, s.t_display)
 
     def _on_state(self, status: str) -> None:
         ra = self.actions_run
         ra.show_playing(status == "running")
         ra.stop.setEnabled(self.session.run is not None)
-        self.diagram.set_paused(status == "paused")
+        self.diagram.set_paused(status != "running")
         self.status.show_state(status)
         self.status.update_from(self.session)
         self._update_caption()

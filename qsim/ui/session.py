@@ -9,13 +9,16 @@ are dropped, never queued. The GUI never makes a blocking multiprocessing call.
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
+from bisect import bisect_right
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from qsim.engine.headless import watch_hangs
 from qsim.engine.run import Run
+from qsim.model.display import LEAD_NS, NEVER, DisplayClock, EventTimes
 from qsim.model.events import Event
 from qsim.model.scenario import Knob, Scenario
 from qsim.model.scenario_io import apply_knob
@@ -26,7 +29,9 @@ FRAME_MS = 16
 DRAIN_BUDGET_NS = 6_000_000  # at most 6 ms of a 16 ms frame for draining
 WORKER_NICE = 5  # workers yield the CPU to the window under a flat-out load
 FRAME_EVENTS = 4000  # at most this many events applied per frame
+FEED_SLACK_NS = 200_000_000  # events fed to the reducer beyond the display's lead
 THROTTLE_MAX_US = 50_000
+_time = operator.itemgetter(0)
 
 
 class LiveSession(QObject):
@@ -84,6 +89,11 @@ class LiveSession(QObject):
         self._reap_timer.setInterval(50)
         self._reap_timer.timeout.connect(self._on_reap)
         self._starter: threading.Thread | None = None
+        #: the displayed instant (see qsim.model.display), and its bookkeeping
+        self.clock = DisplayClock()
+        self._last_tick = 0
+        self._fed_t = 0  # newest event given to the reducer
+        self._run_started_ns = 0
         #: microseconds each worker now waits after sending a batch (0: full speed)
         self.throttle_us = 0
 
@@ -95,6 +105,8 @@ class LiveSession(QObject):
         self.topology = build_topology(scenario)
         self.reducer = Reducer(self.topology, self.reorder_ns)
         self.applied = []
+        self.clock = DisplayClock()
+        self._last_tick = self._fed_t = 0
         self.speed = scenario.run.speed
         self._set_status("idle")
         self.scenario_loaded.emit(scenario)
@@ -203,6 +215,7 @@ class LiveSession(QObject):
         # must not freeze the window: it happens on a thread, events follow
         self._starter = self.run.start_in_background()
         self.started_at = time.monotonic()
+        self._run_started_ns = time.monotonic_ns()
         self.frames = 0
         self.events_total = 0
         self._timer.start()
@@ -238,6 +251,7 @@ class LiveSession(QObject):
                 self.events_total += len(batch)
             reducer.flush()
             self.applied = reducer.last_applied
+            self.clock.t = max(self.clock.t, reducer.last_t)
             self.frame.emit(time.monotonic_ns())
         self.run_stopped.emit()
 
@@ -273,24 +287,14 @@ class LiveSession(QObject):
             self._set_status("stopped")
             self.error.emit(f"Could not start {scenario_id}: {run.start_error}")
             return
-        t0 = time.monotonic_ns()
-        deadline = t0 + DRAIN_BUDGET_NS
-        got = 0
-        collector = run.collector
-        # a frame takes what it can show, not what it is sent: the rest waits
-        # in the collector, and a backlog slows the workers down (throttle)
-        while got < FRAME_EVENTS and time.monotonic_ns() < deadline:
-            batches = collector.drain(1024)
-            if not batches:
-                break
-            for b in batches:
-                reducer.feed(b)
-                got += len(b)
-        self._adjust_throttle(run, collector.pending())
-        self.events_total += got
         now = time.monotonic_ns()
-        reducer.advance(now)
-        self.applied = reducer.last_applied
+        got = self._feed(run, reducer, now + DRAIN_BUDGET_NS)
+        collector = run.collector
+        if not collector.deferring:  # a measuring lane is never slowed down
+            self._adjust_throttle(run, collector.pending())
+        self.events_total += got
+        ended = run.finished  # every process is gone: only catching up is left
+        self._show(reducer, now, ended)
         self.frames += 1
         t = time.monotonic()
         self._events_window.append((t, got))
@@ -302,16 +306,69 @@ class LiveSession(QObject):
         hang_after = self.scenario.run.hang_after if self.scenario is not None else 0.0
         if self.status == "running" and watch_hangs(run, reducer, hang_after):
             self._set_status("hung")
-        self.frame.emit(now)
-        if run.finished and not collector.pending() and not reducer.held:
+        caught_up = not collector.pending() and not reducer.held
+        if ended and caught_up:
             self._end_run()
             self._timer.stop()
             if self.status != "hung":
                 self._set_status("finished")
+            self._show(reducer, time.monotonic_ns(), ended)  # the end, exactly
         elif self.scenario is not None and t - self.started_at > self.scenario.run.duration:
             self._end_run()
             self._timer.stop()
             self._set_status("finished")
+        self.frame.emit(now)
+
+    def _feed(self, run: Run, reducer: Reducer, deadline: int) -> int:
+        """Give the reducer what the display will need soon; the rest waits in the
+        collector (as compact records), and a backlog there slows the workers."""
+        collector = run.collector
+        horizon = self.clock.t + LEAD_NS + self.reorder_ns + FEED_SLACK_NS if self.clock.t else 0
+        got = 0
+        while got < FRAME_EVENTS and time.monotonic_ns() < deadline:
+            first = collector.peek_time()
+            if first is None:
+                break
+            if reducer.held and horizon and first > horizon:
+                break  # not needed yet: the display is behind (a replayed lane)
+            for b in collector.drain(1024):
+                reducer.feed(b)
+                got += len(b)
+                if b:
+                    self._fed_t = max(self._fed_t, b[-1][0])
+        return got
+
+    def _show(self, reducer: Reducer, now: int, ended: bool) -> None:
+        """Move the displayed instant on and apply the events up to it."""
+        wall_dt = now - self._last_tick if self._last_tick else 0
+        self._last_tick = now
+        run = self.run
+        if self.status != "running":
+            edge = NEVER  # paused, stopped, hung: the exact state of now, at once
+        elif ended:
+            edge = self._fed_t  # the processes are gone: play out what is left
+        else:
+            edge = now - self.reorder_ns - LEAD_NS
+            if run is not None and run.collector.deferring:
+                edge = min(edge, self._fed_t)  # nothing new until the lane has run
+        upcoming = reducer.upcoming()
+        t = self.clock.advance(wall_dt, edge, EventTimes(upcoming), FRAME_EVENTS)
+        reducer.apply_until(t)
+        self.applied = reducer.last_applied
+
+    @property
+    def t_display(self) -> int:
+        """The displayed instant (monotonic ns): what every view shows."""
+        return self.clock.t
+
+    def upcoming(self, within_ns: int) -> list[Event]:
+        """Events just after the displayed instant (a token may set off for them)."""
+        r = self.reducer
+        if r is None:
+            return []
+        pending = r.upcoming()
+        cut = bisect_right(pending, self.clock.t + within_ns, key=_time)
+        return pending[:cut]
 
     def _adjust_throttle(self, run: Run, backlog_batches: int) -> None:
         """Flow control: more than a frame's worth waiting means the window cannot
@@ -330,6 +387,18 @@ class LiveSession(QObject):
     @property
     def run_time(self) -> float:
         return time.monotonic() - self.started_at if self.started_at else 0.0
+
+    @property
+    def run_started_ns(self) -> int:
+        """When the run started (monotonic ns; the origin of every shown time)."""
+        return self._run_started_ns
+
+    @property
+    def shown_time(self) -> float:
+        """The displayed instant in seconds since the run started (the status bar's t)."""
+        if not self._run_started_ns or not self.clock.t:
+            return 0.0
+        return max(0.0, (self.clock.t - self._run_started_ns) / 1e9)
 
     @property
     def events_per_s(self) -> float:

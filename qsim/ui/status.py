@@ -29,6 +29,19 @@ def planned_items(sc: Scenario) -> int:
     return total
 
 
+SLOWED_TIP = (
+    "The workers report events faster than the window can draw them, so they "
+    "pause briefly after each batch until it catches up: the run is really "
+    "slower while you watch. For full-speed figures run it headless: "
+    "qsim run LESSON --headless"
+)
+BEHIND_TIP = (
+    "The window shows the run as it was this long ago, and plays faster until it "
+    "has caught up: a lane that measures its speed runs without the window "
+    "watching, then the window replays what really happened, at the time it happened."
+)
+
+
 class RunStatusBar(QStatusBar):
     """Permanent labels on the right; ``showMessage`` still works on the left."""
 
@@ -40,14 +53,7 @@ class RunStatusBar(QStatusBar):
         self.rate = self._label("events_rate", "Events the workers reported in the last second")
         self.items = self._label("items_done", "Items consumed (got and worked on) so far")
         self.fps = self._label("fps", "Frames drawn in the last second")
-        self.slowed = self._label(
-            "slowed",
-            "The workers report events faster than the window can draw them, so they "
-            "pause briefly after each batch until it catches up: the run is really "
-            "slower while you watch. For full-speed figures run it headless: "
-            "qsim run LESSON --headless",
-        )
-        self._stopped_time = 0.0
+        self.slowed = self._label("slowed", SLOWED_TIP)
 
     def _label(self, name: str, tip: str) -> QLabel:
         label = QLabel(self)
@@ -68,20 +74,32 @@ class RunStatusBar(QStatusBar):
     def update_from(self, session: LiveSession) -> None:
         """Refresh the figures (called a few times a second, not every frame)."""
         running = session.run is not None
-        t = session.run_time if running else self._stopped_time
-        if running:
-            self._stopped_time = t
+        t = session.shown_time
         self.time.setText(f"t {t:6.1f} s")
         self.rate.setText(f"{session.events_per_s:7.0f} events/s" if running else "")
         self.fps.setText(f"{session.fps:3.0f} fps" if running else "")
-        self.slowed.setText("▼ slowed for display" if running and session.throttle_us else "")
+        behind = session.clock.behind_ns / 1e9
+        if running and behind >= 1.0:  # replaying a measured lane, or a burst
+            self.slowed.setText(f"▶▶ showing {behind:.1f} s behind")
+            self.slowed.setToolTip(BEHIND_TIP)
+        elif running and session.throttle_us:
+            self.slowed.setText("▼ slowed for display")
+            self.slowed.setToolTip(SLOWED_TIP)
+        else:
+            self.slowed.setText("")
+        self.show_items(session)
+
+    def show_items(self, session: LiveSession) -> None:
+        """Items done at the displayed instant (every frame: the diagram's count)."""
         r, sc = session.reducer, session.scenario
         if r is None or sc is None:
             self.items.setText("")
             return
         done = r.acct.consumed
         planned = planned_items(sc)
-        self.items.setText(f"items done {done}/{planned}" if planned else f"items done {done}")
+        text = f"items done {done}/{planned}" if planned else f"items done {done}"
+        if text != self.items.text():
+            self.items.setText(text)
 
     def new_run(self) -> None:
-        self._stopped_time = 0.0
+        self.slowed.setText("")

@@ -41,12 +41,17 @@ class TokenAnimator:
         self.theme = theme
         self.placed: dict[int, Token] = {}
         self.flyers: list[Token] = []
+        #: items set off ahead of their put (see ``_set_off``): they arrive in
+        #: their queue at the very instant the put happened, never counted in it
+        #: before (item -> token in flight, time its put happens)
+        self.arriving: dict[int, tuple[Token, int]] = {}
         self.pool: list[Token] = []
         self.slots: list[list[int]] = [[] for _ in topo.queues]
         self.errors: set[int] = set()
         self.lanes: dict[tuple[int, int, int], deque[tuple[int, int]]] = {}
         self.lane_total: dict[tuple[int, int, int], int] = {}
         self.aggregated = 0  # flights counted on a badge rather than drawn, ever
+        self._flown: set[int] = set()  # items set off ahead whose put is not applied yet
         self.max_flying = MAX_FLYING
         producers = [a.index for a in topo.actors if a.role == "producer"]
         self.ordinal = {idx: n for n, idx in enumerate(producers)}
@@ -109,7 +114,7 @@ class TokenAnimator:
                 continue
             hx, hy = box.hand
             if self.role[ai] in ("producer", "main"):
-                if a.item and a.item not in want:
+                if a.item and a.item not in want and a.item not in self.arriving:
                     want[a.item] = ((IN_HAND, ai, 0), hx, hy)
                 continue
             for k, item in enumerate(a.holding):
@@ -121,11 +126,22 @@ class TokenAnimator:
         return want
 
     # ------------------------------------------------------------ frame
-    def update(self, r: Reducer, applied: list[Event], t: int) -> bool:
+    def update(
+        self,
+        r: Reducer,
+        applied: list[Event],
+        t: int,
+        upcoming: list[Event] | None = None,
+        shown_ns: int = 0,
+    ) -> bool:
         """Bring the tokens to the reducer's state at animation time ``t``.
 
+        ``upcoming``: the events just after the displayed instant ``shown_ns``;
+        a put among them sets its token off now so that it lands at its time.
         Returns True if anything is drawn differently than before.
         """
+        if upcoming:
+            self._set_off(r, upcoming, t, shown_ns)
         put_by: dict[int, tuple[int, int]] = {}
         got_by: dict[int, tuple[int, int]] = {}
         PUT, GET, ERR, FAIL = K.PUT_DONE, K.GET_DONE, K.ERROR, K.ITEM_FAILED
@@ -146,14 +162,20 @@ class TokenAnimator:
         for item, (place, x, y) in want.items():
             tok = placed.get(item)
             if tok is None:
-                tok = self._token(item, r, t)
-                start = self._origin(item, place, put_by, got_by)
-                if start is None:
-                    tok.jump(x, y, 0.0)
-                    tok.go(x, y, t, FADE_IN_NS)
+                came = self.arriving.pop(item, None)
+                if came is not None:  # it set off ahead of its put: it is here now
+                    tok = came[0]
+                    self.flyers.remove(tok)
+                    tok.go(x, y, t, SHIFT_NS)
                 else:
-                    tok.jump(*start)
-                    tok.go(x, y, t, MOVE_NS)
+                    tok = self._token(item, r, t)
+                    start = self._origin(item, place, put_by, got_by)
+                    if start is None:
+                        tok.jump(x, y, 0.0)
+                        tok.go(x, y, t, FADE_IN_NS)
+                    else:
+                        tok.jump(*start)
+                        tok.go(x, y, t, MOVE_NS)
                 tok.place = place
                 placed[item] = tok
                 changed = True
@@ -167,6 +189,9 @@ class TokenAnimator:
                 left = tok.t0 + tok.dur - t
                 tok.go(x, y, t, max(SHIFT_NS, left) if left > 0 and inside else dur)
                 changed = True
+        for item in [i for i in self.arriving if i in put_by]:
+            tok = self.arriving.pop(item)[0]  # landed beyond the drawn slots
+            tok.go(tok.x1, tok.y1, t, FADE_NS, a1=0.0)
         self._fly(put_by, got_by, want, r, t)
         for tok in placed.values():
             if tok.tick(t):
@@ -244,11 +269,15 @@ class TokenAnimator:
     ) -> None:
         """Short flights for items that went through without resting in a drawn place."""
         queues = self.layout.queues
+        flown = self._flown
         counted: dict[tuple[int, int, int], int] = {}
         # a steady stream, not waves: at most a flight's share of the cap per frame
         room = min(self.max_flying - len(self.flyers), NEW_FLIGHTS_PER_FRAME)
         for flights, putting in ((put_by, True), (got_by, False)):
             for item, (actor, qi) in flights.items():
+                if putting and item in flown:  # it set off ahead and has landed
+                    flown.discard(item)
+                    continue
                 if item in want or not 0 <= qi < len(queues):
                     continue
                 hand = self._hand(actor)
@@ -269,6 +298,50 @@ class TokenAnimator:
                 self.flyers.append(tok)
         for lane, n in counted.items():
             self._count(lane, t + MOVE_NS, n)
+
+    def _set_off(self, r: Reducer, upcoming: list[Event], t: int, shown_ns: int) -> None:
+        """Puts about to happen: their tokens leave the hand now and land in the
+        queue exactly at the put's time (``shown_ns`` reaches it then)."""
+        queues = self.layout.queues
+        room = min(self.max_flying - len(self.flyers), NEW_FLIGHTS_PER_FRAME)
+        for e in upcoming:
+            if e[3] != K.PUT_DONE:
+                continue
+            item, actor, qi = e[4], e[2], e[5]
+            if item in self.arriving or not 0 <= qi < len(queues):
+                continue
+            hand = self._hand(actor)
+            if hand is None:
+                continue
+            tok = self.placed.pop(item, None)  # in the producer's hand until now
+            if tok is None:
+                if room <= 0:
+                    continue  # too busy: counted on the lane's badge when it lands
+                room -= 1
+                tok = self._token(item, r, t, label=len(self.flyers) < 40)
+                tok.jump(*hand)
+            tok.place = None
+            x, y = queues[qi].tail
+            tok.go(x, y, t, max(1, e[0] - shown_ns), a1=1.0)
+            self.flyers.append(tok)
+            self.arriving[item] = (tok, e[0])
+            self._flown.add(item)
+
+    def snap(self) -> None:
+        """Every token at its place now, no flight left (paused, finished)."""
+        for tok in self.placed.values():
+            tok.jump(tok.x1, tok.y1, tok.a1)
+        for tok, _ in self.arriving.values():
+            if tok in self.flyers:
+                self.flyers.remove(tok)
+            self.pool.append(tok)
+        self.arriving.clear()
+        self._flown.clear()
+        self.pool.extend(self.flyers)
+        self.flyers = []
+        for dq in self.lanes.values():
+            dq.clear()
+        self.lane_total = dict.fromkeys(self.lane_total, 0)
 
     def _mark_error(self, item: int, r: Reducer) -> None:
         if len(self.errors) > 50_000:

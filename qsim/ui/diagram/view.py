@@ -74,6 +74,7 @@ class DiagramView(QGraphicsView):
         self._lanes: dict[int, tuple[int, int]] = {}
         self.paused = False
         self._anim_t = 0
+        self._extra = 0  # wall time single steps took to animate while paused
         self._last_now = 0
         self._step_until = 0
         self.setBackgroundBrush(QColor(self.theme.background))
@@ -139,7 +140,8 @@ class DiagramView(QGraphicsView):
             self.apply_frame(reducer, [], self._last_now)
 
     def set_paused(self, paused: bool) -> None:
-        """Freeze (or thaw) the token animation; a step still animates its move.
+        """Hold the picture still (paused, finished, stopped, hung: every token at
+        its place, none in flight), or let it move; a step still animates its move.
 
         The window calls this on every change of the run's state; the picture is
         then completed (tokens a busy frame drew without their label get it).
@@ -149,20 +151,42 @@ class DiagramView(QGraphicsView):
             self.painter.complete_next = True
             self.layer.update()
 
+    def snap(self) -> None:
+        """Every token where the state says, at once (paused, finished, stopped)."""
+        if self.animator is not None and self.layer is not None:
+            self.animator.snap()
+            self.layer.tokens = self.animator.drawn()
+            self.layer.badges = self.animator.badges()
+            self.layer.update()
+
     # ------------------------------------------------------------ frames
-    def _clock(self, now_ns: int, stepped: bool) -> int:
+    def _clock(self, now_ns: int, shown_ns: int, stepped: bool) -> int:
+        """Animation time: the displayed instant (tokens move with the run, at its
+        pace), plus the wall time a single step's move takes while paused."""
         dt = now_ns - self._last_now if self._last_now else 0
         self._last_now = now_ns
         if self.paused:
             if stepped:
                 self._step_until = now_ns + MOVE_NS
-            if now_ns > self._step_until:
-                dt = 0
-        self._anim_t += max(0, dt)
+            if now_ns <= self._step_until:
+                self._extra += max(0, dt)
+        if shown_ns:
+            self._anim_t = max(self._anim_t, shown_ns + self._extra)
+        else:  # no displayed instant given (a view fed by hand): the wall clock
+            self._anim_t += max(0, dt)
         return self._anim_t
 
-    def apply_frame(self, reducer: Reducer, applied: list[Event], now_ns: int) -> None:
-        """Bring the picture in step with ``reducer`` (``applied``: this frame's events)."""
+    def apply_frame(
+        self,
+        reducer: Reducer,
+        applied: list[Event],
+        now_ns: int,
+        shown_ns: int = 0,
+        upcoming: list[Event] | None = None,
+    ) -> None:
+        """Bring the picture in step with ``reducer`` (``applied``: this frame's
+        events), the state at the displayed instant ``shown_ns``; ``upcoming``:
+        the events just after it (tokens set off for them)."""
         if (
             self.topology is not None
             and reducer.topology is not self.topology
@@ -174,8 +198,11 @@ class DiagramView(QGraphicsView):
         if animator is None or layer is None:
             return
         self.reducer = reducer
-        t = self._clock(now_ns, bool(applied))
-        changed = animator.update(reducer, applied, t)
+        t = self._clock(now_ns, shown_ns, bool(applied))
+        changed = animator.update(reducer, applied, t, upcoming, shown_ns)
+        if self.paused and now_ns > self._step_until and animator.in_flight():
+            animator.snap()  # held still: the exact state, no token half-way
+            changed = True
         topo = self.topology
         assert topo is not None
         counted = False

@@ -103,8 +103,8 @@ class PanelHistory:
             self._pending.extend(session.applied)
         live = session.run is not None
         if live and not self.t0:
-            self.t0 = session.run.started_ns if session.run is not None else 0
-        t = pf.view_time(r, now_ns, live)
+            self.t0 = session.run_started_ns
+        t = session.t_display or pf.view_time(r, now_ns, live)
         if not self.t0:
             self.t0 = r.first_t
         if not self.t0 or t < self.t0:
