@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 QT_BLOCKED = ("PySide6", "pyqtgraph", "shiboken6", "shiboken")
-LAYERS = ("model", "engine")
+LAYERS = ("model", "engine", "record")
 # imported by every spawned worker or by the headless CLI: Qt only lazily
 ENTRY_MODULES = ["qsim", "qsim.__main__", "qsim.cli", "qsim.resources"]
 
