@@ -31,6 +31,8 @@ from qsim.record.meta import actor_json, build_meta
 #: events between snapshots (a seek applies at most about this many): measured
 #: with ``qsim bench replay`` (about 1M events/s applied, so ~30 ms)
 SNAPSHOT_EVERY = 32_768
+#: records per block of the time index (the newest time at each block's end)
+TIME_BLOCK = 65_536
 #: distinct strings remembered for de-duplication (the table itself is on disk)
 STRING_MEMORY = 65_536
 MARK_KINDS = (
@@ -83,6 +85,8 @@ class Recorder:
         self._reducer: Reducer | None = None
         self._n_actors = len(topology.actors)
         self.marks: dict[str, int] = {}
+        self._time_blocks: list[int] = []  # newest time up to each full block's end
+        self._t_max = 0
         self.settled = False
         self.run_info: dict[str, Any] = {}
         self.closed = False
@@ -109,11 +113,27 @@ class Recorder:
                     hit = np.flatnonzero(kinds == kind)
                     if len(hit):
                         self.marks[name] = self.count + int(hit[0])
+            self._index_times(arr["t"])
             self.count += len(arr)
             if r is not None and self.count >= self._next_snap:
                 self.take_snapshot(r)
         if settled:
             self.settled = True
+
+    def _index_times(self, t: np.ndarray) -> None:
+        i, pos = 0, self.count
+        while i < len(t):
+            part = t[i : i + TIME_BLOCK - (pos + i) % TIME_BLOCK]
+            self._t_max = max(self._t_max, int(part.max()))
+            i += len(part)
+            if not (pos + i) % TIME_BLOCK:
+                self._time_blocks.append(self._t_max)
+
+    @property
+    def time_index(self) -> list[int]:
+        """The newest event time up to the end of each block of ``TIME_BLOCK`` records."""
+        last = [self._t_max] if self.count % TIME_BLOCK else []
+        return [*self._time_blocks, *last]
 
     def take_snapshot(self, r: Reducer) -> int:
         """Keep ``r``'s state at the current prefix; returns its size in bytes."""
@@ -188,6 +208,7 @@ class Recorder:
             "settled": self.settled,
             "marks": dict(self.marks),
             "snapshot_every": self.snapshot_every,
+            "time_index": {"block": TIME_BLOCK, "max": self.time_index},
             "run": dict(self.run_info),
         }
 

@@ -11,6 +11,7 @@ a prefix does not depend on how it got there (``snapshot.replay_reducer``).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,11 +20,10 @@ from qsim.model.events import Event
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 from qsim.record import snapshot
-from qsim.record.recorder import SNAPSHOT_EVERY
+from qsim.record.recorder import SNAPSHOT_EVERY, TIME_BLOCK
 from qsim.record.recording import Recording
 
 CHUNK = 65_536  # records converted to tuples at once
-TIME_BLOCK = 65_536  # records per block of the time index
 #: memory for snapshots a replay takes itself where the file has none near
 MEMORY_SNAPSHOT_BYTES = 128 * 1024 * 1024
 #: a move that applied more events than this shows no animation (``last_applied`` empty)
@@ -97,12 +97,13 @@ class Replay:
         return snapshot.replay_reducer(topology)
 
     def _restore(self, base: int) -> None:
-        r = self._fresh(self._topology_at(base))
+        r = self.reducer  # the same object: whoever shows it keeps showing the replay
+        snapshot.reset(r, self._topology_at(base), self.full_history)
         if base:
             where = self._snaps[base]
             data = where if isinstance(where, bytes) else self.rec.snapshot_bytes(where)
             snapshot.restore(r, snapshot.decode(data))
-        self.reducer, self.pos, self._settled = r, base, False
+        self.pos, self._settled = base, False
 
     def _forward(self, k: int) -> None:
         r, rec = self.reducer, self.rec
@@ -134,6 +135,25 @@ class Replay:
                 r.flush()  # the live run settled what could not be repaired: so do we
                 self._settled = True
         r.last_applied = moved if len(moved) <= ANIMATE_MAX else []
+
+    def follow(self, k: int) -> Iterator[Event]:
+        """Play on to ``k`` one event at a time, yielding each right after it was
+        applied (exporters watch what each event changed)."""
+        r, rec = self.reducer, self.rec
+        added = self.meta.added
+        n_initial = len(self.meta.topology.actors)
+        while self.pos < k:
+            hi = min(k, self.pos + CHUNK)
+            for i, e in enumerate(rec.events(self.pos, hi), start=self.pos):
+                while len(r.actors) - n_initial < len(added):
+                    p, info = added[len(r.actors) - n_initial]
+                    if p > i:
+                        break
+                    r.add_actor(info)
+                r.replay([e])
+                self.pos = i + 1
+                yield e
+        self._forward(k)  # the end of the recording: late workers, settling
 
     def _next_grid(self, pos: int) -> int:
         n = self.snapshot_every
@@ -175,10 +195,24 @@ class Replay:
         return lo + int(np.searchsorted(ts, t_ns, side="right"))
 
     def _blocks(self) -> np.ndarray:
-        """Running maximum of the time at the end of each block (one pass, cached)."""
+        """Running maximum of the time at the end of each block: from the file's
+        time index if it has a sound one, else by one pass over the times."""
         if self._time_blocks is None:
+            n = len(self.rec)
+            raw = self.meta.raw.get("time_index")
+            stored = raw.get("max") if isinstance(raw, dict) else None
+            if (
+                isinstance(raw, dict)
+                and raw.get("block") == TIME_BLOCK
+                and isinstance(stored, list)
+                and len(stored) == -(-n // TIME_BLOCK)
+                and all(type(x) is int and 0 <= x < 2**63 for x in stored)
+            ):
+                blocks = np.asarray(stored, dtype=np.int64)
+                if not len(blocks) or bool(np.all(np.diff(blocks) >= 0)):
+                    self._time_blocks = blocks
+                    return blocks
             t = self.rec.records["t"]
-            n = len(t)
             maxima = [int(np.max(t[lo : lo + TIME_BLOCK])) for lo in range(0, n, TIME_BLOCK)]
             self._time_blocks = np.maximum.accumulate(np.asarray(maxima, dtype=np.int64))
         return self._time_blocks

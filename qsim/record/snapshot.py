@@ -90,6 +90,15 @@ def replay_reducer(topology: Topology) -> Reducer:
     return r
 
 
+def reset(r: Reducer, topology: Topology, full_history: bool = False) -> None:
+    """Make ``r`` a fresh replay reducer of ``topology`` in place: views that hold
+    it keep showing the replay after a seek."""
+    Reducer.__init__(r, topology, reorder_ns=0)
+    if not full_history:
+        r.latency_ns = deque(maxlen=HISTORY)
+        r.completions = deque(maxlen=HISTORY)
+
+
 def _tail(d: deque[Any], n: int) -> list[Any]:
     k = len(d)
     return [d[i] for i in range(max(0, k - n), k)]
