@@ -54,7 +54,7 @@ class Recorder:
         scenario_toml: str = "",
         start_method: str = "",
         path: str | Path | None = None,
-        snapshot_every: int = SNAPSHOT_EVERY,
+        snapshot_every: int | None = None,
         source: str = "scenario",
     ) -> None:
         self.meta = build_meta(
@@ -74,8 +74,8 @@ class Recorder:
         )
         start_file(self._f)
         self.count = 0
-        self.snapshot_every = snapshot_every
-        self._next_snap = snapshot_every
+        self.snapshot_every = snapshot_every or SNAPSHOT_EVERY
+        self._next_snap = self.snapshot_every
         self._str_blob: IO[bytes] = tempfile.TemporaryFile(prefix="qsim-str-")  # noqa: SIM115
         self._str_offsets = array("Q", [0])
         self._str_index: dict[str, int] = {}

@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from tokenize import TokenError
 from typing import IO
 
 import numpy as np
@@ -45,6 +46,7 @@ _OPEN_FLAGS = (
 MAX_STRING_BYTES = 4 * MAX_STRING + 16  # UTF-8: at most 4 bytes a character
 #: a record's fields must stay within what the topology has (checked per chunk)
 _KIND_LIMIT = 100
+T_LIMIT = 1 << 62
 
 
 class Strings:
@@ -125,9 +127,11 @@ class Recording:
 
     def _check(self, arr: np.ndarray, lo: int) -> None:
         """Indexes the reducer would look up must be in range (a corrupt file)."""
-        actor, queue, vtype = arr["actor"], arr["queue"], arr["vtype"]
+        actor, queue, vtype, t = arr["actor"], arr["queue"], arr["vtype"], arr["t"]
         bad = (
-            (actor < 0)
+            (t < 0)  # monotonic_ns: never negative, and far below 2**62 (146 years)
+            | (t >= T_LIMIT)
+            | (actor < 0)
             | (actor >= self._n_actors)
             | (queue < -1)
             | (queue >= self._n_queues)
@@ -138,7 +142,7 @@ class Recording:
             i = int(np.flatnonzero(bad)[0])
             r = arr[i]
             raise RecordingError(
-                f"{self.name}: record {lo + i} is corrupt (actor {r['actor']}, "
+                f"{self.name}: record {lo + i} is corrupt (time {r['t']}, actor {r['actor']}, "
                 f"queue {r['queue']}, kind {r['kind']}, value type {r['vtype']})"
             )
 
@@ -175,6 +179,8 @@ def _exact(f: IO[bytes], offset: int, size: int, name: str, what: str) -> bytes:
 
 
 def _read(f: IO[bytes], size: int, name: str) -> Recording:
+    if size == 0:
+        raise RecordingError(f"{name}: is empty, not a qsim recording")
     if size < PREAMBLE_SIZE:
         if _exact(f, 0, size, name, "start")[: len(MAGIC)] != MAGIC[:size]:
             raise RecordingError(f"{name}: is not a qsim recording")
@@ -241,7 +247,7 @@ def _check_npy(header: bytes, count: int, name: str) -> None:
         if version != (1, 0):
             raise ValueError(f".npy version {version}")
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(buf)
-    except (ValueError, SyntaxError, TypeError) as e:
+    except (ValueError, SyntaxError, TypeError, TokenError, RecursionError) as e:
         raise RecordingError(f"{name}: its records header is corrupt ({e})") from None
     if shape != (count,) or fortran or dtype != WIRE_DTYPE:
         raise RecordingError(

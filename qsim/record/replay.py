@@ -20,12 +20,24 @@ from qsim.model.events import Event
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 from qsim.record import snapshot
+from qsim.record.format import RecordingError
 from qsim.record.recorder import SNAPSHOT_EVERY, TIME_BLOCK
 from qsim.record.recording import Recording
 
 CHUNK = 65_536  # records converted to tuples at once
 #: memory for snapshots a replay takes itself where the file has none near
 MEMORY_SNAPSHOT_BYTES = 128 * 1024 * 1024
+#: the fields of a report that only the live run knew (kept in the recording's meta)
+REPORT_HEAD = (
+    "scenario",
+    "start_method",
+    "duration_s",
+    "events_emitted",
+    "events_received",
+    "finished",
+)
+#: events applied in about the time a snapshot takes to restore
+RESTORE_COST = 1_000
 #: a move that applied more events than this shows no animation (``last_applied`` empty)
 ANIMATE_MAX = 20_000
 
@@ -43,7 +55,7 @@ class Replay:
         self.full_history = full_history
         self.snapshot_every = SNAPSHOT_EVERY
         every = rec.meta.raw.get("snapshot_every")
-        if type(every) is int and 1_000 <= every <= 10_000_000:
+        if type(every) is int and 16 <= every <= 100_000_000:
             self.snapshot_every = every
         #: prefix -> where its snapshot is: an index into the file's, or bytes in memory
         # snapshots keep short history windows: a full-history replay plays from 0
@@ -66,7 +78,10 @@ class Replay:
         k = max(0, min(int(k), len(self.rec)))
         if k != self.pos or not self._at_end_settled(k):
             base = self._nearest(k)
-            if not (self.pos <= k and k - self.pos <= k - base) or self._settled:
+            # playing on beats restoring unless a snapshot is much nearer (restoring
+            # costs about what applying RESTORE_COST events does)
+            ahead = self.pos <= k and k - self.pos <= k - base + RESTORE_COST
+            if not ahead or self._settled:
                 self._restore(base)
             self._forward(k)
 
@@ -102,7 +117,10 @@ class Replay:
         if base:
             where = self._snaps[base]
             data = where if isinstance(where, bytes) else self.rec.snapshot_bytes(where)
-            snapshot.restore(r, snapshot.decode(data))
+            try:
+                snapshot.restore(r, snapshot.decode(data))
+            except RecordingError as e:
+                raise RecordingError(f"{self.rec.name}: at event {base:,}: {e}") from None
         self.pos, self._settled = base, False
 
     def _forward(self, k: int) -> None:
@@ -236,12 +254,16 @@ def replay_report(rec: Recording) -> dict[str, Any]:
     from qsim.model.lessons import lane_report
     from qsim.model.metrics import build_report
     from qsim.model.scenario_io import ScenarioError, parse_scenario
-    from qsim.record.format import RecordingError
 
     r = Replay(rec, full_history=True).play_to_end()
     run = rec.meta.run
-    head = run.get("head")
-    report = build_report(r, **(head if isinstance(head, dict) else {}))
+    raw = run.get("head")
+    head = {
+        k: raw[k]
+        for k in REPORT_HEAD
+        if isinstance(raw, dict) and isinstance(raw.get(k), str | int | float | bool)
+    }
+    report = build_report(r, **head)
     if isinstance(run.get("exit_codes"), dict):
         report["exit_codes"] = run["exit_codes"]
     lanes: list[dict[str, object]] = []
