@@ -67,12 +67,14 @@ def run_headless(
     run = Run(scenario, start_method=start_method, speed=speed, seed=seed)
     # nobody watches live: a long reorder window costs nothing and is exact
     reducer = Reducer(run.topology, reorder_ns=300_000_000)
-    recorder = _recorder(scenario, run, reducer, record) if record is not None else None
+    recorder = None
     hung: list[str] = []
     ended = False  # every worker ended by itself (not stopped at the limit or a hang)
     t0 = time.monotonic()
     try:
         try:
+            if record is not None:
+                recorder = _recorder(scenario, run, reducer, record)
             run.start()
             while not run.finished and time.monotonic() - t0 < limit:
                 pump(run, reducer)
