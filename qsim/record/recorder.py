@@ -142,9 +142,10 @@ class Recorder:
         self._snap_blob.write(data)
         self._snaps.append((self.count, self._snap_end, len(data)))
         self._snap_end += len(data)
-        # a big state (a long queue) is snapshotted less often: all snapshots
-        # together stay below about a fifth of the records' bytes
-        self._next_snap = self.count + max(self.snapshot_every, len(data) // 8)
+        # a big state (a queue of 100,000 items) costs ~15 ms to take and as much
+        # to restore: take it less often, so that it costs the live run a few
+        # percent (a seek then applies more events, but restores fewer integers)
+        self._next_snap = self.count + max(self.snapshot_every, snapshot.size_in_ints(data) // 4)
         return len(data)
 
     def _encode(self, events: list[Event]) -> np.ndarray:

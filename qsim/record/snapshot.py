@@ -106,34 +106,23 @@ def _tail(d: deque[Any], n: int) -> list[Any]:
 
 def capture(r: Reducer) -> dict[str, Any]:
     """The reducer's applied state as plain data (equal states give equal dicts)."""
-    live: list[int] = []
-    queues = []
-    for q in r.queues:
-        contents = list(q.contents)
-        live += contents
-        live += q.overflow
-        queues.append(
-            {
-                **{k: getattr(q, k) for k in Q_INTS + Q_STRS},
-                "contents": contents,
-                "overflow": list(q.overflow),
-            }
-        )
-    actors = []
-    for a in r.actors:
-        live += a.holding
-        actors.append(
-            {
-                "state": a.state,
-                **{k: getattr(a, k) for k in A_INTS + A_BOOLS + A_STRS},
-                "exit_code": a.exit_code,
-                "holding": [*a.holding, *a.holding.values()],
-            }
-        )
-    live += r._early_gets
-    seen = set()
-    keep = [i for i in live if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
-    es, prio = r.entry_size, r.priority
+    queues = [
+        {
+            **{k: getattr(q, k) for k in Q_INTS + Q_STRS},
+            "contents": list(q.contents),
+            "overflow": list(q.overflow),
+        }
+        for q in r.queues
+    ]
+    actors = [
+        {
+            "state": a.state,
+            **{k: getattr(a, k) for k in A_INTS + A_BOOLS + A_STRS},
+            "exit_code": a.exit_code,
+            "holding": [*a.holding, *a.holding.values()],
+        }
+        for a in r.actors
+    ]
     ac = r.acct
     return {
         "n_actors": len(r.actors),
@@ -148,9 +137,10 @@ def capture(r: Reducer) -> dict[str, Any]:
         "acct": {**{k: getattr(ac, k) for k in ACCT_INTS}, "lost_reasons": list(ac.lost_reasons)},
         "queues": queues,
         "actors": actors,
-        "entry_size": _columns([(i, es[i]) for i in keep if i in es], 2),
+        # the reducer never forgets these two: keep only items still somewhere
+        "entry_size": _live_part(r, r.entry_size),
         "put_time": [*r.put_time, *r.put_time.values()],
-        "priority": _columns([(i, prio[i]) for i in keep if i in prio], 2),
+        "priority": _live_part(r, r.priority),
         "early_gets": _columns([(i, *v) for i, v in r._early_gets.items()], 3),
         "failed_items": sorted(r._failed),
         "latency": _tail(r.latency_ns, HISTORY),
@@ -158,9 +148,31 @@ def capture(r: Reducer) -> dict[str, Any]:
     }
 
 
+def _live_part(r: Reducer, d: dict[int, int]) -> list[int]:
+    """``d``'s entries for items in a queue, an overflow list, a hand or an early get,
+    in that order, as keys then values."""
+    if not d:
+        return []
+    keys: dict[int, None] = {}
+    for q in r.queues:
+        keys.update(dict.fromkeys(q.contents))
+        keys.update(dict.fromkeys(q.overflow))
+    for a in r.actors:
+        keys.update(dict.fromkeys(a.holding))
+    keys.update(dict.fromkeys(r._early_gets))
+    found = [i for i in keys if i in d]
+    return [*found, *(d[i] for i in found)]
+
+
 def _columns(rows: list[tuple[int, ...]], width: int) -> list[int]:
     """Rows of ``width`` ints, column after column (deltas within a column are small)."""
     return [x for c in range(width) for x in (row[c] for row in rows)]
+
+
+def _pairs(flat: list[int]) -> dict[int, int]:
+    """Keys then values (``capture``'s layout) -> a dict."""
+    n = len(flat) // 2
+    return dict(zip(flat[:n], flat[n:], strict=True))
 
 
 def _rows(flat: list[int], width: int) -> list[tuple[int, ...]]:
@@ -189,7 +201,7 @@ def restore(r: Reducer, s: dict[str, Any]) -> None:
         for k in A_INTS + A_BOOLS + A_STRS:
             setattr(a, k, d[k])
         a.exit_code = d["exit_code"]
-        a.holding = dict(_rows(d["holding"], 2))  # type: ignore[arg-type]
+        a.holding = _pairs(d["holding"])
     for k in ("violations", "applied", "last_t", "first_t", "latency_max_ns"):
         setattr(r, k, s[k])
     r.violation_notes = list(s["violation_notes"])
@@ -199,9 +211,9 @@ def restore(r: Reducer, s: dict[str, Any]) -> None:
     for k in ACCT_INTS:
         setattr(r.acct, k, s["acct"][k])
     r.acct.lost_reasons = list(s["acct"]["lost_reasons"])
-    r.entry_size = dict(_rows(s["entry_size"], 2))  # type: ignore[arg-type]
-    r.put_time = dict(_rows(s["put_time"], 2))  # type: ignore[arg-type]
-    r.priority = dict(_rows(s["priority"], 2))  # type: ignore[arg-type]
+    r.entry_size = _pairs(s["entry_size"])
+    r.put_time = _pairs(s["put_time"])
+    r.priority = _pairs(s["priority"])
     r._early_gets = {i: (qi, t) for i, qi, t in _rows(eg, 3)}
     r._failed = set(s["failed_items"])
     r._pending = []
@@ -233,6 +245,11 @@ def encode(s: dict[str, Any]) -> bytes:
     ints = np.concatenate(blocks) if blocks else np.zeros(0, "<i8")
     deltas = np.diff(ints, prepend=np.int64(0))  # wraps on overflow; cumsum wraps back
     return _HEAD.pack(MAGIC, len(text), len(ints)) + text + zlib.compress(deltas.tobytes(), 1)
+
+
+def size_in_ints(data: bytes) -> int:
+    """How many integers an encoded snapshot holds (its cost to take and restore)."""
+    return int(_HEAD.unpack_from(data)[2])
 
 
 def decode(data: bytes) -> dict[str, Any]:
