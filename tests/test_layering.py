@@ -1,4 +1,4 @@
-"""Import contract: ``qsim.model`` and ``qsim.engine`` never reach Qt.
+"""Import contract: ``qsim.model``, ``qsim.engine`` and ``qsim.record`` never reach Qt.
 
 Workers import the engine; under ``spawn`` every worker re-imports it, and a
 Qt import there costs each worker seconds (and drags a GUI library into a
