@@ -338,3 +338,22 @@ def test_mutated_files_open_or_give_a_recording_error(
             use_all_of(path)
         except RecordingError as e:
             assert str(path) in str(e)
+
+
+def test_a_snapshot_keeps_every_field_the_reducer_keeps() -> None:
+    """A field added to an actor's or queue's state is in snapshots without a change here."""
+    import dataclasses
+
+    from qsim.model.entities import Accounting, ActorState, QueueState
+
+    kept = {
+        QueueState: {*snapshot.Q_INTS, *snapshot.Q_STRS, *snapshot.Q_ARRAYS},
+        ActorState: {*snapshot.A_INTS, *snapshot.A_BOOLS, *snapshot.A_STRS},
+        Accounting: set(snapshot.ACCT_INTS),
+    }
+    special = {"state", "exit_code", "holding", "lost_reasons"}
+    identity = {"index", "name", "role", "id", "kind", "maxsize"}
+    for cls, names in kept.items():
+        for f in dataclasses.fields(cls):
+            if f.init and f.name not in identity:
+                assert f.name in names | special, f"{cls.__name__}.{f.name} is not snapshotted"

@@ -16,8 +16,10 @@ is checked on decode: a snapshot comes from a file a student may be sent.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
+import typing
 import zlib
 from collections import deque
 from typing import Any
@@ -33,7 +35,10 @@ from qsim.model.entities import (
     STARTING,
     WAITING_GET,
     WORKING,
+    Accounting,
+    ActorState,
     Contents,
+    QueueState,
 )
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
@@ -47,28 +52,35 @@ MAX_JSON = 16 * 1024 * 1024
 MAX_INTS = 64 * 1024 * 1024
 STATES = (STARTING, IDLE, WORKING, BLOCKED_PUT, WAITING_GET, JOIN_WAIT, FINISHED, CRASHED)
 
-Q_INTS = ("puts", "gets", "max_depth", "full", "empty", "unfinished", "task_done_errors")
-Q_STRS = ("last_task_done_error",)
-Q_ARRAYS = ("contents", "overflow")
-A_INTS = (
-    "since_ns",
-    "item",
-    "queue",
-    "items",
-    "failed",
-    "errors",
-    "blocked_ns",
-    "waiting_ns",
-    "working_ns",
-    "put_timeouts",
-    "get_timeouts",
-    "task_done",
-    "sentinels_sent",
-    "sentinels_received",
-)
-A_BOOLS = ("started", "paused", "hung", "sink")
-A_STRS = ("hung_reason", "exit_reason", "last_error")
-ACCT_INTS = ("produced", "processed", "failed", "dropped", "lost")
+#: fields the topology gives (not events), and fields kept in a form of their own
+_IDENTITY = {"index", "name", "role", "id", "kind", "maxsize"}
+_SPECIAL = {"state", "exit_code", "holding", "lost_reasons"}
+
+
+def _fields(cls: type, kind: Any) -> tuple[str, ...]:
+    """The names of ``cls``'s event-made fields of type ``kind``, read from the
+    dataclass itself: a field added to the reducer's state is snapshotted too,
+    and one of a type this module does not know stops the import (and the tests)."""
+    hints = typing.get_type_hints(cls)
+    known = (int, bool, str, Contents, list[int], dict[int, int], list[str], int | None)
+    out = []
+    for f in dataclasses.fields(cls):
+        if not f.init or f.name in _IDENTITY:
+            continue
+        if hints[f.name] not in known:
+            raise TypeError(f"snapshot.py cannot keep {cls.__name__}.{f.name}: {hints[f.name]}")
+        if f.name not in _SPECIAL and hints[f.name] == kind:
+            out.append(f.name)
+    return tuple(out)
+
+
+Q_INTS = _fields(QueueState, int)
+Q_STRS = _fields(QueueState, str)
+Q_ARRAYS = (*_fields(QueueState, Contents), *_fields(QueueState, list[int]))
+A_INTS = _fields(ActorState, int)
+A_BOOLS = _fields(ActorState, bool)
+A_STRS = _fields(ActorState, str)
+ACCT_INTS = _fields(Accounting, int)
 TOP_INTS = ("n_actors", "violations", "applied", "last_t", "first_t", "latency_max_ns")
 #: flat int lists at the top: pairs (key, value) or triples, as noted
 TOP_ARRAYS = (
