@@ -43,18 +43,32 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--start-method", choices=["auto", "fork", "spawn", "forkserver"])
     r.add_argument("--speed", type=float, help="time scale 0.1-10 (default: the scenario's)")
     r.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    r.add_argument("--record", metavar="FILE", help="also write the run's recording (.qrec)")
+
+    rp = sub.add_parser("replay", help="replay a recording (.qrec)")
+    rp.add_argument("recording")
+    rp.add_argument("--headless", action="store_true", help="no window (the only mode for now)")
+    rp.add_argument("--json", action="store_true", help="print the run's report as JSON")
+
+    ex = sub.add_parser("export", help="a recording as Chrome/Perfetto trace JSON")
+    ex.add_argument("recording")
+    ex.add_argument("-o", "--output", required=True, help="the .json file to write")
 
     sub.add_parser("list", help="list the built-in lessons")
     v = sub.add_parser("validate", help="check a scenario file")
     v.add_argument("file")
 
     b = sub.add_parser("bench", help="measure speed")
-    b.add_argument("what", choices=["engine", "lessons", "gui"])
+    b.add_argument("what", choices=["engine", "lessons", "gui", "replay"])
     b.add_argument("--json", action="store_true")
     b.add_argument("--items", type=int, default=200_000)
     b.add_argument("--rounds", type=int, default=0, help="alternating rounds (default: 5/3)")
     b.add_argument("--start-method", choices=["fork", "spawn", "forkserver"], default="fork")
     b.add_argument("--panels", choices=["none", "all"], default="none")
+    b.add_argument(
+        "--events", type=int, default=10_000_000, help="replay: events in the recording"
+    )
+    b.add_argument("--recording", help="replay: measure this .qrec instead of a made-up one")
 
     s = sub.add_parser("shot", help="run the real window offscreen and save a screenshot")
     s.add_argument("scenario")
@@ -88,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     if args.verb == "bench":
         return _bench(args)
+    if args.verb in ("replay", "export"):
+        from qsim.record.cli import export_main, replay_main
+
+        return replay_main(args) if args.verb == "replay" else export_main(args)
     if args.verb == "shot":
         from qsim.ui.shot import shot_main
 
@@ -143,9 +161,13 @@ def _run(args: argparse.Namespace) -> int:
             start_method=args.start_method,
             speed=args.speed,
             seed=args.seed,
+            record=args.record,
         )
     except ValueError as e:  # e.g. a start method this platform lacks
         print(e, file=sys.stderr)
+        return 2
+    except OSError as e:  # the recording could not be written
+        print(f"{args.record}: cannot write the recording: {e.strerror or e}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, indent=2))
@@ -181,6 +203,10 @@ def _bench(args: argparse.Namespace) -> int:
         from qsim.engine.bench_lessons import bench_lessons
 
         result = bench_lessons(start_method=args.start_method, rounds=args.rounds or 3)
+    elif args.what == "replay":
+        from qsim.record.bench import bench_replay
+
+        result = bench_replay(events=args.events, path=args.recording)
     else:
         from qsim.ui.bench import bench_gui
 

@@ -1,4 +1,4 @@
-"""Import contract: ``qsim.model`` and ``qsim.engine`` never reach Qt.
+"""Import contract: ``qsim.model``, ``qsim.engine`` and ``qsim.record`` never reach Qt.
 
 Workers import the engine; under ``spawn`` every worker re-imports it, and a
 Qt import there costs each worker seconds (and drags a GUI library into a
@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 QT_BLOCKED = ("PySide6", "pyqtgraph", "shiboken6", "shiboken")
-LAYERS = ("model", "engine")
+LAYERS = ("model", "engine", "record")
 # imported by every spawned worker or by the headless CLI: Qt only lazily
 ENTRY_MODULES = ["qsim", "qsim.__main__", "qsim.cli", "qsim.resources"]
 

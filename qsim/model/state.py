@@ -93,6 +93,9 @@ class Reducer:
         self._pending: list[Event] = []
         #: the events the last ``advance``/``flush`` applied, in order (views animate them)
         self.last_applied: list[Event] = []
+        #: sees the events of every ``advance``/``flush`` in applied order, and
+        #: whether the run was settled (``flush``): a recorder
+        self.on_applied: Callable[[list[Event], bool], None] | None = None
         self._early_gets: dict[int, tuple[int, int]] = {}  # item -> (queue, time)
         self._failed: set[int] = set()  # items whose processing failed
         self._handlers: list[Callable[[Event], None] | None] = [None] * 100
@@ -126,6 +129,8 @@ class Reducer:
         self._pending = pending[cut:]
         self._apply(ready)
         self.last_applied = ready
+        if self.on_applied is not None:
+            self.on_applied(ready, False)
         return cut
 
     def apply_until(self, t_ns: int) -> int:
@@ -141,11 +146,14 @@ class Reducer:
     def flush(self) -> int:
         """Apply everything held (end of a run); settle what could not be repaired."""
         n = len(self._pending)
+        ready: list[Event] = []
         if n:
             self._pending.sort(key=_TIME)
             ready, self._pending = self._pending, []
             self._apply(ready)
             self.last_applied = ready
+        if self.on_applied is not None:
+            self.on_applied(ready, True)
         for item, (qi, _t) in self._early_gets.items():
             self._violation(f"{self._label(item)} was got from {self.queues[qi].id} but never put")
         self._early_gets.clear()
@@ -153,6 +161,11 @@ class Reducer:
             if q.overflow:
                 self._violation(f"{q.id} would hold more than maxsize={q.maxsize}")
         return n
+
+    def replay(self, events: list[Event]) -> None:
+        """Apply ``events`` in the order given: a recording's, already in applied order."""
+        self._apply(events)
+        self.last_applied = events
 
     @property
     def held(self) -> int:
