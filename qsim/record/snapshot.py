@@ -38,6 +38,7 @@ from qsim.model.entities import (
     Accounting,
     ActorState,
     Contents,
+    Note,
     QueueState,
 )
 from qsim.model.state import Reducer
@@ -145,7 +146,7 @@ def capture(r: Reducer) -> dict[str, Any]:
         "latency_max_ns": r.latency_max_ns,
         "violation_notes": list(r.violation_notes),
         "marks": dict(r.marks),
-        "notes": [[t, text] for t, text in r.notes],
+        "notes": [list(n) for n in r.notes],
         "acct": {**{k: getattr(ac, k) for k in ACCT_INTS}, "lost_reasons": list(ac.lost_reasons)},
         "queues": queues,
         "actors": actors,
@@ -219,7 +220,7 @@ def restore(r: Reducer, s: dict[str, Any]) -> None:
     r.violation_notes = list(s["violation_notes"])
     r.marks = dict(s["marks"])
     r.notes.clear()
-    r.notes.extend((t, text) for t, text in s["notes"])
+    r.notes.extend(Note(*n) for n in s["notes"])
     for k in ACCT_INTS:
         setattr(r.acct, k, s["acct"][k])
     r.acct.lost_reasons = list(s["acct"]["lost_reasons"])
@@ -323,7 +324,7 @@ def _checked(raw: dict[str, Any], ints: np.ndarray) -> dict[str, Any]:
     s: dict[str, Any] = {k: _int(raw[k]) for k in TOP_INTS}
     s["violation_notes"] = _strs(raw["violation_notes"])
     s["marks"] = {_str(k): _int(v) for k, v in dict(raw["marks"]).items()}
-    s["notes"] = [[_int(t), _str(text)] for t, text in raw["notes"]]
+    s["notes"] = [[_int(t), _str(text), _int(a), _str(w)] for t, text, a, w in raw["notes"]]
     acct = raw["acct"]
     s["acct"] = {
         **{k: _int(acct[k]) for k in ACCT_INTS},
