@@ -215,8 +215,9 @@ def test_pause_freezes_the_graphs(qtbot: Any, live: Any) -> None:
         lambda: len(curve.xData if curve.xData is not None else []) > 5, timeout=10_000
     )
     s.pause()
-    frames = s.frames
-    qtbot.waitUntil(lambda: s.frames > frames + 2, timeout=5_000)  # the pause snapped
+    # what the workers did until they reached the pause gate plays out, then holds
+    qtbot.waitUntil(lambda: s.clock.rate == 0 and not s.clock.behind_ns, timeout=5_000)
+    panel.redraw()
     frozen, shown = curve.xData.copy(), s.t_display
     frames = s.frames
     qtbot.waitUntil(lambda: s.frames > frames + 20, timeout=5_000)

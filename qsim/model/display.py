@@ -54,6 +54,7 @@ class DisplayClock:
         """
         if not upcoming and self.t >= edge_ns:
             self.behind_ns = 0
+            self.rate = 0.0
             return self.t
         if not self.t:  # the first events: start just before them
             self.t = (upcoming[0] - 1) if upcoming else min(edge_ns, NEVER - 1)
@@ -63,8 +64,10 @@ class DisplayClock:
             behind = edge_ns - self.t
             speed = CATCH_UP_RATE if behind > CATCH_UP_AFTER_NS else 1.0
             target = self.t + int(max(0, wall_dt_ns) * speed)
-            if upcoming and upcoming[0] > target and behind > CATCH_UP_AFTER_NS:
-                target = upcoming[0]  # catching up: skip a stretch where nothing happens
+            if upcoming and upcoming[0] - LEAD_NS > target and behind > CATCH_UP_AFTER_NS:
+                # catching up: skip a stretch where nothing happens, up to the lead
+                # of the next event (its token still sets off in time)
+                target = upcoming[0] - LEAD_NS
             target = min(target, edge_ns)
         if max_events and len(upcoming) > max_events:
             target = min(target, upcoming[max_events - 1])

@@ -46,17 +46,21 @@ def check_frame(win: MainWindow) -> list[str]:
     for qi, (qbox, qitem) in enumerate(zip(view.layout_.queues, view.queue_items, strict=True)):
         q = r.queues[qi]
         row = qbox.row
-        inside = [
-            t.item
-            for t in drawn
-            if row.x < t.x < row.x + row.w and row.y <= t.y <= row.y + row.h and t.opacity > 0.05
-        ]
-        placed = [
-            i
-            for i, t in animator.placed.items()
+        placed_tokens = [
+            t
+            for t in animator.placed.values()
             if t.place is not None and t.place[0] == IN_QUEUE and t.place[1] == qi
             if t.place[2] < qbox.slots
         ]
+        placed = [t.item for t in placed_tokens]
+        # the row's edges are its doors: a token on one is going in or out
+        x0, x1, y0, y1 = row.x, row.x + row.w, row.y, row.y + row.h
+        inside = [
+            t.item
+            for t in drawn
+            if x0 < t.x < x1 and y0 <= t.y <= y1 and t.opacity > 0.05 and t.place is None
+        ]
+        inside += [t.item for t in placed_tokens if x0 - 0.5 <= t.x <= x1 + 0.5]
         more = max(0, q.depth - qbox.slots)
         said = label_depth(qitem.right, qitem.left)
         if said != q.depth:

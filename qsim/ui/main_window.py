@@ -272,7 +272,10 @@ class MainWindow(FileActions, QMainWindow):
         if reducer is None:
             return
         applied: list[Event] = s.applied
-        self.diagram.apply_frame(reducer, applied, now_ns, s.t_display, s.upcoming(LEAD_NS))
+        settled = s.clock.rate == 0 and not s.clock.behind_ns
+        self.diagram.apply_frame(
+            reducer, applied, now_ns, s.t_display, s.upcoming(LEAD_NS), settled
+        )
         if applied and not self.event_log.visibleRegion().isEmpty():
             self.event_log.add_events(applied)
         self._update_caption()

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from qsim.engine.headless import watch_hangs
 from qsim.engine.run import Run
-from qsim.model.display import LEAD_NS, NEVER, DisplayClock, EventTimes
+from qsim.model.display import LEAD_NS, DisplayClock, EventTimes
 from qsim.model.events import Event
 from qsim.model.scenario import Knob, Scenario
 from qsim.model.scenario_io import apply_knob
@@ -344,7 +344,9 @@ class LiveSession(QObject):
         self._last_tick = now
         run = self.run
         if self.status != "running":
-            edge = NEVER  # paused, stopped, hung: the exact state of now, at once
+            # paused, stopped, hung: play out what happened until the workers
+            # stopped, and the flights it started, then hold still
+            edge = self._fed_t + LEAD_NS
         elif ended:
             edge = self._fed_t  # the processes are gone: play out what is left
         else:

@@ -92,6 +92,21 @@ class TokenAnimator:
             tok.look, tok.pix = look, None
 
     # ------------------------------------------------------------ places
+    def _route(self, lane: tuple[int, int, int]) -> tuple[Point, ...]:
+        """The edge a token follows: (0, actor, queue) in, (1, queue, actor) out,
+        from door to hand (never across a queue's box)."""
+        route = self.layout.routes.get(lane)
+        kind, a, b = lane
+        if kind == 0:
+            if route is None:
+                hand, qi = self._hand(a), b
+                route = ((hand or self.layout.queues[qi].tail), self.layout.queues[qi].tail)
+            return route
+        hand = self._hand(b)
+        if route is None:
+            route = (self.layout.queues[a].front,)
+        return (*route, hand) if hand is not None and hand != route[-1] else route
+
     def _hand(self, actor: int) -> Point | None:
         box = self.layout.actors.get(actor)
         return box.hand if box is not None else None
@@ -166,28 +181,44 @@ class TokenAnimator:
                 if came is not None:  # it set off ahead of its put: it is here now
                     tok = came[0]
                     self.flyers.remove(tok)
-                    tok.go(x, y, t, SHIFT_NS)
+                    tok.jump(tok.x1, tok.y1, tok.a1)  # at the door, whatever the frame rate
+                    if place[0] == IN_QUEUE:
+                        tok.go(x, y, t, SHIFT_NS)
+                    else:  # through the queue within a frame: out of its other door
+                        self._go_out(tok, item, place, got_by, x, y, t)
                 else:
                     tok = self._token(item, r, t)
                     start = self._origin(item, place, put_by, got_by)
-                    if start is None:
+                    if start is None or place[0] == IN_QUEUE:
+                        # counted in the queue from now: drawn in it from now (a
+                        # put that could not set off ahead appears in its slot)
                         tok.jump(x, y, 0.0)
                         tok.go(x, y, t, FADE_IN_NS)
                     else:
                         tok.jump(*start)
-                        tok.go(x, y, t, MOVE_NS)
+                        self._go_out(tok, item, place, got_by, x, y, t)
                 tok.place = place
                 placed[item] = tok
                 changed = True
             elif tok.place != place:
                 inside = tok.place is not None and tok.place[:2] == place[:2]
+                leaving = not inside and tok.place is not None and tok.place[0] == IN_QUEUE
+                if leaving:  # out of the queue from now: drawn out of it, at its door
+                    qb = self.layout.queues[tok.place[1]]  # type: ignore[index]
+                    tok.jump(*qb.front, tok.opacity)
                 tok.place = place
                 self._set_look(tok, r)
-                dur = SHIFT_NS if inside else MOVE_NS
                 # retargeted in flight (a busy queue moved up): keep the time left,
                 # or tokens in a busy queue would never arrive
                 left = tok.t0 + tok.dur - t
-                tok.go(x, y, t, max(SHIFT_NS, left) if left > 0 and inside else dur)
+                if inside:
+                    tok.go(x, y, t, max(SHIFT_NS, left) if left > 0 else SHIFT_NS)
+                elif place[0] == IN_QUEUE:  # counted in this queue from now: drawn in it
+                    tok.jump(x, y, tok.opacity)
+                elif leaving:
+                    self._go_out(tok, item, place, got_by, x, y, t)
+                else:
+                    tok.go(x, y, t, MOVE_NS)
                 changed = True
         for item in [i for i in self.arriving if i in put_by]:
             tok = self.arriving.pop(item)[0]  # landed beyond the drawn slots
@@ -232,6 +263,27 @@ class TokenAnimator:
                 return self.layout.queues[qi].front
         return None
 
+    def _go_out(
+        self,
+        tok: Token,
+        item: int,
+        place: Place,
+        got_by: dict[int, tuple[int, int]],
+        x: float,
+        y: float,
+        t: int,
+    ) -> None:
+        """From a queue's front door along the edge to the hand at ``(x, y)``."""
+        kind, actor, _ = place
+        src = got_by.get(item)
+        qi = src[1] if src is not None else self.topo.actors[actor].input_queue
+        if kind != IN_HAND or not 0 <= qi < len(self.layout.queues):
+            tok.go(x, y, t, MOVE_NS)
+            return
+        route = self._route((1, qi, actor))
+        tok.jump(*route[0], tok.opacity)
+        tok.go_along((*route[1:-1], (x, y)) if len(route) > 1 else ((x, y),), t, MOVE_NS)
+
     def _leave(
         self,
         tok: Token,
@@ -243,21 +295,29 @@ class TokenAnimator:
         kind, idx, _ = tok.place or (IN_QUEUE, -1, 0)
         item = tok.item
         tok.place = None
-        dest: Point = (tok.x, tok.y)
-        if item in put_by:  # put into a queue beyond its drawn slots
-            qi = put_by[item][1]
-            if 0 <= qi < len(self.layout.queues):
-                dest = self.layout.queues[qi].tail
-        elif item in got_by:  # got and finished within one frame
-            hand = self._hand(got_by[item][0])
-            dest = hand if hand is not None else dest
-        elif kind == IN_HAND and self.role.get(idx) == "consumer":
-            dest = (tok.x, tok.y - 16.0 * self.theme.token_scale)  # done: rises and fades
         if len(self.flyers) >= self.max_flying:  # too busy to watch it go
             self.pool.append(tok)
             return
-        tok.go(dest[0], dest[1], t, FADE_NS if dest == (tok.x, tok.y) else MOVE_NS, a1=0.0)
         self.flyers.append(tok)
+        in_queue = kind == IN_QUEUE and 0 <= idx < len(self.layout.queues)
+        if in_queue:  # out of the queue from now: drawn out of it from now, at its door
+            qb = self.layout.queues[idx]
+            tok.jump(*(qb.front if item in got_by else qb.tail), tok.opacity)
+        if item in put_by and not in_queue:  # put into a queue beyond its drawn slots
+            actor, qi = put_by[item]
+            if 0 <= qi < len(self.layout.queues):
+                tok.go_along(self._route((0, actor, qi)), t, MOVE_NS, a1=0.0)
+                return
+        if item in got_by:  # got and finished within one frame
+            actor, qi = got_by[item]
+            route = self._route((1, qi, actor))
+            tok.jump(*route[0], tok.opacity)
+            tok.go_along(route[1:] or route, t, MOVE_NS, a1=0.0)
+            return
+        dest: Point = (tok.x, tok.y)
+        if kind == IN_HAND and self.role.get(idx) == "consumer":
+            dest = (tok.x, tok.y - 16.0 * self.theme.token_scale)  # done: rises and fades
+        tok.go(dest[0], dest[1], t, FADE_NS if dest == (tok.x, tok.y) else MOVE_NS, a1=0.0)
 
     def _fly(
         self,
@@ -280,21 +340,18 @@ class TokenAnimator:
                     continue
                 if item in want or not 0 <= qi < len(queues):
                     continue
-                hand = self._hand(actor)
-                if hand is None:
+                if self._hand(actor) is None:
                     continue
-                if putting:
-                    a, b, lane = hand, queues[qi].tail, (0, actor, qi)
-                else:
-                    a, b, lane = queues[qi].front, hand, (1, qi, actor)
+                lane = (0, actor, qi) if putting else (1, qi, actor)
                 if room <= 0:
                     counted[lane] = counted.get(lane, 0) + 1
                     continue
                 room -= 1
                 tok = self._token(item, r, t, label=False)
                 tok.place = None
-                tok.jump(a[0], a[1])
-                tok.go(b[0], b[1], t, MOVE_NS, a1=0.15)
+                route = self._route(lane)
+                tok.jump(*route[0])
+                tok.go_along(route[1:] or route, t, MOVE_NS, a1=0.15)
                 self.flyers.append(tok)
         for lane, n in counted.items():
             self._count(lane, t + MOVE_NS, n)
@@ -321,8 +378,8 @@ class TokenAnimator:
                 tok = self._token(item, r, t, label=len(self.flyers) < 40)
                 tok.jump(*hand)
             tok.place = None
-            x, y = queues[qi].tail
-            tok.go(x, y, t, max(1, e[0] - shown_ns), a1=1.0)
+            route = self._route((0, actor, qi))
+            tok.go_along(route[1:] or route, t, max(1, e[0] - shown_ns), a1=1.0)
             self.flyers.append(tok)
             self.arriving[item] = (tok, e[0])
             self._flown.add(item)

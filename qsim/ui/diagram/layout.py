@@ -93,6 +93,9 @@ class Layout:
     actors: dict[int, ActorBox] = field(default_factory=dict)  # drawn actors only
     queues: list[QueueBox] = field(default_factory=list)
     edges: list[tuple[Point, ...]] = field(default_factory=list)  # polylines
+    #: the path a token takes along an edge: (0, actor, queue) into a queue,
+    #: (1, queue, actor) out of one; it ends (or starts) at the queue's door
+    routes: dict[tuple[int, int, int], tuple[Point, ...]] = field(default_factory=dict)
     rect: Box = Box(0, 0, 1280, 720)
     token: float = 22.0  # token height
     font_px: float = 12.0
@@ -331,23 +334,31 @@ def _place(
         )
         if qb is not None:
             lay.edges.append((hand, (cx, qb.y)))
+            lay.routes[(0, 0, lay.queues.index(qb))] = (hand, (cx, qb.y))
 
+    edge: tuple[Point, ...]
     for i, box in lay.actors.items():
         a = topo.actors[i]
         if a.role == "producer" and a.output_queue >= 0:
-            lay.edges.append((box.port_out, lay.queues[a.output_queue].tail))
+            edge = (box.port_out, lay.queues[a.output_queue].tail)
+            lay.edges.append(edge)
+            lay.routes[(0, i, a.output_queue)] = edge
         elif a.role in ("consumer", "stage") and a.input_queue >= 0:
-            lay.edges.append((lay.queues[a.input_queue].front, box.port_in))
+            edge = (lay.queues[a.input_queue].front, box.port_in)
+            lay.edges.append(edge)
+            lay.routes[(1, a.input_queue, i)] = edge
             if a.output_queue >= 0:
                 tail = lay.queues[a.output_queue].tail
                 out = box.port_out
                 if tail[0] >= out[0]:
-                    lay.edges.append((out, tail))
+                    edge = (out, tail)
                 else:  # wrapped onto the next row: down, back left, and in
                     xr = min(out[0] + gap / 2, width - 6.0)
                     xl = tail[0] - gap / 2
                     gy = gap_y[row_of[queue_col[a.output_queue]]]
-                    lay.edges.append((out, (xr, out[1]), (xr, gy), (xl, gy), (xl, tail[1]), tail))
+                    edge = (out, (xr, out[1]), (xr, gy), (xl, gy), (xl, tail[1]), tail)
+                lay.edges.append(edge)
+                lay.routes[(0, i, a.output_queue)] = edge
 
     lay.rect = Box(0.0, 0.0, width, height)
     return lay

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import pairwise
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
@@ -47,6 +48,7 @@ class Token:
         "linear",
         "look",
         "opacity",
+        "path",
         "pix",
         "place",
         "t0",
@@ -69,17 +71,35 @@ class Token:
         self.born = 0  # animation time it appeared (labels wait LABEL_AFTER_NS)
         self.linear = False  # a flight in a stream: constant speed reads as a flow
         self.dur = 1
+        #: a flight along an edge: the points and their running lengths (None: straight)
+        self.path: tuple[tuple[tuple[float, float], ...], tuple[float, ...]] | None = None
 
     def go(self, x: float, y: float, t: int, dur: int, a1: float = 1.0) -> None:
         """Move (with easing) from where it is now to ``(x, y)``, fading to ``a1``."""
         self.x0, self.y0, self.a0 = self.x, self.y, self.opacity
         self.x1, self.y1, self.a1 = x, y, a1
         self.t0, self.dur = t, max(1, dur)
+        self.path = None
+
+    def go_along(
+        self, points: tuple[tuple[float, float], ...], t: int, dur: int, a1: float = 1.0
+    ) -> None:
+        """Move from where it is now through ``points`` (an edge: a token never
+        cuts across a queue's box), arriving at the last at ``t + dur``."""
+        pts = ((self.x, self.y), *points)
+        runs = [0.0]
+        for (xa, ya), (xb, yb) in pairwise(pts):
+            runs.append(runs[-1] + ((xb - xa) ** 2 + (yb - ya) ** 2) ** 0.5)
+        self.go(points[-1][0], points[-1][1], t, dur, a1)
+        if runs[-1] > 0 and len(pts) > 2:
+            self.path = (pts, tuple(runs))
 
     def jump(self, x: float, y: float, opacity: float = 1.0) -> None:
         self.x = self.x0 = self.x1 = x
         self.y = self.y0 = self.y1 = y
         self.opacity = self.a0 = self.a1 = opacity
+        self.path = None
+        self.dur = 1
 
     def tick(self, t: int) -> bool:
         """Advance to time ``t``; True while still moving or fading."""
@@ -90,10 +110,28 @@ class Token:
         if f <= 0.0:
             return True
         e = f if self.linear else _ease(f)
-        self.x = self.x0 + (self.x1 - self.x0) * e
-        self.y = self.y0 + (self.y1 - self.y0) * e
+        if self.path is not None:
+            self.x, self.y = _along(self.path, e)
+        else:
+            self.x = self.x0 + (self.x1 - self.x0) * e
+            self.y = self.y0 + (self.y1 - self.y0) * e
         self.opacity = self.a0 + (self.a1 - self.a0) * f
         return True
+
+
+def _along(
+    path: tuple[tuple[tuple[float, float], ...], tuple[float, ...]], f: float
+) -> tuple[float, float]:
+    """The point a fraction ``f`` of the way along a polyline."""
+    pts, runs = path
+    d = f * runs[-1]
+    for k in range(1, len(runs)):
+        if d <= runs[k] or k == len(runs) - 1:
+            seg = runs[k] - runs[k - 1]
+            g = (d - runs[k - 1]) / seg if seg > 0 else 1.0
+            (xa, ya), (xb, yb) = pts[k - 1], pts[k]
+            return xa + (xb - xa) * g, ya + (yb - ya) * g
+    return pts[-1]
 
 
 def _ease(f: float) -> float:

@@ -21,7 +21,7 @@ from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 from qsim.ui.diagram.actors import ActorItem, CountersItem, make_font
-from qsim.ui.diagram.animator import MOVE_NS, TokenAnimator
+from qsim.ui.diagram.animator import TokenAnimator
 from qsim.ui.diagram.edges import paint_edges
 from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text
 from qsim.ui.diagram.layout import Layout, compute_layout
@@ -74,9 +74,7 @@ class DiagramView(QGraphicsView):
         self._lanes: dict[int, tuple[int, int]] = {}
         self.paused = False
         self._anim_t = 0
-        self._extra = 0  # wall time single steps took to animate while paused
         self._last_now = 0
-        self._step_until = 0
         self.setBackgroundBrush(QColor(self.theme.background))
 
     # ------------------------------------------------------------ setup
@@ -160,19 +158,14 @@ class DiagramView(QGraphicsView):
             self.layer.update()
 
     # ------------------------------------------------------------ frames
-    def _clock(self, now_ns: int, shown_ns: int, stepped: bool) -> int:
+    def _clock(self, now_ns: int, shown_ns: int) -> int:
         """Animation time: the displayed instant (tokens move with the run, at its
-        pace), plus the wall time a single step's move takes while paused."""
+        pace); the wall clock for a view fed by hand, with no instant given."""
         dt = now_ns - self._last_now if self._last_now else 0
         self._last_now = now_ns
-        if self.paused:
-            if stepped:
-                self._step_until = now_ns + MOVE_NS
-            if now_ns <= self._step_until:
-                self._extra += max(0, dt)
         if shown_ns:
-            self._anim_t = max(self._anim_t, shown_ns + self._extra)
-        else:  # no displayed instant given (a view fed by hand): the wall clock
+            self._anim_t = max(self._anim_t, shown_ns)
+        elif not self.paused:
             self._anim_t += max(0, dt)
         return self._anim_t
 
@@ -183,10 +176,12 @@ class DiagramView(QGraphicsView):
         now_ns: int,
         shown_ns: int = 0,
         upcoming: list[Event] | None = None,
+        settled: bool = True,
     ) -> None:
         """Bring the picture in step with ``reducer`` (``applied``: this frame's
         events), the state at the displayed instant ``shown_ns``; ``upcoming``:
-        the events just after it (tokens set off for them)."""
+        the events just after it (tokens set off for them); ``settled``: the
+        displayed instant stopped moving (a held picture then snaps)."""
         if (
             self.topology is not None
             and reducer.topology is not self.topology
@@ -198,10 +193,10 @@ class DiagramView(QGraphicsView):
         if animator is None or layer is None:
             return
         self.reducer = reducer
-        t = self._clock(now_ns, shown_ns, bool(applied))
+        t = self._clock(now_ns, shown_ns)
         changed = animator.update(reducer, applied, t, upcoming, shown_ns)
-        if self.paused and now_ns > self._step_until and animator.in_flight():
-            animator.snap()  # held still: the exact state, no token half-way
+        if self.paused and not upcoming and settled and animator.in_flight():
+            animator.snap()  # held still and played out: no token half-way
             changed = True
         topo = self.topology
         assert topo is not None

@@ -1,0 +1,81 @@
+"""Every frame tells one story: the consistency checker on every frame of every
+built-in lesson, in the real window, with real processes (fork and spawn), and
+random pauses, steps and resumes on the way."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from qsim.resources import builtin_ids
+from qsim.ui.consistency import check_frame
+from qsim.ui.main_window import MainWindow
+from qsim.ui.session import LiveSession
+
+FRAMES = 150  # about 2.5 s of a lesson at 60 frames/s, pauses and steps included
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    settings = QSettings(str(tmp_path / "qsim.ini"), QSettings.Format.IniFormat)
+    session = LiveSession()
+    win = MainWindow(session, settings)
+    session.setParent(win)
+    qtbot.addWidget(win)
+    win.install_panels()
+    win.resize(1280, 720)
+    with qtbot.waitExposed(win):
+        win.show()
+    yield win
+    win.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("lesson", builtin_ids())
+def test_no_frame_contradicts_itself(
+    window: MainWindow, qtbot: QtBot, start_method: str, lesson: str
+) -> None:
+    session = window.session
+    session.start_method = start_method
+    assert window.open_lesson(lesson)
+    rng = random.Random(f"{lesson}-{start_method}")
+    problems: list[str] = []
+    checked = [0]
+    actions: list[str] = []
+
+    def on_frame(_now: int) -> None:
+        checked[0] += 1
+        problems.extend(f"frame {checked[0]} ({session.status}): {p}" for p in check_frame(window))
+        if rng.random() < 0.02:  # a lecturer's hand on the keys
+            if session.status == "running":
+                session.pause()
+                actions.append("pause")
+            elif session.status == "paused":
+                if rng.random() < 0.6:
+                    session.step()
+                    actions.append("step")
+                else:
+                    session.play()
+                    actions.append("play")
+
+    session.frame.connect(on_frame)
+    session.set_speed(3.0)
+    session.play()
+    qtbot.waitUntil(
+        lambda: checked[0] >= FRAMES or session.status in ("finished", "hung", "stopped"),
+        timeout=60_000,
+    )
+    session.pause()
+    settled = checked[0]
+    qtbot.waitUntil(lambda: checked[0] >= settled + 30 or session.run is None, timeout=20_000)
+    session.frame.disconnect(on_frame)
+    problems += [f"held still: {p}" for p in check_frame(window)]
+    session.stop()
+    assert checked[0] > 20, "the lesson drew too few frames to check"
+    assert not problems, f"{len(problems)} mismatches ({actions}): " + "; ".join(problems[:5])
