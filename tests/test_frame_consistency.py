@@ -79,3 +79,17 @@ def test_no_frame_contradicts_itself(
     session.stop()
     assert checked[0] > 20, "the lesson drew too few frames to check"
     assert not problems, f"{len(problems)} mismatches ({actions}): " + "; ".join(problems[:5])
+
+
+def test_hidden_key_shows_the_checker_over_the_diagram(window: MainWindow, qtbot: QtBot) -> None:
+    assert window.open_lesson("backpressure")
+    overlay = window.overlay
+    assert overlay.action.shortcut().toString() == "Ctrl+Shift+F12" and not overlay.isVisible()
+    overlay.action.trigger()
+    window.session.play()
+    frames = window.session.frames
+    qtbot.waitUntil(lambda: window.session.frames > frames + 30, timeout=20_000)
+    assert overlay.isVisible() and overlay.text().startswith("✓ frame consistent")
+    overlay.action.trigger()
+    assert not overlay.isVisible()
+    window.session.stop()

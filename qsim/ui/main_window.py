@@ -26,6 +26,7 @@ from qsim.model.scenario import Scenario
 from qsim.model.scenario_io import ScenarioError
 from qsim.ui.caption import CaptionBar
 from qsim.ui.controls import RunActions
+from qsim.ui.debug_overlay import ConsistencyOverlay
 from qsim.ui.diagram.view import DiagramView
 from qsim.ui.docks import PANELS, panel_key, placeholder, scrolled
 from qsim.ui.event_log import EventLog
@@ -112,6 +113,7 @@ class MainWindow(FileActions, QMainWindow):
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
         build_menus(self)
+        self.overlay = ConsistencyOverlay(self)  # hidden: Ctrl+Shift+F12
         self._connect()
         self.resize(1280, 720)
         self.fit_docks()
