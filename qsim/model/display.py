@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 LEAD_NS = 300_000_000  # how far ahead of the displayed instant a token may set off
-CATCH_UP_AFTER_NS = 1_000_000_000  # further behind than this: play faster
+CATCH_UP_AFTER_NS = 1_000_000_000  # this far behind: play 3x (less: a little faster)
 CATCH_UP_RATE = 3.0
 NEVER = 1 << 62
 
@@ -36,6 +36,9 @@ class DisplayClock:
     rate: float = 1.0
     #: how far the display is behind the newest instant it could show, ns
     behind_ns: int = 0
+    #: the last frame could not show all it should have (``max_events`` reached):
+    #: the view cannot keep up with the run
+    capped: bool = False
 
     def advance(
         self,
@@ -62,15 +65,19 @@ class DisplayClock:
             target = upcoming[-1] if upcoming else self.t
         else:
             behind = edge_ns - self.t
-            speed = CATCH_UP_RATE if behind > CATCH_UP_AFTER_NS else 1.0
+            # the further behind, the faster it plays (smoothly: no lag stays)
+            speed = min(CATCH_UP_RATE, 1.0 + 2.0 * max(0, behind) / CATCH_UP_AFTER_NS)
             target = self.t + int(max(0, wall_dt_ns) * speed)
             if upcoming and upcoming[0] - LEAD_NS > target and behind > CATCH_UP_AFTER_NS:
                 # catching up: skip a stretch where nothing happens, up to the lead
                 # of the next event (its token still sets off in time)
                 target = upcoming[0] - LEAD_NS
             target = min(target, edge_ns)
-        if max_events and len(upcoming) > max_events:
-            target = min(target, upcoming[max_events - 1])
+        self.capped = bool(max_events) and len(upcoming) > max_events
+        if self.capped and upcoming[max_events - 1] < target:
+            target = upcoming[max_events - 1]
+        else:
+            self.capped = False
         before = self.t
         self.t = max(self.t, target)
         self.rate = (self.t - before) / wall_dt_ns if wall_dt_ns > 0 else 1.0

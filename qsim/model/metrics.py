@@ -25,9 +25,10 @@ def latency_ms(r: Reducer) -> dict[str, float]:
 
 def throughput(r: Reducer) -> float:
     """Items finished per second, from the first event to the last finish."""
-    if not r.completions or not r.first_t:
+    last = max((a.last_done_t for a in r.actors), default=0)
+    if not last or not r.first_t:
         return 0.0
-    span = (r.completions[-1][0] - r.first_t) / 1e9
+    span = (last - r.first_t) / 1e9
     done = r.acct.consumed
     return done / span if span > 0 else 0.0
 

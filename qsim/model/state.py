@@ -84,10 +84,11 @@ class Reducer:
         self.entry_size: dict[int, int] = {}  # batch entry id -> its items (absent: 1)
         self.put_time: dict[int, int] = {}  # entry id -> time of its put
         self.priority: dict[int, int] = {}
-        self.latency_ns: deque[int] = deque(maxlen=100_000)
+        #: the latest items' time in queue: enough for percentiles, bounded memory
+        self.latency_ns: deque[int] = deque(maxlen=20_000)
         self.latency_max_ns = 0
         #: (time, actor, items) of each finished item: throughput windows
-        self.completions: deque[tuple[int, int, int]] = deque(maxlen=200_000)
+        self.completions: deque[tuple[int, int, int]] = deque(maxlen=512)
         #: recent notable events in plain words, newest last (the caption line)
         self.notes: deque[Note] = deque(maxlen=200)
         self._pending: list[Event] = []

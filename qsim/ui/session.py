@@ -31,6 +31,7 @@ WORKER_NICE = 5  # workers yield the CPU to the window under a flat-out load
 FRAME_EVENTS = 4000  # at most this many events applied per frame
 FEED_SLACK_NS = 200_000_000  # events fed to the reducer beyond the display's lead
 THROTTLE_MAX_US = 50_000
+THROTTLE_BEHIND_NS = 400_000_000  # the display this far behind: slow the workers down
 _time = operator.itemgetter(0)
 
 
@@ -290,11 +291,11 @@ class LiveSession(QObject):
         now = time.monotonic_ns()
         got = self._feed(run, reducer, now + DRAIN_BUDGET_NS)
         collector = run.collector
-        if not collector.deferring:  # a measuring lane is never slowed down
-            self._adjust_throttle(run, collector.pending())
         self.events_total += got
         ended = run.finished  # every process is gone: only catching up is left
         self._show(reducer, now, ended)
+        if not collector.deferring:  # a measuring lane is never slowed down
+            self._adjust_throttle(run, self.clock.behind_ns)
         self.frames += 1
         t = time.monotonic()
         self._events_window.append((t, got))
@@ -372,15 +373,15 @@ class LiveSession(QObject):
         cut = bisect_right(pending, self.clock.t + within_ns, key=_time)
         return pending[:cut]
 
-    def _adjust_throttle(self, run: Run, backlog_batches: int) -> None:
-        """Flow control: more than a frame's worth waiting means the window cannot
+    def _adjust_throttle(self, run: Run, behind_ns: int) -> None:
+        """Flow control: a display falling behind the run means the window cannot
         keep up; workers then pause after each batch they send (they slow down
-        for real, and the status bar says so) until the backlog is gone."""
+        for real, and the status bar says so) until it has caught up."""
         ctl = run.control
         t = int(ctl.throttle_us.value)
-        if backlog_batches > 4:
-            t = min(THROTTLE_MAX_US, max(500, t * 2))
-        elif t:
+        if behind_ns > THROTTLE_BEHIND_NS and self.clock.capped:
+            t = min(THROTTLE_MAX_US, max(500, t * 2))  # more than a frame can show
+        elif t and not self.clock.capped:
             t = t * 3 // 4 if t > 200 else 0
         ctl.throttle_us.value = t
         self.throttle_us = t
