@@ -59,6 +59,7 @@ class QueueState:
     unfinished: int = 0  # JoinableQueue: puts not yet matched by task_done()
     task_done_errors: int = 0
     last_task_done_error: str = ""
+    internal: bool = False  # a traced program's Pool, manager or executor made it
     #: derived from kind and maxsize (the reducer's hot paths read these)
     cap: int = field(init=False)  # maxsize that makes put() block (0: never)
     joinable: bool = field(init=False)
@@ -146,6 +147,15 @@ class ActorState:
     first_done_t: int = 0
     first_done_n: int = 0
     last_done_t: int = 0
+    #: the state after a wait ends: idle for scenario workers; a traced
+    #: process runs the program's code (working) until it waits again
+    resume_state: str = IDLE
+    # traced processes only
+    puts: int = 0
+    pid: int = 0
+    parent: int = -1  # the actor that started it
+    internal: bool = False  # a Pool's worker, a manager's server, an executor's worker
+    line: tuple[str, int] | None = None  # (file, line) it is on, as last reported
 
     @property
     def alive(self) -> bool:
