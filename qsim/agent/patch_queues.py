@@ -26,9 +26,9 @@ from typing import Any
 from qsim.agent import protocol as P
 from qsim.agent import where
 from qsim.agent.payload import priority_of, short_repr, unwrap
-from qsim.agent.runtime import SLICE_S, Agent
+from qsim.agent.runtime import FLUSH_EVENTS, SLICE_S, Agent
 from qsim.model.events import EventKind as K
-from qsim.model.wire import FLAG_CONSUMED, MAX_BATCH, VT_INT, VT_STR
+from qsim.model.wire import FLAG_CONSUMED, VT_INT, VT_STR
 
 _now = time.monotonic_ns
 _loads = ForkingPickler.loads
@@ -129,7 +129,7 @@ def install(A: Agent) -> None:
             t = _now()
             pending.append((t, item, len(strings), prio, qi, _PUT_DONE, VT_STR))
             strings.append(r)
-            if t >= A.flush_at or len(pending) >= MAX_BATCH:
+            if t >= A.flush_at or len(pending) >= FLUSH_EVENTS:
                 A._flush_locked()
         if A.permit:
             A.done()
@@ -171,16 +171,26 @@ def install(A: Agent) -> None:
                 return orig(self, obj, block, timeout)
             if A.parked or gate[0]:
                 A.turn()
-            w = (MARK, A.item_base + next(A.items), obj)
+            item = A.item_base + next(A.items)
             try:
-                orig(self, w, False)
+                orig(self, (MARK, item, obj), False)
             except Full:
                 if not block:
                     A.give_back()
                     raise
-                put_blocked(self, orig, w, qi, obj, timeout)
+                put_blocked(self, orig, (MARK, item, obj), qi, obj, timeout)
                 return None
-            record_put(w[1], qi, obj, 0)
+            r = short_repr(obj)  # record_put, inlined: the hot path
+            with A.lock:
+                buf = A.buf
+                pending, strings = buf.pending, buf.strings
+                t = _now()
+                pending.append((t, item, len(strings), 0, qi, _PUT_DONE, VT_STR))
+                strings.append(r)
+                if t >= A.flush_at or len(pending) >= FLUSH_EVENTS:
+                    A._flush_locked()
+            if A.permit:
+                A.done()
             return None
 
         return put
@@ -196,7 +206,7 @@ def install(A: Agent) -> None:
                 pending = A.buf.pending
                 t = _now()
                 pending.append((t, item, 1, 0, qi, _GET_DONE, _CONSUMED))
-                if t >= A.flush_at or len(pending) >= MAX_BATCH:
+                if t >= A.flush_at or len(pending) >= FLUSH_EVENTS:
                     A._flush_locked()
         if A.permit:
             A.done()

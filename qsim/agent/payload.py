@@ -65,7 +65,7 @@ def priority_of(obj: Any) -> int:
 def short_repr(obj: Any, limit: int = REPR_MAX) -> str:
     """A repr of at most ``limit`` characters, never built from a huge object."""
     t = type(obj)
-    if t in _SCALARS:
+    if t in _SCALARS or (t is tuple and len(obj) <= 4 and _flat(obj)):
         r = repr(obj)
     elif t is str or t is bytes or t is bytearray:
         r = repr(obj if len(obj) <= limit else obj[:limit])
@@ -76,6 +76,14 @@ def short_repr(obj: Any, limit: int = REPR_MAX) -> str:
     else:
         r = _other(obj, limit)
     return r if len(r) <= limit else r[: limit - len(_ELLIPSIS)] + _ELLIPSIS
+
+
+def _flat(obj: tuple[Any, ...]) -> bool:
+    """Only scalars and short strings: its full repr is short and cheap."""
+    for x in obj:  # noqa: SIM110  (a loop: all() with a generator costs twice as much)
+        if type(x) not in _SCALARS and (type(x) is not str or len(x) > 40):
+            return False
+    return True
 
 
 def _container(obj: Any, limit: int) -> str:
