@@ -20,6 +20,7 @@ import select
 import time
 from multiprocessing import queues as mq
 from multiprocessing.reduction import ForkingPickler
+from multiprocessing.synchronize import SEM_VALUE_MAX
 from queue import Empty, Full
 from typing import Any
 
@@ -81,7 +82,7 @@ def install(A: Agent) -> None:
                 self._qsim_q = -1
                 return
             maxsize = getattr(self, "_maxsize", 0)
-            if maxsize >= mq._multiprocessing.SemLock.SEM_VALUE_MAX:  # type: ignore[attr-defined]
+            if maxsize >= SEM_VALUE_MAX:  # Queue() without a maxsize
                 maxsize = 0
             key = f"q{os.getpid()}.{next(seq)}"
             self._qsim_q = qi = announce(A, key, _kind(self), maxsize)[0]

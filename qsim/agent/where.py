@@ -109,11 +109,13 @@ def _store_after(code: CodeType, lasti: int) -> str:
         if ins.offset <= lasti:
             continue
         op = ins.opname
-        if op in ("CACHE", "EXTENDED_ARG", "PRECALL", "CALL", "NOP"):
+        if op in ("CACHE", "EXTENDED_ARG", "NOP", "COPY", "SWAP"):
             continue
         if op == "UNPACK_SEQUENCE" and not names:
             unpack = int(ins.arg or 0)
             continue
+        if op.startswith("LOAD_") and op != "LOAD_CONST":
+            continue  # the object of ``self.q = ...`` (STORE_ATTR follows)
         if op.startswith("STORE_") and op != "STORE_SUBSCR":
             val = ins.argval
             names.extend(val if isinstance(val, tuple) else [str(val)])
