@@ -47,7 +47,10 @@ class Stowaway:
 
 
 def process_name(p: Any) -> str:
-    """``Process(name=...)`` if the program gave one, else the target's name."""
+    """``Process(name=...)`` if the program gave one, else the target's name
+    (known until ``start()`` drops the target: then as ``start()`` saw it)."""
+    if "_qsim_name" in p.__dict__:
+        return str(p._qsim_name)
     name = str(p.name)
     if _DEFAULT_NAME.fullmatch(name) and name.startswith(type(p).__name__ + "-"):
         target = getattr(p, "_target", None)
@@ -61,6 +64,7 @@ def install(A: Agent) -> None:
     orig_bootstrap = base._bootstrap  # type: ignore[attr-defined]
 
     def start(self: Any) -> None:
+        self._qsim_name = process_name(self)
         self._qsim_parent = A.actor
         self._qsim_internal = where.maker(2) == "internal"
         A.flush()  # the child's events must not overtake what led to it

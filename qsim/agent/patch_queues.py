@@ -363,6 +363,7 @@ def install(A: Agent) -> None:
         # the process is ending, but its queue's feeder thread still has items
         # no reader took out of the pipe: it cannot end before they are read
         what = "its queue's feeder thread (items not yet read from the pipe)"
+        A.at_end_of_target()
         A.emit(K.JOIN_WAIT, 0, -1, what)
         A.flush()
         while thread.is_alive():

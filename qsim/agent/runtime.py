@@ -131,12 +131,14 @@ class Agent:
         if not n or self.conn is None:
             return
         msg = self.buf.take()
+        # counted first: a process killed after its send must not leave its
+        # events uncounted (killed during the send, the torn batch is a loss)
+        self.ctl.set_emitted(self.actor, self.sent + n)
         try:
             self.conn.send_bytes(msg)
         except OSError:  # the controller is gone: nobody to report to, nobody to stop us
             os._exit(EXIT_ORPHANED)
         self.sent += n
-        self.ctl.set_emitted(self.actor, self.sent)
 
     def where(self, depth: int = 2) -> None:
         """Report the user's line this call came from, if it changed (before blocking)."""
@@ -144,6 +146,19 @@ class Agent:
         if ln is not None and ln != self.line:
             self.line = ln
             self.emit(K.LINE, 0, -1, ln[0], ln[1])
+
+    def at_end_of_target(self) -> None:
+        """The process ran off the end of its target and waits there (at exit):
+        its line is the target's last line."""
+        from multiprocessing import current_process
+
+        code = getattr(getattr(current_process(), "_target", None), "__code__", None)
+        if code is None or not where.is_user(code):
+            return
+        last = max((ln for _, _, ln in code.co_lines() if ln is not None), default=0)
+        if last and (code.co_filename, last) != self.line:
+            self.line = (code.co_filename, last)
+            self.emit(K.LINE, 0, -1, code.co_filename, last)
 
     # ------------------------------------------------------------ gate
     def turn(self) -> None:
@@ -233,8 +248,19 @@ class Agent:
         os._exit(code)
 
     def on_sigterm(self, signum: int, frame: Any) -> None:
-        """``terminate()`` by the program (or a stop): report, then die by the signal."""
-        self.finish(-signum, "terminated")
+        """``terminate()`` by the program (or a stop): report, then die by the signal.
+
+        The handler runs in the main thread between two bytecodes, possibly
+        inside our own locked section: it never waits for the lock for long.
+        """
+        if self.lock.acquire(timeout=0.2):
+            try:
+                if not self.finished and self.conn is not None:
+                    self.finished = True
+                    self.buf.add(K.ACTOR_EXITED, 0, -1, "terminated")
+                    self._flush_locked()
+            finally:
+                self.lock.release()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 

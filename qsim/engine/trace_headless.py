@@ -17,19 +17,24 @@ from typing import Any
 
 from qsim.engine.trace import TraceRun
 from qsim.model.entities import WAITING_STATES, ActorState
-from qsim.model.events import EventKind
+from qsim.model.events import Event, EventKind
 from qsim.model.metrics import build_report, traced_details
 from qsim.model.state import Reducer
 
 OUTPUT_IN_REPORT = 20_000  # characters of the program's stdout/stderr in the report
 
 
-def pump(run: TraceRun, reducer: Reducer, timeout: float = 0.05) -> int:
-    """Move what the collector has into the reducer (waits up to ``timeout``)."""
+def pump(
+    run: TraceRun, reducer: Reducer, timeout: float = 0.05, keep: list[Event] | None = None
+) -> int:
+    """Move what the collector has into the reducer (waits up to ``timeout``);
+    ``keep`` gets every event too."""
     run.collector.wait_for_data(timeout)
     n = 0
     for batch in run.collector.drain():
         reducer.feed(batch)
+        if keep is not None:
+            keep.extend(batch)
         n += len(batch)
     reducer.advance(time.monotonic_ns())
     return n
@@ -50,8 +55,10 @@ def hung_processes(reducer: Reducer, now_ns: int, hang_after: float) -> list[Act
 def where_stuck(r: Reducer, a: ActorState) -> str:
     """``waits in get() on q at prog.py:7``, in the words of the program."""
     what = a.state
-    if 0 <= a.queue < len(r.queues):
+    if 0 <= a.queue < len(r.queues) and a.state != "waiting in join()":
         what += f" on {r.queues[a.queue].id}"
+    elif a.state == "waiting in join()" and a.join_what:
+        what = f"waiting in {a.join_what}"
     if a.line:
         what += f" at {os.path.basename(a.line[0])}:{a.line[1]}"
     return what
@@ -64,25 +71,29 @@ def trace_headless(
     hang_after: float = 3.0,
     speed: float = 1.0,
     python: str | None = None,
+    keep: list[Event] | None = None,
 ) -> tuple[dict[str, Any], Reducer, TraceRun]:
-    """Trace ``script`` until it ends, hangs, or ``duration`` passes.
+    """Trace ``script`` until it ends, hangs, or ``duration`` passes
+    (``keep`` gets every event, in arrival order).
 
     Raises ``TraceError`` (nothing started) for a program that cannot be traced.
     """
     run = TraceRun(script, args, speed=speed, capture_output=True, python=python)
     reducer = Reducer(run.topology, reorder_ns=300_000_000)  # nobody watches live
     hung: list[ActorState] = []
+    stuck: dict[str, str] = {}  # hung process -> where, in words, when it was found
     t0 = time.monotonic()
     try:
         run.start()
         while not run.finished:
             if duration is not None and time.monotonic() - t0 >= duration:
                 break
-            pump(run, reducer)
+            pump(run, reducer, keep=keep)
             hung = hung_processes(reducer, time.monotonic_ns(), hang_after)
             if hung:
                 for a in hung:
-                    why = f"{where_stuck(reducer, a)}, no progress for {hang_after:g} s"
+                    stuck[a.name] = where_stuck(reducer, a)
+                    why = f"{stuck[a.name]}, no progress for {hang_after:g} s"
                     run.inject(a.index, EventKind.HUNG, why)
                 break
         ended = run.finished and not hung
@@ -91,6 +102,8 @@ def trace_headless(
     elapsed = time.monotonic() - t0
     for batch in run.collector.drain():
         reducer.feed(batch)
+        if keep is not None:
+            keep.extend(batch)
     reducer.flush()
     report = build_report(
         reducer,
@@ -103,21 +116,22 @@ def trace_headless(
         finished=ended,
     )
     traced_details(reducer, report)
+    for name in stuck:  # a stop ends a hung program: it is still shown hung
+        report["actors"][name]["state"] = "hung"
+    report["hung"] = sorted(stuck)
     report["exit_codes"] = {"main": run.exit_codes.get(0)}
     report["exit_codes"].update({a.name: a.exit_code for a in reducer.actors[1:] if a.started})
     report["stdout"] = run.stdout.decode("utf-8", "replace")[-OUTPUT_IN_REPORT:]
     report["stderr"] = run.stderr.decode("utf-8", "replace")[-OUTPUT_IN_REPORT:]
-    report["messages"] = messages(reducer, run, hung)
+    report["messages"] = messages(reducer, run, stuck)
     return report, reducer, run
 
 
-def messages(r: Reducer, run: TraceRun, hung: list[ActorState]) -> list[str]:
+def messages(r: Reducer, run: TraceRun, stuck: dict[str, str]) -> list[str]:
     """What a student should know about this run, in plain words."""
     out: list[str] = []
-    if hung:
-        out.append(
-            "The program hung: " + "; ".join(f"{a.name} {where_stuck(r, a)}" for a in hung) + "."
-        )
+    if stuck:
+        out.append("The program hung: " + "; ".join(f"{n} {w}" for n, w in stuck.items()) + ".")
     for a in r.actors:
         if a.state == "crashed" or (a.exit_code not in (0, None) and a.role == "process"):
             err = f": {a.last_error}" if a.last_error else ""

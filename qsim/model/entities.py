@@ -156,6 +156,7 @@ class ActorState:
     parent: int = -1  # the actor that started it
     internal: bool = False  # a Pool's worker, a manager's server, an executor's worker
     line: tuple[str, int] | None = None  # (file, line) it is on, as last reported
+    join_what: str = ""  # what it waits for in join() ("consumer.join()"), if not a queue
 
     @property
     def alive(self) -> bool:

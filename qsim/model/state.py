@@ -437,6 +437,7 @@ class Reducer(TracedTopology):
         a = self.actors[e[2]]
         a.queue = e[5]
         self._set(a, JOIN_WAIT, e[0])
+        a.join_what = str(e[6]) if e[5] < 0 else ""
         if e[5] < 0:  # joining a process or a feeder thread: the value names it
             self.note(e[0], f"{a.name} waits in {e[6]}", a.index, JOIN_WAIT)
             return
