@@ -94,7 +94,12 @@ class ControlBlock:
         P.F64.pack_into(self.mm, P.SPEED, float(speed))
 
     def request_stop(self) -> None:
+        """Every process ends at its next queue operation, sleep or wait slice.
+
+        The pause byte too: the hot paths read only that one, and a paused
+        call looks at the stop byte first."""
         self.mm[P.STOP] = 1
+        self.mm[P.PAUSED] = 1
 
     # --------------------------------------------------------- agent side
     def take_permit(self) -> bool:

@@ -62,6 +62,7 @@ def install(A: Agent) -> None:
     base = process.BaseProcess
     orig_start, orig_join = base.start, base.join
     orig_bootstrap = base._bootstrap  # type: ignore[attr-defined]
+    where.boundary.add(orig_bootstrap.__code__)
 
     def start(self: Any) -> None:
         self._qsim_name = process_name(self)

@@ -19,8 +19,8 @@ import os
 import select
 import time
 from multiprocessing import queues as mq
+from multiprocessing import synchronize
 from multiprocessing.reduction import ForkingPickler
-from multiprocessing.synchronize import SEM_VALUE_MAX
 from queue import Empty, Full
 from typing import Any
 
@@ -36,6 +36,7 @@ _loads = ForkingPickler.loads
 _PUT_DONE, _GET_DONE = int(K.PUT_DONE), int(K.GET_DONE)
 _CONSUMED = VT_INT | FLAG_CONSUMED << 8
 _STATE_TAG = "qsim-q"
+SEM_VALUE_MAX: int = getattr(synchronize, "SEM_VALUE_MAX")  # noqa: B009  (untyped in typeshed)
 MARK = P.MARK
 
 

@@ -168,6 +168,7 @@ class Agent:
             if self.parked:
                 self.unpark()
             return
+        self.check_stop()
         self.park(3)
         while True:
             self.check_stop()

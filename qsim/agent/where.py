@@ -48,9 +48,16 @@ def is_user(code: CodeType) -> bool:
     return hit
 
 
+#: code objects no walk goes past: ``BaseProcess._bootstrap`` (a forked
+#: child's frames above it are its parent's, from the ``p.start()`` line)
+boundary: set[CodeType] = set()
+
+
 def user_frame(frame: FrameType | None) -> FrameType | None:
     """The innermost frame of user code at or above ``frame``."""
     while frame is not None and not is_user(frame.f_code):
+        if frame.f_code in boundary:
+            return None
         frame = frame.f_back
     return frame
 

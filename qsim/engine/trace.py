@@ -272,7 +272,6 @@ class TraceRun:
         ended_itself = self.finished
         self._stopping = not ended_itself
         self.control.request_stop()
-        self.control.set_paused(False)
         if self.proc is not None:
             sid = self.proc.pid
             if not ended_itself:
