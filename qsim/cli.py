@@ -221,7 +221,9 @@ def _bench(args: argparse.Namespace) -> int:
     elif args.what == "trace":
         from qsim.engine.bench_trace import bench_trace
 
-        result = bench_trace(items=args.items, start_method=args.start_method)
+        result = bench_trace(
+            items=args.items, start_method=args.start_method, rounds=args.rounds or 3
+        )
     else:
         from qsim.ui.bench import bench_gui
 

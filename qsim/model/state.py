@@ -78,6 +78,8 @@ class Reducer(TracedTopology):
         self.topology = topology
         self.reorder_ns = reorder_ns
         self.queues = [QueueState(q.index, q.id, q.kind, q.maxsize) for q in topology.queues]
+        for q, qinfo in zip(self.queues, topology.queues, strict=True):
+            q.internal = qinfo.internal
         self.actors = [ActorState(a.index, a.name, a.role) for a in topology.actors]
         for info, a in zip(topology.actors, self.actors, strict=True):
             a.sink = info.output_queue < 0

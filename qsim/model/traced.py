@@ -104,7 +104,8 @@ class TracedTopology:
         self.topology = Topology(self.topology.actors, tuple(queues))
 
     def _on_line(self, e: Event) -> None:
-        self.actors[e[2]].line = (str(e[6]), e[7])
+        a = self.actors[e[2]]
+        a.line_file, a.line_no = str(e[6]), e[7]
 
     # ------------------------------------------------------------ payloads
     def prune_reprs(self) -> None:
