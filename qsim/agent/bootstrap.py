@@ -94,5 +94,13 @@ def main(argv: list[str], at_exit: Any) -> int:
     A.connect("main", -1)
     A.install_sigterm()
     code = run_script(path, argv[1:])
-    at_exit.code = code
+    if at_exit is not None:  # ``python -m qsim.agent``: its atexit hook reports the end
+        at_exit.code = code
+        return code
+    # the packaged app imported multiprocessing before us: end its children
+    # now (what its own exit hook would do), then report the end
+    import multiprocessing.util
+
+    multiprocessing.util._exit_function()  # type: ignore[attr-defined]
+    A.finish(code)
     return code
