@@ -13,6 +13,13 @@ multiprocessing.freeze_support()
 if __name__ == "__main__":
     import sys
 
+    if sys.argv[1:2] == ["--qsim-agent"]:
+        # ``qsim trace``: run the student's program with the app's own Python
+        # (qsim.engine.trace.agent_command starts the app this way when frozen)
+        from qsim.agent.bootstrap import main as agent_main
+
+        sys.exit(agent_main(sys.argv[2:], None))
+
     from qsim.cli import main
 
     sys.exit(main())

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("file")
 
     b = sub.add_parser("bench", help="measure speed")
-    b.add_argument("what", choices=["engine", "lessons", "gui", "replay"])
+    b.add_argument("what", choices=["engine", "lessons", "gui", "replay", "trace"])
     b.add_argument("--json", action="store_true")
     b.add_argument("--items", type=int, default=200_000)
     b.add_argument("--rounds", type=int, default=0, help="alternating rounds (default: 5/3)")
@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         "--events", type=int, default=10_000_000, help="replay: events in the recording"
     )
     b.add_argument("--recording", help="replay: measure this .qrec instead of a made-up one")
+
+    sub.add_parser(
+        "trace",
+        help="run your own Python program and watch its processes and queues",
+        add_help=False,  # its own parser: options may follow the program's arguments
+    )
 
     s = sub.add_parser("shot", help="run the real window offscreen and save a screenshot")
     s.add_argument("scenario")
@@ -81,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["trace"]:
+        from qsim.trace_cli import trace_main
+
+        return trace_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.self_test:
         from qsim.selftest import self_test
@@ -207,6 +218,12 @@ def _bench(args: argparse.Namespace) -> int:
         from qsim.record.bench import bench_replay
 
         result = bench_replay(events=args.events, path=args.recording)
+    elif args.what == "trace":
+        from qsim.engine.bench_trace import bench_trace
+
+        result = bench_trace(
+            items=args.items, start_method=args.start_method, rounds=args.rounds or 3
+        )
     else:
         from qsim.ui.bench import bench_gui
 

@@ -70,6 +70,49 @@ def test_source_never_imports_qt(layer: str) -> None:
     assert not bad, "Qt below the UI layer:\n" + "\n".join(bad)
 
 
+# what the agent may import from qsim: it runs inside user programs (stdlib only)
+AGENT_MAY_IMPORT = ("qsim.agent", "qsim.model.wire", "qsim.model.events")
+
+
+def test_agent_imports_only_the_stdlib_and_the_event_format() -> None:
+    bad = []
+    for path in _modules("agent"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for line, name in _imported(tree):
+            top = name.split(".")[0]
+            if top == "qsim":
+                ok = name == "qsim" or name.startswith(AGENT_MAY_IMPORT)
+            else:
+                ok = top in sys.stdlib_module_names or top == "__future__"
+            if not ok:
+                bad.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+    assert not bad, "qsim/agent must stay stdlib only:\n" + "\n".join(bad)
+
+
+def test_importing_the_agent_loads_only_the_stdlib() -> None:
+    names = [_module_name(p) for p in _modules("agent") if p.name != "__main__.py"]
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    foreign = [
+        m
+        for m in loaded
+        if m.split(".")[0] not in sys.stdlib_module_names
+        and not m.startswith("_")
+        and m not in ("qsim", "qsim.model", "qsim.agent")
+        and not m.startswith(AGENT_MAY_IMPORT)
+    ]
+    assert foreign == [], f"importing the agent loaded {foreign}"
+
+
 def test_importing_model_engine_and_cli_loads_no_qt() -> None:
     names = ENTRY_MODULES + [_module_name(p) for layer in LAYERS for p in _modules(layer)]
     code = (

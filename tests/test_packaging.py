@@ -324,3 +324,25 @@ def test_deb_installs_and_removes_cleanly(build: dict[str, object], tmp_path: Pa
         if not f.is_dir() and "var/lib/dpkg" not in str(f.relative_to(root))
     ]
     assert left == [], "dpkg -r left files behind"
+
+
+def test_bundle_traces_a_stdlib_program_with_its_own_python(
+    build: dict[str, object], tmp_path: Path
+) -> None:
+    prog = tmp_path / "one_to_one.py"
+    shutil.copy(ROOT / "tests" / "programs" / "one_to_one.py", prog)
+    p = subprocess.run(
+        [str(APP), "trace", str(prog), "spawn", "5", "--headless", "--json"],
+        capture_output=True,
+        text=True,
+        env=_student_env(tmp_path),
+        cwd=tmp_path,
+        timeout=180,
+    )
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert report["queues"]["q"]["puts"] == report["queues"]["q"]["gets"] == 6
+    assert report["events_emitted"] == report["events_received"]
+    assert report["exit_codes"] == {"main": 0, "producer": 0, "consumer": 0}
+    assert json.loads(report["stdout"])["sentinel"] == "DONE"
+    _assert_no_bundle_process_left(APP_DIR)

@@ -33,9 +33,18 @@ class Collector:
     """Reads event batches from worker pipes on a background thread."""
 
     def __init__(
-        self, on_eof: EofCallback | None = None, on_records: RecordsCallback | None = None
+        self,
+        on_eof: EofCallback | None = None,
+        on_records: RecordsCallback | None = None,
+        actor_from_conn: bool = False,
     ) -> None:
-        """``on_records`` sees every decoded batch, on the reader thread (a recorder)."""
+        """``on_records`` sees every decoded batch, on the reader thread (a recorder).
+
+        ``actor_from_conn``: the actor of a batch is the one its connection was
+        added with, whatever its header says (a traced program's processes are
+        not ours: the controller numbers them per connection).
+        """
+        self._actor_from_conn = actor_from_conn
         self._conns: dict[Connection, int] = {}
         self.strings = StringTable()
         self._on_records = on_records
@@ -194,6 +203,8 @@ class Collector:
                     # closed, or torn by a worker killed in the middle of a send
                     self._close(c)
                     continue
+                if self._actor_from_conn:
+                    records["actor"] = self._conns.get(c, -1)
                 self.received += len(records)
                 self._keep(records)
 

@@ -59,6 +59,8 @@ class QueueState:
     unfinished: int = 0  # JoinableQueue: puts not yet matched by task_done()
     task_done_errors: int = 0
     last_task_done_error: str = ""
+    #: a traced program's Pool, manager or executor made it (from the topology)
+    internal: bool = field(default=False, init=False)
     #: derived from kind and maxsize (the reducer's hot paths read these)
     cap: int = field(init=False)  # maxsize that makes put() block (0: never)
     joinable: bool = field(init=False)
@@ -146,6 +148,22 @@ class ActorState:
     first_done_t: int = 0
     first_done_n: int = 0
     last_done_t: int = 0
+    #: the state after a wait ends: idle for scenario workers; a traced
+    #: process runs the program's code (working) until it waits again
+    resume_state: str = IDLE
+    # traced processes only
+    puts: int = 0
+    pid: int = 0
+    parent: int = -1  # the actor that started it
+    internal: bool = False  # a Pool's worker, a manager's server, an executor's worker
+    line_file: str = ""  # the program's file and line it is on, as last reported
+    line_no: int = 0
+    join_what: str = ""  # what it waits for in join() ("consumer.join()"), if not a queue
+
+    @property
+    def line(self) -> tuple[str, int] | None:
+        """(file, line) a traced process is on, if it reported one."""
+        return (self.line_file, self.line_no) if self.line_no else None
 
     @property
     def alive(self) -> bool:

@@ -72,6 +72,13 @@ class EventKind(IntEnum):
     ACTOR_STARTED = 1
     ACTOR_EXITED = 2
     ACTOR_CRASHED = 3
+    #: a traced program's process began (value: its name; item: its pid; aux:
+    #: the parent's actor index or -1; flags: 2 if a Pool/manager/executor made it)
+    PROCESS_STARTED = 4
+    #: a traced program made a queue (queue: its index; value: the variable it
+    #: was assigned to or ''; item: its kind, an index in QUEUE_KINDS; aux:
+    #: maxsize; flags: 2 if a Pool/manager/executor made it)
+    QUEUE_CREATED = 5
     PUT_ATTEMPT = 10  # not sent any more: a put reports once, when done or blocked
     PUT_BLOCKED = 11  # aux: the item's priority
     PUT_DONE = 12  # value: items in the entry (a batch has many); aux: priority
@@ -93,7 +100,14 @@ class EventKind(IntEnum):
     RESUMED = 71
     HUNG = 80  # a watchdog found the actor waiting with no hope of progress
     MARK = 90  # a lesson-specific measurement (value is a "name=number" text)
+    LINE = 91  # a traced process is on this line of the program (value: file; aux: line)
     PHASE = 92  # what a lane's actor is doing, in words ("waiting its turn", "plain")
+
+
+#: QUEUE_CREATED's item: the kinds a traced program's queues can be
+QUEUE_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "ManagerQueue", "PriorityQueue", "Pipe")
+#: PROCESS_STARTED / QUEUE_CREATED flag: made by a Pool, a manager or an executor
+FLAG_INTERNAL = 2
 
 
 class ItemKind(IntEnum):

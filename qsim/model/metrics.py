@@ -100,4 +100,23 @@ def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
 
 
 def topo_item(r: Reducer, item: int) -> str:
-    return describe_item(item, r.topology.names)
+    """An item as the views label it: its object's repr (traced), else ``P1#3``."""
+    return r.item_repr.get(item) or describe_item(item, r.topology.names)
+
+
+def traced_details(r: Reducer, report: dict[str, Any]) -> None:
+    """What a traced program's report adds: pids, puts, lines, internal parts."""
+    for a in r.actors:
+        row = report["actors"].get(a.name)
+        if row is None or a.role != "process":
+            continue
+        row.update(
+            pid=a.pid,
+            puts=a.puts,
+            gets=a.items,
+            parent=r.actors[a.parent].name if 0 <= a.parent < len(r.actors) else None,
+            internal=a.internal,
+            line=f"{a.line[0]}:{a.line[1]}" if a.line else None,
+        )
+    for q in r.queues:
+        report["queues"][q.id]["internal"] = q.internal

@@ -40,7 +40,8 @@ from qsim.model.entities import (  # re-exported: the views name states from her
 )
 from qsim.model.events import Event, EventKind, describe_item, is_sentinel
 from qsim.model.topology import ActorInfo, Topology
-from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE, VT_INT
+from qsim.model.traced import TracedTopology
+from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE, VT_INT, VT_STR
 
 __all__ = [
     "BLOCKED_PUT",
@@ -62,15 +63,23 @@ __all__ = [
 K = EventKind
 _TIME = operator.itemgetter(0)
 _at = deque.__getitem__  # Contents' own __getitem__ (slices too) is Python: slower
+_PROCESS_STARTED = int(K.PROCESS_STARTED)
+#: item reprs kept before the old ones are pruned (``TracedTopology.prune_reprs``)
+REPRS_MAX = 200_000
 
 
-class Reducer:
-    """Applies events (in time order, after ``reorder_ns``) to a run's state."""
+class Reducer(TracedTopology):
+    """Applies events (in time order, after ``reorder_ns``) to a run's state.
+
+    A traced program's topology grows from its events (``TracedTopology``).
+    """
 
     def __init__(self, topology: Topology, reorder_ns: int = 50_000_000) -> None:
         self.topology = topology
         self.reorder_ns = reorder_ns
         self.queues = [QueueState(q.index, q.id, q.kind, q.maxsize) for q in topology.queues]
+        for q, qinfo in zip(self.queues, topology.queues, strict=True):
+            q.internal = qinfo.internal
         self.actors = [ActorState(a.index, a.name, a.role) for a in topology.actors]
         for info, a in zip(topology.actors, self.actors, strict=True):
             a.sink = info.output_queue < 0
@@ -84,6 +93,8 @@ class Reducer:
         self.entry_size: dict[int, int] = {}  # batch entry id -> its items (absent: 1)
         self.put_time: dict[int, int] = {}  # entry id -> time of its put
         self.priority: dict[int, int] = {}
+        #: short repr of each item's object (traced programs: the real payload)
+        self.item_repr: dict[int, str] = {}
         #: the latest items' time in queue: enough for percentiles, bounded memory
         self.latency_ns: deque[int] = deque(maxlen=20_000)
         self.latency_max_ns = 0
@@ -179,8 +190,10 @@ class Reducer:
         for e in events:
             a = e[2]
             if a >= n_actors or a < 0:
-                self._violation(f"event from unknown actor {a}")
-                continue
+                if e[3] != _PROCESS_STARTED or not self.grow_actors(a):
+                    self._violation(f"event from unknown actor {a}")
+                    continue
+                n_actors = len(actors)
             h = handlers[e[3]] if e[3] < 100 else None
             if h is not None:
                 try:
@@ -237,7 +250,10 @@ class Reducer:
 
     def _on_actor_exited(self, e: Event) -> None:
         a = self.actors[e[2]]
-        a.exit_reason = str(e[6] or "")
+        if isinstance(e[6], int):  # a traced process's exit code
+            a.exit_code, a.exit_reason = e[6], "finished"
+        else:
+            a.exit_reason = str(e[6] or "")
         if a.exit_code is None:
             a.exit_code = 0
         self._lose_holdings(a, f"in {a.name}'s hands when it was stopped")
@@ -266,6 +282,8 @@ class Reducer:
     def _on_put_blocked(self, e: Event) -> None:
         a = self.actors[e[2]]
         a.item, a.queue = e[4], e[5]
+        if e[8] == VT_STR:
+            self.item_repr[e[4]] = e[6]  # type: ignore[assignment]
         q = self.queues[e[5]]
         self._set(a, BLOCKED_PUT, e[0])
         self.note(
@@ -279,9 +297,17 @@ class Reducer:
         # the hottest handler with _on_get_done: common cases inlined
         a = self.actors[e[2]]
         item, q, t = e[4], self.queues[e[5]], e[0]
-        n: int = e[6] if e[8] == VT_INT else 1  # type: ignore[assignment]
+        vt = e[8]
+        if vt == VT_INT:
+            n: int = e[6]  # type: ignore[assignment]
+        else:
+            n = 1
+            if vt == VT_STR:  # a traced put: the value is the object's repr
+                self.item_repr[item] = e[6]  # type: ignore[assignment]
+                if len(self.item_repr) > REPRS_MAX:
+                    self.prune_reprs()
         if a.state == BLOCKED_PUT:
-            self._set(a, IDLE, t)
+            self._set(a, a.resume_state, t)
         q.puts += 1
         if q.joinable:
             q.unfinished += 1
@@ -294,6 +320,9 @@ class Reducer:
                 self.acct.produced += n
             elif role == "stage":  # its WORK_END finds the hand empty: count it here
                 a.items += n
+            elif role == "process":  # a traced process: every put makes an item
+                a.puts += n
+                self.acct.produced += n
             if a.holding:
                 a.holding.pop(item, None)
         a.item = 0
@@ -318,7 +347,7 @@ class Reducer:
     def _on_put_timeout(self, e: Event) -> None:
         a = self.actors[e[2]]
         q = self.queues[e[5]]
-        self._set(a, IDLE, e[0])
+        self._set(a, a.resume_state, e[0])
         a.put_timeouts += 1
         q.full += 1
         if a.role == "producer":
@@ -338,7 +367,7 @@ class Reducer:
         item, q, t = e[4], self.queues[e[5]], e[0]
         n: int = e[6] if e[8] == VT_INT else 1  # type: ignore[assignment]
         if a.state == WAITING_GET or a.state == STARTING:
-            self._set(a, IDLE, t)
+            self._set(a, a.resume_state, t)
         q.gets += 1
         c = q.contents
         if c and _at(c, 0) == item and not q.overflow:  # the common case, inlined
@@ -385,7 +414,7 @@ class Reducer:
 
     def _on_get_timeout(self, e: Event) -> None:
         a = self.actors[e[2]]
-        self._set(a, IDLE, e[0])
+        self._set(a, a.resume_state, e[0])
         a.get_timeouts += 1
         self.queues[e[5]].empty += 1
 
@@ -411,6 +440,7 @@ class Reducer:
         a = self.actors[e[2]]
         a.queue = e[5]
         self._set(a, JOIN_WAIT, e[0])
+        a.join_what = str(e[6]) if e[5] < 0 else ""
         if e[5] < 0:  # joining a process or a feeder thread: the value names it
             self.note(e[0], f"{a.name} waits in {e[6]}", a.index, JOIN_WAIT)
             return
@@ -424,7 +454,7 @@ class Reducer:
 
     def _on_join_done(self, e: Event) -> None:
         a = self.actors[e[2]]
-        self._set(a, IDLE, e[0])
+        self._set(a, a.resume_state, e[0])
         what = e[6] if e[5] < 0 else f"{self.queues[e[5]].id}.join()"
         self.note(e[0], f"{a.name}: {what} returned")
 

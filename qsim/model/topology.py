@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from qsim.model.scenario import Scenario
 
-ROLES = ("main", "producer", "consumer", "stage")
+#: "process": a traced program's process (it may put and get on any queue)
+ROLES = ("main", "producer", "consumer", "stage", "process")
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,8 @@ class ActorInfo:
     index: int
     name: str  # P1, C2, parse1, main
     role: str  # one of ROLES
-    group: str  # the spec id it comes from ("P", "C", "parse", "main")
+    #: the spec id it comes from ("P", "C", "parse", "main"); traced: "program" or "internal"
+    group: str
     input_queue: int  # queue index or -1
     output_queue: int  # queue index or -1
 
@@ -25,6 +27,7 @@ class QueueInfo:
     id: str
     kind: str
     maxsize: int
+    internal: bool = False  # a traced program's Pool, manager or executor made it
 
 
 @dataclass(frozen=True)

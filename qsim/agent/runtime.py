@@ -1,0 +1,329 @@
+"""The agent in one process: its connection, event buffer, pause gate and exit.
+
+One ``Agent`` per process of the traced program. It connects to the
+controller (a Unix socket, authenticated with the run's key), learns its actor
+index, and sends ``EventBuffer`` batches, the same binary format as scenario
+workers: at most every 10 ms or 256 events, always before it may block, and
+when the process ends. A control thread per process flushes what has waited
+too long, samples the line the main thread is on, and ends the process when
+the controller is gone (its socket reads EOF): no orphans.
+
+Threads of the program may put and get at once (and a queue's feeder thread
+exists), so the buffer is guarded by one lock (uncontended: ~0.1 us).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from multiprocessing.connection import Client, Connection
+from typing import Any
+
+from qsim.agent import protocol as P
+from qsim.agent import where
+from qsim.agent.control import ControlBlock, Registry
+from qsim.model.events import EventKind as K
+from qsim.model.events import Value
+from qsim.model.wire import VT_STR, EventBuffer
+
+FLUSH_EVERY_NS = 10_000_000
+#: a batch is sent when it is 10 ms old or this big. Bigger than a scenario
+#: worker's 256: on a 2-core machine each send wakes the controller, and for a
+#: flat-out program those wake-ups, not the bytes, were most of what tracing
+#: cost (bench trace: ratio 0.53 with 256, 0.74 with 2048). The 10 ms bound
+#: on latency is the same.
+FLUSH_EVENTS = 4096
+SLICE_S = 0.02  # longest a patched call waits before it looks at pause/stop again
+SAMPLE_S = 0.05  # the control thread's beat: late flushes, line samples, EOF
+SEND_BUFFER = 4 << 20  # bytes asked for (the kernel may give less: net.core.wmem_max)
+EXIT_ORPHANED = 70  # the controller died: the process ends itself with this code
+_now = time.monotonic_ns
+_sleep = time.sleep  # the real one: the agent's own waits are never scaled
+
+
+class Agent:
+    def __init__(self, cfg: dict[str, str], user_dir: str) -> None:
+        self.cfg = cfg
+        self.user_dir = user_dir
+        where.set_user_dir(user_dir)
+        self.ctl = ControlBlock(cfg["dir"])
+        self.registry = Registry(cfg["dir"])
+        self.gate = self.ctl.mm  # gate[0]: paused (the hot path reads this byte)
+        self.lock = threading.Lock()
+        self._reset(parent=-1)
+        self.is_main = False
+        os.register_at_fork(
+            before=self._before_fork,
+            after_in_parent=self._after_fork_parent,
+            after_in_child=self._after_fork_child,
+        )
+
+    def _reset(self, parent: int) -> None:
+        self.buf = EventBuffer(-1)
+        self.actor = -1
+        self.parent = parent
+        self.conn: Connection | None = None
+        self.name = ""
+        self.sent = 0
+        self.flush_at = 0
+        self.item_base = 0
+        self.items = itertools.count(1)  # next() is atomic under the GIL
+        self.parked = False
+        self.permit = False
+        self.line: tuple[str, int] | None = None
+        self.started_t = _now()
+        self.finished = False
+        self.thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ connect
+    def connect(self, name: str, parent: int, internal: bool = False) -> None:
+        """Become an actor: announce the process (first event of this actor)."""
+        if self.conn is not None:
+            return
+        conn = Client(
+            self.cfg["address"], family="AF_UNIX", authkey=bytes.fromhex(self.cfg["key"])
+        )
+        (actor,) = P.HELLO.unpack(conn.recv_bytes())
+        _widen(conn)
+        with self.lock:
+            self.conn, self.actor, self.name, self.parent = conn, actor, name, parent
+            self.buf.actor = actor
+            self.item_base = actor << 32
+            strings = self.buf.strings
+            flags = P.FLAG_INTERNAL if internal else 0
+            # first of this actor's records, at the earliest time: the reducer
+            # must know the actor before anything it did
+            rec = (self.started_t, os.getpid(), len(strings), parent, -1)
+            self.buf.pending.insert(0, (*rec, int(K.PROCESS_STARTED), VT_STR | flags << 8))
+            strings.append(name)
+            self._flush_locked()
+        self.thread = threading.Thread(target=self._control, name="qsim-agent", daemon=True)
+        self.thread.start()
+
+    # ------------------------------------------------------------ events
+    def emit(
+        self,
+        kind: int,
+        item: int = 0,
+        queue: int = -1,
+        value: Value = None,
+        aux: int = 0,
+        flags: int = 0,
+    ) -> None:
+        with self.lock:
+            t = self.buf.add(kind, item, queue, value, aux, flags)
+            if t >= self.flush_at or len(self.buf.pending) >= FLUSH_EVENTS:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        n = len(self.buf.pending)
+        self.flush_at = _now() + FLUSH_EVERY_NS
+        if not n or self.conn is None:
+            return
+        msg = self.buf.take()
+        # counted first: a process killed after its send must not leave its
+        # events uncounted (killed during the send, the torn batch is a loss)
+        self.ctl.set_emitted(self.actor, self.sent + n)
+        try:
+            self.conn.send_bytes(msg)
+        except OSError:  # the controller is gone: nobody to report to, nobody to stop us
+            os._exit(EXIT_ORPHANED)
+        self.sent += n
+
+    def where(self, depth: int = 2) -> None:
+        """Report the user's line this call came from, if it changed (before blocking)."""
+        ln = where.current_line(depth)
+        if ln is not None and ln != self.line:
+            self.line = ln
+            self.emit(K.LINE, 0, -1, ln[0], ln[1])
+
+    def at_end_of_target(self) -> None:
+        """The process ran off the end of its target and waits there (at exit):
+        its line is the target's last line."""
+        from multiprocessing import current_process
+
+        code = getattr(getattr(current_process(), "_target", None), "__code__", None)
+        if code is None or not where.is_user(code):
+            return
+        last = max((ln for _, _, ln in code.co_lines() if ln is not None), default=0)
+        if last and (code.co_filename, last) != self.line:
+            self.line = (code.co_filename, last)
+            self.emit(K.LINE, 0, -1, code.co_filename, last)
+
+    # ------------------------------------------------------------ gate
+    def turn(self) -> None:
+        """Before a queue operation: wait while paused, unless a step permit is free."""
+        gate, ctl = self.gate, self.ctl
+        if not gate[P.PAUSED]:
+            if self.parked:
+                self.unpark()
+            return
+        self.check_stop()
+        self.park(3)
+        while True:
+            self.check_stop()
+            if not gate[P.PAUSED]:
+                self.unpark()
+                return
+            if ctl.take_permit():
+                if gate[P.PAUSED]:
+                    self.permit = True
+                    return
+                ctl.give_back()  # resumed meanwhile: not a step
+            _sleep(SLICE_S)
+
+    def park(self, depth: int = 2) -> None:
+        if not self.parked:
+            self.parked = True
+            self.where(depth + 1)
+            self.emit(K.PAUSED)
+            self.flush()
+
+    def unpark(self) -> None:
+        self.parked = False
+        self.emit(K.RESUMED)
+
+    def done(self) -> None:
+        """The operation a step permit was taken for has completed."""
+        if self.permit:
+            self.permit = False
+            self.ctl.step_used()
+
+    def give_back(self) -> None:
+        if self.permit:
+            self.permit = False
+            self.ctl.give_back()
+            _sleep(SLICE_S)  # let a process that can use the step take it
+
+    def check_stop(self) -> None:
+        if self.gate[P.STOP]:
+            self.exit_now("stop", 0)
+
+    def deadline(self, timeout: float | None) -> float:
+        """A program's timeout in real seconds (scaled by speed, like its sleeps)."""
+        if timeout is None:
+            return 0.0
+        return time.monotonic() + max(0.0, timeout) / self.ctl.speed
+
+    def sleep(self, seconds: float) -> None:
+        """``time.sleep`` of the program: scaled by speed, frozen while paused."""
+        remaining = float(seconds)
+        gate, ctl = self.gate, self.ctl
+        while remaining > 0:
+            self.check_stop()
+            if gate[P.PAUSED] and ctl.pending() <= 0:
+                self.park(3)
+                _sleep(SLICE_S)
+                continue
+            if self.parked:
+                self.unpark()
+            chunk = min(SLICE_S, remaining / ctl.speed)
+            _sleep(chunk)
+            remaining -= chunk * ctl.speed
+
+    # ------------------------------------------------------------ exit
+    def finish(self, code: int, reason: str = "") -> None:
+        """The process ends with ``code``: say so (once) and send everything."""
+        if self.finished or self.conn is None:
+            return
+        self.finished = True
+        if code == 0 or reason:
+            self.emit(K.ACTOR_EXITED, 0, -1, reason or code)
+        else:
+            self.emit(K.ACTOR_CRASHED, 0, -1, code)
+        self.flush()
+
+    def exit_now(self, reason: str, code: int) -> None:
+        """End this process at once (a stop, or the controller died)."""
+        self.finish(code, reason)
+        os._exit(code)
+
+    def on_sigterm(self, signum: int, frame: Any) -> None:
+        """``terminate()`` by the program (or a stop): report, then die by the signal.
+
+        The handler runs in the main thread between two bytecodes, possibly
+        inside our own locked section: it never waits for the lock for long.
+        """
+        if self.lock.acquire(timeout=0.2):
+            try:
+                if not self.finished and self.conn is not None:
+                    self.finished = True
+                    self.buf.add(K.ACTOR_EXITED, 0, -1, "terminated")
+                    self._flush_locked()
+            finally:
+                self.lock.release()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def install_sigterm(self) -> None:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, self.on_sigterm)
+
+    # ------------------------------------------------------------ control thread
+    def _control(self) -> None:
+        conn = self.conn
+        assert conn is not None
+        main = threading.main_thread().ident
+        while True:
+            try:
+                if conn.poll(SAMPLE_S):
+                    conn.recv_bytes()  # nothing is sent after the hello: this is EOF
+            except (EOFError, OSError):
+                self._controller_gone()
+                return
+            if self.gate[P.STOP]:
+                self.exit_now("stop", 0)
+            if self.buf.pending and _now() >= self.flush_at:
+                self.flush()
+            frame = sys._current_frames().get(main or 0)
+            ln = where.line_of(frame)
+            if ln is not None and ln != self.line:
+                self.line = ln
+                self.emit(K.LINE, 0, -1, ln[0], ln[1])
+
+    def _controller_gone(self) -> None:
+        if self.is_main:  # nobody else will remove the run's private folder
+            import shutil
+
+            shutil.rmtree(self.cfg["dir"], ignore_errors=True)
+        os._exit(EXIT_ORPHANED)
+
+    # ------------------------------------------------------------ fork
+    def _before_fork(self) -> None:
+        self.flush()  # what happened before the fork is the parent's, and sent first
+        self.lock.acquire()
+
+    def _after_fork_parent(self) -> None:
+        self.lock.release()
+
+    def _after_fork_child(self) -> None:
+        parent = self.actor
+        if self.conn is not None:
+            self.conn.close()  # our copy only: the parent keeps its connection
+        self.lock = threading.Lock()
+        self.ctl.after_fork()
+        self.registry.after_fork()
+        self.is_main = False
+        self._reset(parent)
+
+
+def _widen(conn: Connection) -> None:
+    """A send buffer that absorbs bursts: on a busy machine the controller's
+    reader may not run for a while, and a full buffer would stall the program."""
+    with contextlib.suppress(OSError):
+        s = socket.socket(fileno=os.dup(conn.fileno()))
+        with s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+
+
+AGENT: Agent | None = None

@@ -1,0 +1,117 @@
+"""The reducer's handlers for what only a traced program reports.
+
+A scenario's topology is known before it runs; a traced program's is not: a
+process appears when it starts (PROCESS_STARTED), a queue when it is made
+(QUEUE_CREATED), and each process says which line of the program it is on
+(LINE). ``TracedTopology`` is mixed into ``Reducer``: these handlers grow
+``topology``, ``actors`` and ``queues``; the hot paths stay the reducer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from qsim.model.entities import WORKING, ActorState, QueueState
+from qsim.model.events import FLAG_INTERNAL, QUEUE_KINDS, Event
+from qsim.model.topology import ActorInfo, QueueInfo, Topology
+
+#: item reprs kept for items no longer in any queue (the views' recent tokens)
+REPRS_KEPT = 50_000
+MAX_TRACED_INDEX = 1 << 15  # actor and queue fields are int16
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``... if another actor or queue has it."""
+    used = set(taken)
+    if name not in used:
+        return name
+    n = 2
+    while f"{name}-{n}" in used:
+        n += 1
+    return f"{name}-{n}"
+
+
+class TracedTopology:
+    """Mixin of ``Reducer``: the topology of a traced program, built as it runs."""
+
+    topology: Topology
+    actors: list[ActorState]
+    queues: list[QueueState]
+    item_repr: dict[int, str]
+
+    def _set(self, actor: ActorState, state: str, t: int) -> None:  # the Reducer's
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ growth
+    def grow_actors(self, index: int) -> bool:
+        """Make room for actor ``index`` (placeholders until their PROCESS_STARTED)."""
+        if not 0 <= index < MAX_TRACED_INDEX:
+            return False
+        infos = list(self.topology.actors)
+        while len(self.actors) <= index:
+            n = len(self.actors)
+            infos.append(ActorInfo(n, f"process{n}", "process", "program", -1, -1))
+            self.actors.append(ActorState(n, f"process{n}", "process"))
+        self.topology = Topology(tuple(infos), self.topology.queues)
+        return True
+
+    def grow_queues(self, index: int) -> bool:
+        if not 0 <= index < MAX_TRACED_INDEX:
+            return False
+        infos = list(self.topology.queues)
+        while len(self.queues) <= index:
+            n = len(self.queues)
+            infos.append(QueueInfo(n, f"queue{n}", "Queue", 0))
+            self.queues.append(QueueState(n, f"queue{n}", "Queue", 0))
+        self.topology = Topology(self.topology.actors, tuple(infos))
+        return True
+
+    # ------------------------------------------------------------ handlers
+    def _on_process_started(self, e: Event) -> None:
+        idx = e[2]
+        self.grow_actors(idx)
+        a = self.actors[idx]
+        internal = bool(e[9] & FLAG_INTERNAL)
+        others = (x.name for x in self.actors if x.index != idx)
+        a.name = unique_name(str(e[6] or f"process{idx}"), others)
+        a.role = "process"
+        a.pid, a.parent, a.internal = e[4], e[7], internal
+        a.started = a.sink = True  # a traced get uses its item up at once
+        a.resume_state = WORKING  # between waits it runs the program's code
+        self._set(a, WORKING, e[0])
+        group = "internal" if internal else "program"
+        actors = list(self.topology.actors)
+        actors[idx] = ActorInfo(idx, a.name, "process", group, -1, -1)
+        self.topology = Topology(tuple(actors), self.topology.queues)
+
+    def _on_queue_created(self, e: Event) -> None:
+        qi = e[5]
+        if not self.grow_queues(qi):
+            return
+        kind = QUEUE_KINDS[e[4]] if 0 <= e[4] < len(QUEUE_KINDS) else "Queue"
+        internal = bool(e[9] & FLAG_INTERNAL)
+        others = [q.id for q in self.queues if q.index != qi]
+        if e[6]:
+            name = unique_name(str(e[6]), others)
+        else:  # not assigned to a variable we could find: Queue#1, Queue#2...
+            n = 1 + sum(1 for q in self.queues[:qi] if q.kind == kind)
+            name = unique_name(f"{kind}#{n}", others)
+        q = self.queues[qi]
+        q.id, q.kind, q.maxsize, q.internal = name, kind, int(e[7]), internal
+        q.__post_init__()  # cap, joinable, prioritised follow kind and maxsize
+        queues = list(self.topology.queues)
+        queues[qi] = QueueInfo(qi, name, kind, q.maxsize, internal)
+        self.topology = Topology(self.topology.actors, tuple(queues))
+
+    def _on_line(self, e: Event) -> None:
+        a = self.actors[e[2]]
+        a.line_file, a.line_no = str(e[6]), e[7]
+
+    # ------------------------------------------------------------ payloads
+    def prune_reprs(self) -> None:
+        """Forget the reprs of items long gone (memory stays bounded)."""
+        keep = {i for q in self.queues for i in (*q.contents, *q.overflow)}
+        keep.update(i for a in self.actors for i in a.holding)
+        recent = list(self.item_repr)[-REPRS_KEPT:]
+        old = self.item_repr
+        self.item_repr = {i: old[i] for i in (*keep, *recent) if i in old}

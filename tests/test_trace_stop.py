@@ -1,0 +1,81 @@
+"""No process of a traced program outlives its run: after a stop, and when the
+controller itself is killed (each process reads EOF on its socket and ends)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from procwait import wait_gone
+from tracing import PROGRAMS
+
+from qsim.engine.proctree import session_members, wait_session_gone
+from qsim.engine.trace import TraceRun
+
+
+def _wait_for_file(
+    path: Path, timeout: float, alive: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll for a file the program writes (there is no event for it)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        if alive is not None:
+            assert alive.poll() is None, alive.stderr.read().decode() if alive.stderr else ""
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_stop_ends_every_process(method: str, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pids"
+    run = TraceRun(PROGRAMS / "forever.py", [method, str(pidfile)])
+    try:
+        run.start()
+        _wait_for_file(pidfile, 30)
+        pids = set(json.loads(pidfile.read_text()))
+        assert set(run.alive()) >= pids
+    finally:
+        run.stop()
+    assert wait_gone(pids, 3.0) == set()
+    assert run.alive() == []
+    assert not os.path.exists(run.dir)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_killing_the_controller_leaves_no_process(method: str, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pids"
+    cmd = [sys.executable, "-m", "qsim", "trace", str(PROGRAMS / "forever.py"), method]
+    controller = subprocess.Popen(
+        [*cmd, str(pidfile), "--headless", "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_file(pidfile, 30, controller)
+        pids = json.loads(pidfile.read_text())
+        main = pids[0]
+        env = Path(f"/proc/{main}/environ").read_bytes().split(b"\0")
+        cfg = json.loads(next(e for e in env if e.startswith(b"QSIM_TRACE=")).split(b"=", 1)[1])
+        controller.send_signal(signal.SIGKILL)
+        controller.wait(5)
+        # every process of the program (its own, and multiprocessing's helpers)
+        assert wait_gone(set(pids), 3.0) == set()
+        assert wait_session_gone(main, 3.0), session_members(main)
+    finally:
+        if controller.poll() is None:
+            controller.kill()
+            controller.wait(5)
+        if controller.stderr is not None:
+            controller.stderr.close()
+    deadline = time.monotonic() + 3.0
+    while os.path.exists(cfg["dir"]):  # the main process removes the run's folder
+        assert time.monotonic() < deadline, "the run's private folder was left behind"
+        time.sleep(0.01)
