@@ -69,6 +69,8 @@ class RunControl:
         #: lanes (``[run] lanes``): 0 all together, 1 one at a time, 2 one at a
         #: time after a plain-program phase each; ``lane_turn`` is the lane whose
         #: producer may run now (the controller moves it on as each lane ends)
+        #: per queue: workers report where its items are (feeder buffer, pipe)
+        self.observed: Any = ctx.RawArray(ctypes.c_byte, MAX_QUEUES)
         self.lane_mode: Any = ctx.RawValue(ctypes.c_int, 0)
         self.lane_turn: Any = ctx.RawValue(ctypes.c_int, 0)
 

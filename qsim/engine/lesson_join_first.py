@@ -18,7 +18,6 @@ from multiprocessing.process import parent_process
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl, live_slot
-from qsim.engine.queues import QueueAdapter
 from qsim.engine.runtime import Runtime
 from qsim.engine.workers import _run_actor, make_item, send_stops
 from qsim.model.events import EventKind, ItemKind
@@ -70,7 +69,7 @@ def join_first_main(
     """Start the producers, ``join()`` each, and only then drain the queue."""
     rt = Runtime(actor, conn, ctl, seed)
     q0, kind0, qi0 = producers[0][4:7]
-    qa = QueueAdapter(q0, kind0)
+    qa = rt.adapter(q0, kind0, qi0)
     children: list[tuple[str, Any]] = []
     # A daemonic process may not have children, because it would be killed
     # without cleaning them up. This one stops its children itself (below),
@@ -152,7 +151,7 @@ def _join_first_producer(
     wait for the queue's feeder thread to write them all into the pipe."""
     _guard_orphan(ctl)
     rt = Runtime(actor, conn, ctl, seed)
-    qa = QueueAdapter(q, kind)
+    qa = rt.adapter(q, kind, qi)
     slot_interval = live_slot("producer", group, "interval")
 
     def body() -> None:
@@ -161,6 +160,9 @@ def _join_first_producer(
             item = make_item(rt, actor, n, ctl.live[slot_interval], spec)
             rt.put(qa, qi, (_DATA, item, 0, payload))
         send_stops(rt, qa, qi, actor, spec.sentinels)
+        if qa.watch is not None:  # its writes are watched: say what is left, item by item
+            rt.wait_for_feeders()
+            return
         if not hasattr(q, "join_thread"):
             return  # no feeder thread (a manager's queue): nothing to wait for
         q.close()

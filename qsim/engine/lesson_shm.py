@@ -27,7 +27,6 @@ from multiprocessing.shared_memory import SharedMemory
 from typing import Any, TypeGuard
 
 from qsim.engine.control import RunControl, live_slot
-from qsim.engine.queues import QueueAdapter
 from qsim.engine.runtime import Runtime, StopRun
 from qsim.engine.workers import _run_actor, produce_items, producer_done, send_stops
 from qsim.model.events import EventKind, ItemKind
@@ -163,7 +162,7 @@ def shm_ref_producer(
 ) -> None:
     """Put a shared-memory block's name per item instead of the data itself."""
     rt = Runtime(actor, conn, ctl, seed)
-    qa = QueueAdapter(q, kind)
+    qa = rt.adapter(q, kind, qi)
     slot_interval = live_slot("producer", group, "interval")
     created: list[str] = []
     open_blocks: deque[SharedMemory] = deque()
@@ -217,7 +216,7 @@ def read_payload_consumer(
     """Read every payload (inline bytes or a shared-memory name) and report
     the bytes that crossed the queue per item and this process's peak memory."""
     rt = Runtime(actor, conn, ctl, seed)
-    qa = QueueAdapter(q, kind)
+    qa = rt.adapter(q, kind, qi)
     slot_work = live_slot("consumer", group, "work_time")
     slot_fail = live_slot("consumer", group, "failure_rate")
 

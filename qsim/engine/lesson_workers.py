@@ -26,7 +26,6 @@ from typing import Any
 from qsim.engine.control import SLICE_S, RunControl, live_slot
 from qsim.engine.lesson_join_first import start_join_first
 from qsim.engine.lesson_shm import read_payload_consumer, shm_ref_producer
-from qsim.engine.queues import QueueAdapter
 from qsim.engine.runtime import Runtime
 from qsim.engine.workers import (
     _run_actor,
@@ -74,7 +73,7 @@ def inspect_helper(
     ("Items match: False", ...), counted in the report's ``marks``.
     """
     rt = Runtime(actor, conn, ctl, seed)
-    qa = QueueAdapter(q, kind)
+    qa = rt.adapter(q, kind, qi)
     slot_interval = live_slot("producer", group, "interval")
 
     def body() -> None:

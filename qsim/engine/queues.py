@@ -30,6 +30,7 @@ from multiprocessing.process import BaseProcess, parent_process
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+from qsim.engine.feeder import FeederWatch
 from qsim.model.scenario import QueueSpec
 
 _loads = ForkingPickler.loads
@@ -111,6 +112,10 @@ def _nothing() -> None:
     pass
 
 
+def _put_blocking(q: Any, obj: Any, timeout: float) -> None:
+    q.put(obj, True, timeout)
+
+
 #: what ``QueueAdapter.get_nowait`` returns for an empty queue
 EMPTY: Any = object()
 
@@ -137,9 +142,11 @@ class QueueAdapter:
     stop, pause and a dead parent.
     """
 
-    def __init__(self, q: Any, kind: str) -> None:
+    def __init__(self, q: Any, kind: str, watch: FeederWatch | None = None) -> None:
+        """``watch``: note where this queue's items are (see ``qsim.engine.feeder``)."""
         self.q = q
         self.kind = kind
+        self.watch = watch
         self.priority = kind == "PriorityQueue"
         self.simple = kind == "SimpleQueue"
         self._poller: Any = None
@@ -169,6 +176,18 @@ class QueueAdapter:
             self.has_room = _room_check(q)
         if self._poller is not None:
             self.get_nowait = self._get_nowait_polled
+        self._put_blocking: Callable[[Any, float], None] = self._put_blocking_any
+        if watch is not None and kind in ("Queue", "JoinableQueue"):
+            self.put_nowait = watch.wrap_put(self.put_nowait)
+            self._put_blocking = watch.wrap_put(partial(_put_blocking, q))
+        elif watch is not None and self.simple:
+            self.put_nowait = self._put_blocking = watch.simple_put
+
+    def _put_blocking_any(self, obj: Any, timeout: float) -> None:
+        if self.simple:
+            self.q.put(obj)
+        else:
+            self.q.put(self._wrap(obj), True, timeout)
 
     def _put_nowait_any(self, obj: tuple[Any, ...]) -> None:
         self.q.put_nowait(self._wrap(obj))
@@ -217,11 +236,8 @@ class QueueAdapter:
         return True
 
     def put_wait(self, obj: tuple[Any, ...], timeout: float) -> bool:
-        if self.simple:
-            self.q.put(obj)
-            return True
         try:
-            self.q.put(self._wrap(obj), True, timeout)
+            self._put_blocking(obj, timeout)
         except Full:
             return False
         return True

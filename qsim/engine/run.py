@@ -19,6 +19,7 @@ from typing import Any
 from qsim.engine.collector import Collector
 from qsim.engine.control import LIVE_FIELDS, RunControl, live_slot
 from qsim.engine.lesson_workers import consumer_target, producer_target, start_join_first
+from qsim.engine.pipe_probe import PipeProbe
 from qsim.engine.queues import QsimManager, make_queue, needs_manager, start_manager
 from qsim.engine.workers import main_main
 from qsim.model.events import EventKind, make_event
@@ -93,6 +94,7 @@ class Run:
         self._ended_by_us: set[int] = set()  # actors stop() had to terminate
         self._started = False
         self.start_error = ""
+        self._probe: PipeProbe | None = None
 
     # ------------------------------------------------------------ start
     def start(self) -> None:
@@ -128,6 +130,13 @@ class Run:
             self._start_manager()
         self.queues = [make_queue(self.ctx, q, self._manager) for q in sc.queues]
         ctl = self.control
+        watched = {}
+        for qi, (qspec, q) in enumerate(zip(sc.queues, self.queues, strict=True)):
+            if qspec.internals:  # workers report where its items are; we read its pipe
+                ctl.observed[qi] = 1
+                watched[qi] = q
+        self._probe = PipeProbe(watched, self.inject)
+        self._probe.start()
         for n, c in enumerate(sc.consumers):
             ctl.group_workers[n] = c.count
             ctl.group_alive[n] = c.count
@@ -343,9 +352,12 @@ class Run:
     def pids(self) -> dict[str, int]:
         return {self.topology.actors[a].name: p.pid for a, p in self.processes.items() if p.pid}
 
-    def inject(self, actor: int, kind: EventKind, value: Any = None, queue: int = -1) -> None:
+    def inject(
+        self, actor: int, kind: EventKind, value: Any = None, queue: int = -1, aux: int = 0
+    ) -> None:
         """Report something the controller saw itself (``SEQ_LOCAL``: not from a worker)."""
-        self.collector.inject([make_event(time.monotonic_ns(), actor, kind, 0, queue, value)])
+        ev = make_event(time.monotonic_ns(), actor, kind, 0, queue, value, aux)
+        self.collector.inject([ev])
 
     def _on_eof(self, actor: int) -> None:
         for lane, left in enumerate(self._lane_left):
@@ -422,6 +434,9 @@ class Run:
             if self._manager_proc.is_alive():
                 self._manager_proc.kill()
                 self._manager_proc.join(1.0)
+        if self._probe is not None:
+            self._probe.sample()  # how the pipes were left (a hang's picture)
+            self._probe.stop()
         self.collector.wait_all_closed(1.0)
         self.collector.close()
         for spec, q in zip(self.scenario.queues, self.queues, strict=False):

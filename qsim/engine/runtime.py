@@ -18,8 +18,9 @@ from multiprocessing.process import parent_process
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl
+from qsim.engine.feeder import FeederWatch
 from qsim.engine.queues import EMPTY, Full, QueueAdapter
-from qsim.model.events import EventKind, ItemKind, Value
+from qsim.model.events import EXIT_WAIT, EventKind, ItemKind, Value
 from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, VT_INT, EventBuffer
 
 K = EventKind
@@ -31,6 +32,7 @@ BRIEF_S = 0.002
 _now = time.monotonic_ns
 # plain ints for the hot paths (an enum attribute lookup costs more than the append)
 _PUT_DONE, _GET_DONE = int(K.PUT_DONE), int(K.GET_DONE)
+_FEEDER_WRITE = int(K.FEEDER_WRITE)
 _BATCH, _DATA = int(ItemKind.BATCH), int(ItemKind.DATA)
 #: a put's or get's record in the buffer: value (an item count) is an int
 _COUNTED = VT_INT
@@ -55,6 +57,7 @@ class Runtime:
         self._pending = self.events.pending
         self._gate = memoryview(ctl.paused).cast("B")
         self.sent = 0
+        self._watches: list[FeederWatch] = []
         self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
         self.parent_at = 0
         self.parent = parent_process()
@@ -98,7 +101,41 @@ class Runtime:
             if t >= self.parent_at:
                 self._check_parent(t)
 
+    def adapter(self, q: Any, kind: str, qi: int) -> QueueAdapter:
+        """This worker's handle on queue ``qi``; it notes where the items are
+        (``FeederWatch``) if the run observes that queue."""
+        watch = None
+        if 0 <= qi < len(self.ctl.observed) and self.ctl.observed[qi]:
+            watch = FeederWatch(q, qi, kind == "SimpleQueue")
+            self._watches.append(watch)
+        return QueueAdapter(q, kind, watch)
+
+    def wait_for_feeders(self) -> None:
+        """Before it exits, a process waits for its queues' feeder threads to write
+        what it put into the pipes (Python does so at exit): said, and watched."""
+        left = sum(w.unwritten for w in self._watches)
+        if not left:
+            return
+        what = "item" if left == 1 else "items"
+        self.emit(K.JOIN_WAIT, 0, -1, f"{left} {what} still in its feeder buffer", EXIT_WAIT)
+        self.flush()
+        while any(w.unwritten for w in self._watches):
+            self.check_stop()  # reports each write as it begins
+            time.sleep(SLICE_S)
+        self.emit(K.JOIN_DONE, 0, -1, "its feeder thread wrote everything", EXIT_WAIT)
+
+    def _report_writes(self) -> None:
+        """Pipe writes the watched queues' feeder threads noted, as events."""
+        add = self.events.add
+        for w in self._watches:
+            written = w.written
+            while written:
+                t, item, size = written.popleft()
+                add(_FEEDER_WRITE, item, w.qi, size, 0, 0, t)
+
     def flush(self) -> None:
+        if self._watches:
+            self._report_writes()
         n = len(self._pending)
         if n:
             msg = self.events.take()
@@ -130,7 +167,7 @@ class Runtime:
 
     def maybe_flush(self) -> None:
         t = time.monotonic_ns()
-        if self._pending and t >= self.flush_at:
+        if (self._pending or self._watches) and t >= self.flush_at:
             self.flush()
         if t >= self.parent_at:
             self._check_parent(t)

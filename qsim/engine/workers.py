@@ -42,6 +42,7 @@ def _run_actor(rt: Runtime, queues: list[QueueAdapter], body: Callable[[], None]
     rt.flush()
     try:
         body()
+        rt.wait_for_feeders()
     except StopRun as why:
         # buffered items may never reach a pipe nobody reads: do not hang on exit
         for qa in queues:
@@ -180,7 +181,7 @@ def producer_main(
     sentinels: int,
 ) -> None:
     rt = Runtime(actor, conn, ctl, seed)
-    qa = QueueAdapter(q, kind)
+    qa = rt.adapter(q, kind, qi)
     live = ctl.live
     slot_interval = live_slot("producer", group, "interval")
     slot_fail = live_slot("producer", group, "failure_rate")
@@ -273,8 +274,8 @@ def consumer_main(
     ``added``: started live (pipeline + button) after the run began.
     """
     rt = Runtime(actor, conn, ctl, seed)
-    qa = QueueAdapter(q, kind)
-    out = QueueAdapter(out_q, out_kind) if out_q is not None else None
+    qa = rt.adapter(q, kind, qi)
+    out = rt.adapter(out_q, out_kind, out_qi) if out_q is not None else None
     joinable = kind == "JoinableQueue"
     live = ctl.live
     slot_work = live_slot("consumer", group, "work_time")
@@ -436,7 +437,7 @@ def main_main(
     """The tutorial's main process: waits for the producers, sends the
     sentinels, and calls ``join()`` on a JoinableQueue."""
     rt = Runtime(actor, conn, ctl, seed)
-    sq = QueueAdapter(sentinel_q, sentinel_kind) if sentinel_q is not None else None
+    sq = rt.adapter(sentinel_q, sentinel_kind, sentinel_qi) if sentinel_q is not None else None
 
     def body() -> None:
         while ctl.producers_done.value < n_producers:

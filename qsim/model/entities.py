@@ -59,8 +59,21 @@ class QueueState:
     unfinished: int = 0  # JoinableQueue: puts not yet matched by task_done()
     task_done_errors: int = 0
     last_task_done_error: str = ""
+    #: where the items are, when the run reports it (``observed``): put but
+    #: still in the putting process's feeder buffer (item -> putting actor), and
+    #: written into the pipe, in write order, with their pickled bytes
+    buffered: dict[int, int] = field(default_factory=dict)
+    pipe: Contents = field(default_factory=Contents)
+    piped: dict[int, int] = field(default_factory=dict)
+    pipe_bytes: int = 0  # bytes the items in the pipe were written with
+    #: written before their PUT_DONE was applied (a SimpleQueue's put writes
+    #: itself): item -> bytes, into the pipe when the put is applied
+    early_writes: dict[int, int] = field(default_factory=dict)
+    fionread: int = -1  # unread bytes the controller last read off the pipe (-1: none)
+    pipe_capacity: int = 0  # the pipe's buffer, bytes (0: unknown)
     #: a traced program's Pool, manager or executor made it (from the topology)
     internal: bool = field(default=False, init=False)
+    observed: bool = field(default=False, init=False)
     #: derived from kind and maxsize (the reducer's hot paths read these)
     cap: int = field(init=False)  # maxsize that makes put() block (0: never)
     joinable: bool = field(init=False)

@@ -42,6 +42,9 @@ T, SEQ, ACTOR, KIND, ITEM, QUEUE, VALUE, AUX, VTYPE, FLAGS = range(10)
 
 NO_ITEM = 0
 NO_QUEUE = -1
+#: JOIN_WAIT/JOIN_DONE aux: a finished process waits at exit for its queues'
+#: feeder threads to write what it put (value: what is left, in words)
+EXIT_WAIT = 1
 #: ``seq`` of an event made in the controller's process, not sent by a worker
 SEQ_LOCAL = 0xFFFFFFFF
 
@@ -83,6 +86,10 @@ class EventKind(IntEnum):
     PUT_BLOCKED = 11  # aux: the item's priority
     PUT_DONE = 12  # value: items in the entry (a batch has many); aux: priority
     PUT_TIMEOUT = 13  # queue.Full raised by put(timeout=...)
+    #: an item left the putting process's feeder buffer into the queue's pipe:
+    #: the write started (a Queue's feeder thread holds the write lock), value:
+    #: its pickled bytes. A SimpleQueue's put writes it itself (no feeder).
+    FEEDER_WRITE = 14
     GET_WAITING = 20
     GET_DONE = 21  # value: items; holding it is working on it (FLAG_CONSUMED: used up)
     GET_TIMEOUT = 22  # queue.Empty raised by get(timeout=...)
@@ -99,6 +106,9 @@ class EventKind(IntEnum):
     PAUSED = 70  # the actor is parked at the run's pause gate
     RESUMED = 71
     HUNG = 80  # a watchdog found the actor waiting with no hope of progress
+    #: the controller read the queue's pipe: value unread bytes (FIONREAD),
+    #: aux its capacity (0: unknown)
+    PIPE_SAMPLE = 81
     MARK = 90  # a lesson-specific measurement (value is a "name=number" text)
     LINE = 91  # a traced process is on this line of the program (value: file; aux: line)
     PHASE = 92  # what a lane's actor is doing, in words ("waiting its turn", "plain")

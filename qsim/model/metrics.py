@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from qsim.model.events import describe_item
-from qsim.model.state import Reducer
+from qsim.model.state import QueueState, Reducer
 
 
 def latency_ms(r: Reducer) -> dict[str, float]:
@@ -33,6 +33,25 @@ def throughput(r: Reducer) -> float:
     return done / span if span > 0 else 0.0
 
 
+def internals(r: Reducer, q: QueueState) -> dict[str, Any]:
+    """Where a watched queue's items are: each putting process's feeder buffer,
+    the pipe (items, the bytes they were written with, and what the pipe itself
+    said it holds, FIONREAD, -1 if it could not tell), and its capacity."""
+    names = r.topology.names
+    per: dict[str, int] = {}
+    for actor in q.buffered.values():
+        name = names[actor] if 0 <= actor < len(names) else f"A{actor}"
+        per[name] = per.get(name, 0) + 1
+    return {
+        "in_buffers": len(q.buffered),
+        "in_buffers_by_process": per,
+        "pipe_items": len(q.pipe),
+        "pipe_bytes": q.pipe_bytes,
+        "pipe_fionread": q.fionread,
+        "pipe_capacity": q.pipe_capacity,
+    }
+
+
 def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
     """The JSON report of ``qsim run --headless --json``."""
     topo = r.topology
@@ -50,6 +69,7 @@ def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
             "unfinished_tasks": q.unfinished,
             "task_done_errors": q.task_done_errors,
             "contents": [topo_item(r, i) for i in q.contents[:50]],
+            **(internals(r, q) if q.observed else {}),
         }
         for q in r.queues
     }

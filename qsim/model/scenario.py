@@ -40,6 +40,9 @@ class QueueSpec:
     id: str
     kind: str = "Queue"
     maxsize: int = 0  # 0 means unbounded, as in multiprocessing
+    #: report where each item really is: in the putting process's feeder buffer,
+    #: in the pipe, or taken (costs a little per item: on for the lessons about it)
+    internals: bool = False
 
     @property
     def bounded(self) -> bool:

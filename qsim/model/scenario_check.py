@@ -88,6 +88,12 @@ def _check_queues(where: Where, sc: Scenario) -> dict[str, QueueSpec]:
             raise where.error(
                 (*p, "maxsize"), "SimpleQueue has no maxsize: it is always unbounded"
             )
+        if q.internals and q.kind not in ("Queue", "JoinableQueue", "SimpleQueue"):
+            raise where.error(
+                (*p, "internals"),
+                f"a {q.kind} keeps its items in the manager process: it has no feeder "
+                "buffer or pipe of its own to show (Queue, JoinableQueue, SimpleQueue do)",
+            )
     return qids
 
 

@@ -38,7 +38,7 @@ from qsim.model.entities import (  # re-exported: the views name states from her
     Note,
     QueueState,
 )
-from qsim.model.events import Event, EventKind, describe_item, is_sentinel
+from qsim.model.events import EXIT_WAIT, Event, EventKind, describe_item, is_sentinel
 from qsim.model.topology import ActorInfo, Topology
 from qsim.model.traced import TracedTopology
 from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE, VT_INT, VT_STR
@@ -79,7 +79,7 @@ class Reducer(TracedTopology):
         self.reorder_ns = reorder_ns
         self.queues = [QueueState(q.index, q.id, q.kind, q.maxsize) for q in topology.queues]
         for q, qinfo in zip(self.queues, topology.queues, strict=True):
-            q.internal = qinfo.internal
+            q.internal, q.observed = qinfo.internal, qinfo.observed
         self.actors = [ActorState(a.index, a.name, a.role) for a in topology.actors]
         for info, a in zip(topology.actors, self.actors, strict=True):
             a.sink = info.output_queue < 0
@@ -329,7 +329,17 @@ class Reducer(TracedTopology):
         if item in self._early_gets:  # its get was applied first: settle it now
             del self._early_gets[item]
             self._record_latency(item, t, t)
+            if q.observed:  # through the buffer and the pipe already
+                q.early_writes.pop(item, None)
             return
+        if q.observed:  # in the putting process's feeder buffer, until written
+            size = q.early_writes.pop(item, None)
+            if size is None:
+                q.buffered[item] = a.index
+            else:  # written as it was put (SimpleQueue, or a quick feeder thread)
+                q.pipe.append(item)
+                q.piped[item] = size
+                q.pipe_bytes += size
         self.put_time[item] = t
         if e[7]:
             self.priority[item] = e[7]
@@ -343,6 +353,39 @@ class Reducer(TracedTopology):
             c.append(item)
             if len(c) > q.max_depth:
                 q.max_depth = len(c)
+
+    def _on_feeder_write(self, e: Event) -> None:
+        """The item left its feeder buffer: it is (being) written into the pipe."""
+        q = self.queues[e[5]]
+        item = e[4]
+        size: int = e[6] if e[8] == VT_INT else 0  # type: ignore[assignment]
+        if not q.observed or item in q.piped:
+            return
+        if q.buffered.pop(item, None) is None:  # its put is not applied yet
+            q.early_writes[item] = size
+            return
+        q.pipe.append(item)
+        q.piped[item] = size
+        q.pipe_bytes += size
+
+    def _read_from_pipe(self, q: QueueState, item: int) -> None:
+        size = q.piped.pop(item, None)
+        if size is None:  # got before its write was applied: it went through
+            q.buffered.pop(item, None)
+            q.early_writes.pop(item, None)
+            return
+        q.pipe_bytes -= size
+        pipe = q.pipe
+        if pipe and _at(pipe, 0) == item:
+            pipe.popleft()
+        else:
+            pipe.remove(item)
+
+    def _on_pipe_sample(self, e: Event) -> None:
+        q = self.queues[e[5]]
+        q.fionread = e[6] if e[8] == VT_INT else -1  # type: ignore[assignment]
+        if e[7]:
+            q.pipe_capacity = e[7]
 
     def _on_put_timeout(self, e: Event) -> None:
         a = self.actors[e[2]]
@@ -369,6 +412,8 @@ class Reducer(TracedTopology):
         if a.state == WAITING_GET or a.state == STARTING:
             self._set(a, a.resume_state, t)
         q.gets += 1
+        if q.observed:
+            self._read_from_pipe(q, item)
         c = q.contents
         if c and _at(c, 0) == item and not q.overflow:  # the common case, inlined
             c.popleft()
@@ -441,6 +486,10 @@ class Reducer(TracedTopology):
         a.queue = e[5]
         self._set(a, JOIN_WAIT, e[0])
         a.join_what = str(e[6]) if e[5] < 0 else ""
+        if e[7] == EXIT_WAIT:  # its code is done, its feeder thread is not
+            text = f"{a.name} has finished its code but cannot exit: {e[6]}"
+            self.note(e[0], text, a.index, JOIN_WAIT)
+            return
         if e[5] < 0:  # joining a process or a feeder thread: the value names it
             self.note(e[0], f"{a.name} waits in {e[6]}", a.index, JOIN_WAIT)
             return
@@ -455,6 +504,9 @@ class Reducer(TracedTopology):
     def _on_join_done(self, e: Event) -> None:
         a = self.actors[e[2]]
         self._set(a, a.resume_state, e[0])
+        if e[7] == EXIT_WAIT:
+            self.note(e[0], f"{a.name}: {e[6]}")
+            return
         what = e[6] if e[5] < 0 else f"{self.queues[e[5]].id}.join()"
         self.note(e[0], f"{a.name}: {what} returned")
 

@@ -28,6 +28,8 @@ class QueueInfo:
     kind: str
     maxsize: int
     internal: bool = False  # a traced program's Pool, manager or executor made it
+    #: the run reports where its items are: feeder buffers, pipe (``internals``)
+    observed: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,10 @@ def build_topology(sc: Scenario, extra_workers: dict[str, int] | None = None) ->
     ``extra_workers`` reserves indexes for workers a stage may gain live
     (pipeline +/- buttons): ``{"parse": 4}`` numbers up to 4 more ``parse`` workers.
     """
-    queues = tuple(QueueInfo(n, q.id, q.kind, q.maxsize) for n, q in enumerate(sc.queues))
+    queues = tuple(
+        QueueInfo(n, q.id, q.kind, q.maxsize, observed=q.internals)
+        for n, q in enumerate(sc.queues)
+    )
     qidx = {q.id: q.index for q in queues}
     actors = [ActorInfo(0, "main", "main", "main", -1, -1)]
     for p in sc.producers:

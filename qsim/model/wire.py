@@ -111,9 +111,10 @@ class EventBuffer:
         value: object = None,
         aux: int = 0,
         flags: int = 0,
+        at: int = 0,
     ) -> int:
-        """Append one event (now); returns its time."""
-        t = _now()
+        """Append one event, at time ``at`` (0: now); returns its time."""
+        t = at or _now()
         if value is None:
             v, vt = 0, VT_NONE
         elif type(value) is int:

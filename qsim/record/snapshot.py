@@ -77,7 +77,9 @@ def _fields(cls: type, kind: Any) -> tuple[str, ...]:
 
 Q_INTS = _fields(QueueState, int)
 Q_STRS = _fields(QueueState, str)
-Q_ARRAYS = (*_fields(QueueState, Contents), *_fields(QueueState, list[int]))
+#: a queue's pairs (item -> actor in a feeder buffer, item -> bytes in the pipe)
+Q_PAIRS = _fields(QueueState, dict[int, int])
+Q_ARRAYS = (*_fields(QueueState, Contents), *_fields(QueueState, list[int]), *Q_PAIRS)
 A_INTS = _fields(ActorState, int)
 A_BOOLS = _fields(ActorState, bool)
 A_STRS = _fields(ActorState, str)
@@ -124,6 +126,8 @@ def capture(r: Reducer) -> dict[str, Any]:
             **{k: getattr(q, k) for k in Q_INTS + Q_STRS},
             "contents": list(q.contents),
             "overflow": list(q.overflow),
+            "pipe": list(q.pipe),
+            **{k: [*getattr(q, k), *getattr(q, k).values()] for k in Q_PAIRS},
         }
         for q in r.queues
     ]
@@ -209,6 +213,9 @@ def restore(r: Reducer, s: dict[str, Any]) -> None:
             setattr(q, k, d[k])
         q.contents = Contents(d["contents"])
         q.overflow = list(d["overflow"])
+        q.pipe = Contents(d["pipe"])
+        for k in Q_PAIRS:
+            setattr(q, k, _pairs(d[k]))
     for a, d in zip(r.actors, s["actors"], strict=True):
         a.state = d["state"]
         for k in A_INTS + A_BOOLS + A_STRS:

@@ -1,0 +1,90 @@
+"""How many bytes wait unread in a queue's pipe, read off the pipe itself.
+
+The workers report each item that enters a pipe (``qsim.engine.feeder``);
+this is the cross-check: the controller holds the same pipes (it made the
+queues), and every ``PROBE_EVERY_S`` it asks the operating system how many
+bytes are unread (``FIONREAD``) and how big the pipe's buffer is
+(``F_GETPIPE_SZ``, Linux), and reports a change as a ``PIPE_SAMPLE`` event.
+Where the OS cannot tell, nothing is reported.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from qsim.model.events import EventKind
+
+PROBE_EVERY_S = 0.1
+F_GETPIPE_SZ = 1032  # Linux's fcntl command (fcntl.F_GETPIPE_SZ from Python 3.10, Linux only)
+
+Inject = Callable[[int, EventKind, Any, int, int], None]
+
+
+def unread_bytes(fd: int) -> int | None:
+    """Bytes waiting in the pipe ``fd`` reads from (None: the OS cannot tell)."""
+    try:
+        import fcntl
+        import termios
+    except ImportError:  # Windows
+        return None
+    buf = array.array("i", [0])
+    try:
+        fcntl.ioctl(fd, termios.FIONREAD, buf, True)
+    except OSError:
+        return None
+    return int(buf[0])
+
+
+def pipe_capacity(fd: int) -> int:
+    """The pipe's buffer in bytes (0: unknown)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        import fcntl
+
+        return int(fcntl.fcntl(fd, getattr(fcntl, "F_GETPIPE_SZ", F_GETPIPE_SZ)))
+    except (ImportError, OSError):
+        return 0
+
+
+class PipeProbe:
+    """Samples the unread bytes of some queues' pipes on a thread of its own."""
+
+    def __init__(self, queues: dict[int, Any], inject: Inject) -> None:
+        """``queues``: queue index -> the real queue (with a ``_reader`` pipe end)."""
+        self._fds: dict[int, int] = {}
+        for qi, q in queues.items():
+            reader = getattr(q, "_reader", None)
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                self._fds[qi] = reader.fileno()  # type: ignore[union-attr]
+        self._inject = inject
+        self._last: dict[int, int] = {}
+        self._capacity = {qi: pipe_capacity(fd) for qi, fd in self._fds.items()}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="qsim-pipe-probe", daemon=True)
+
+    def start(self) -> None:
+        if self._fds:
+            self._thread.start()
+
+    def sample(self) -> None:
+        for qi, fd in self._fds.items():
+            n = unread_bytes(fd)
+            if n is not None and n != self._last.get(qi):
+                self._last[qi] = n
+                self._inject(0, EventKind.PIPE_SAMPLE, n, qi, self._capacity[qi])
+
+    def _loop(self) -> None:
+        while not self._stop.wait(PROBE_EVERY_S):
+            self.sample()
+
+    def stop(self) -> None:
+        """Stop sampling (before the queues' pipes are closed)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(2.0)

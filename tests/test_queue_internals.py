@@ -1,0 +1,137 @@
+"""Where a Queue's items really are: the putting process's feeder buffer, the
+pipe, or taken (real processes, fork and spawn; the pipe read with FIONREAD)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+
+import pytest
+
+from qsim.engine.headless import run_headless
+from qsim.engine.pipe_probe import pipe_capacity, unread_bytes
+from qsim.engine.run import Run
+from qsim.model.events import Event, EventKind
+from qsim.model.scenario import (
+    ConsumerSpec,
+    MainSpec,
+    ProducerSpec,
+    QueueSpec,
+    RunOptions,
+    Scenario,
+)
+from qsim.model.state import Reducer
+
+K = EventKind
+ITEM = 64 * 1024
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="FIONREAD of a pipe")
+
+
+def join_before_drain(items: int = 20) -> Scenario:
+    return Scenario(
+        id="jbd",
+        title="join before drain",
+        queues=(QueueSpec("q", "Queue", internals=True),),
+        producers=(
+            ProducerSpec(id="P", queue="q", items=items, interval=0.0, payload_bytes=ITEM),
+        ),
+        main=MainSpec(join_producers_first=True),
+        run=RunOptions(duration=30, hang_after=1.5),
+    )
+
+
+def drained(kind: str, items: int = 12) -> Scenario:
+    return Scenario(
+        id="drained",
+        title="drained slowly",
+        queues=(QueueSpec("q", kind, internals=True),),
+        producers=(
+            ProducerSpec(
+                id="P", queue="q", items=items, interval=0.0, payload_bytes=ITEM, sentinels=1
+            ),
+        ),
+        consumers=(ConsumerSpec(id="C", queue="q", work_time=0.05),),
+        run=RunOptions(duration=30),
+    )
+
+
+@linux
+def test_at_the_hang_one_item_is_in_the_pipe_and_the_rest_in_the_buffer(
+    start_method: str,
+) -> None:
+    report, r = run_headless(join_before_drain(), start_method=start_method)
+    assert report["hung"] and not report["finished"]
+    q = report["queues"]["q"]
+    # the pipe (64 KiB) holds at most one 64 KiB item (plus its 4-byte length):
+    # its write is stuck half-way; the other 19 never left P1's feeder buffer
+    assert q["pipe_items"] == 1 and q["pipe_bytes"] == ITEM + 45  # pickle header + prefix
+    assert q["in_buffers"] == 19 and q["in_buffers_by_process"] == {"P1": 19}
+    assert q["in_buffers"] + q["pipe_items"] + q["gets"] == q["puts"] == 20
+    # what the pipe itself says agrees within one item
+    assert 0 < q["pipe_fionread"] <= q["pipe_capacity"]
+    assert abs(q["pipe_bytes"] - q["pipe_fionread"]) < q["pipe_bytes"]
+    said = [n.text for n in r.notes if "cannot exit" in n.text]
+    # when it finished its code, its feeder thread had written none or one of them
+    assert said and re.search(r"P1 has finished its code but cannot exit: (19|20) items", said[0])
+
+
+@pytest.mark.parametrize("kind", ["Queue", "SimpleQueue"])
+def test_drained_items_pass_buffer_pipe_taken_and_every_step_adds_up(
+    start_method: str, kind: str
+) -> None:
+    run = Run(drained(kind), start_method=start_method)
+    events: list[Event] = []
+    live = Reducer(run.topology, reorder_ns=300_000_000)
+    try:
+        run.start()
+        t0 = time.monotonic()
+        while not run.finished and time.monotonic() - t0 < 30:
+            run.collector.wait_for_data(0.05)
+            for b in run.collector.drain():
+                live.feed(b)
+            live.advance(time.monotonic_ns())
+            events += live.last_applied
+    finally:
+        run.stop()
+    for b in run.collector.drain():
+        live.feed(b)
+    live.flush()
+    events += live.last_applied
+    assert run.finished and live.accounting_closes()
+    # replay one event at a time: buffer + pipe + taken = put, at every step
+    r = Reducer(run.topology, reorder_ns=0)
+    seen_buffered = 0
+    for e in events:
+        r.feed([e])
+        r.advance(e[0])
+        q = r.queues[0]
+        # a get stamped a moment before its put (two clocks read microseconds
+        # apart) waits in the reducer's causality repair: it is not taken yet
+        early = sum(1 for qi, _t in r._early_gets.values() if qi == 0)
+        assert len(q.buffered) + len(q.pipe) + q.gets - early == q.puts, e
+        assert len(q.pipe) == len(q.piped) and q.pipe_bytes == sum(q.piped.values())
+        seen_buffered = max(seen_buffered, len(q.buffered))
+    q = r.queues[0]
+    assert q.gets == q.puts == 13 and not q.buffered and not q.pipe and q.pipe_bytes == 0
+    if kind == "SimpleQueue":  # no feeder: put writes into the pipe itself
+        assert all(e[3] != K.FEEDER_WRITE or e[2] == 1 for e in events), (
+            "only the putting process writes"
+        )
+    p1 = r.actors[1]
+    assert p1.state == "finished"  # drained: its feeder wrote everything, it could exit
+
+
+@linux
+def test_fionread_and_capacity_of_a_real_pipe() -> None:
+    import multiprocessing
+
+    q = multiprocessing.get_context("fork").Queue()
+    try:
+        fd = q._reader.fileno()  # type: ignore[attr-defined]
+        assert unread_bytes(fd) == 0
+        assert pipe_capacity(fd) >= 4096
+        q._writer.send_bytes(b"x" * 1000)  # type: ignore[attr-defined]
+        assert unread_bytes(fd) == 1004  # the 4-byte length prefix and the bytes
+    finally:
+        q.close()
