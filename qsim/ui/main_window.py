@@ -321,7 +321,7 @@ class MainWindow(FileActions, QMainWindow):
             app.setPalette(qt_palette(theme))  # type: ignore[arg-type]
         # every widget of the window gets the scaled font (1.5x to present)
         self.setStyleSheet(stylesheet(theme, QApplication.font().pointSizeF()))
-        self.diagram.set_theme(theme)
+        self.diagram.set_theme(theme, presenting=self.presenting)
         self.actions_run.set_icon_colour(theme.text)
         icon = round(self.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize))
         self.toolbar.setIconSize(QSize(icon, icon) * theme.font_scale)
@@ -360,7 +360,7 @@ class MainWindow(FileActions, QMainWindow):
         w, h = self.width(), self.height()
         self.resizeDocks(
             [self.docks["lessons"], self.docks["lesson_text"]],
-            [max(250, w * 17 // 100), max(300, w * 22 // 100)],
+            [max(220, w * 17 // 100), max(280, w * 22 // 100)],
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks(

@@ -17,6 +17,7 @@ from qsim.model import state as S
 from qsim.model.events import Event, EventKind, item_number, item_origin
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
+from qsim.ui.diagram.colours import ColourKey
 from qsim.ui.diagram.layout import Layout, Point
 from qsim.ui.diagram.tokens import Look, Token
 from qsim.ui.theme import Theme
@@ -35,10 +36,13 @@ Place = tuple[int, int, int]
 class TokenAnimator:
     """Keeps the token records of one diagram in step with the reducer."""
 
-    def __init__(self, layout: Layout, topo: Topology, theme: Theme) -> None:
+    def __init__(
+        self, layout: Layout, topo: Topology, theme: Theme, colours: ColourKey | None = None
+    ) -> None:
         self.layout = layout
         self.topo = topo
         self.theme = theme
+        self.colours = colours  # what a colour means (None: one per producer)
         self.placed: dict[int, Token] = {}
         self.flyers: list[Token] = []
         #: items set off ahead of their put (see ``_set_off``): they arrive in
@@ -61,9 +65,12 @@ class TokenAnimator:
     def look(self, item: int, r: Reducer) -> Look:
         if item < 0:
             return Look(True, self.theme.sentinel, "STOP")
-        colors = self.theme.producers
-        color = colors[self.ordinal.get(item_origin(item), 0) % len(colors)]
         prio = r.priority.get(item)
+        if self.colours is not None:
+            color = self.colours.colour(item, prio)
+        else:
+            colors = self.theme.producers
+            color = colors[self.ordinal.get(item_origin(item), 0) % len(colors)]
         size = r.entry_size.get(item, 1)
         return Look(
             False,

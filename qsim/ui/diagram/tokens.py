@@ -7,17 +7,25 @@ costs one ``drawPixmap`` per token, whatever the number of QGraphicsItems.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from qsim.ui.diagram.actors import make_font, text_color_on
 from qsim.ui.diagram.glyphs import octagon
-from qsim.ui.theme import Theme
+from qsim.ui.theme import Theme, is_dark
 
 CACHE_SIZE = 2048
 LABELS_PER_FRAME = 6  # new token renders per frame; the rest wait a frame
@@ -149,11 +157,16 @@ class TokenPainter:
         self.dpr = 1.0
         self.budget = LABELS_PER_FRAME
         self.complete_next = False  # the next paint renders every label (no budget)
+        self.min_px = 0.0  # the smallest text on screen, in logical pixels (0: no floor)
         self._cache: OrderedDict[tuple[Look, str], QPixmap] = OrderedDict()
 
-    def reset(self, theme: Theme, size: float, scale: float, dpr: float = 1.0) -> None:
-        """New theme or view scale (scene -> logical pixels; ``dpr``: the screen's)."""
-        self.theme, self.size, self.scale, self.dpr = theme, size, max(0.1, scale), dpr
+    def reset(
+        self, theme: Theme, size: float, scale: float, dpr: float = 1.0, min_px: float = 0.0
+    ) -> None:
+        """New theme or view scale (scene -> logical pixels; ``dpr``: the screen's;
+        ``min_px``: no text smaller than this on screen)."""
+        self.theme, self.size, self.scale, self.dpr = theme, size, max(0.05, scale), dpr
+        self.min_px = min_px
         self._cache.clear()
         self.complete_next = True
 
@@ -200,39 +213,86 @@ class TokenPainter:
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         return pix, p
 
+    # ------------------------------------------------------------ text
+    def font_px(self, px: float) -> float:
+        """A font size in scene units, raised to what is still ``min_px`` on screen."""
+        return max(px, math.ceil(self.min_px / self.scale - 1e-6) if self.min_px else 0.0)
+
+    def label(self, look: Look) -> tuple[QFont, str, float]:
+        """(font, text, body width) of a token's label: as big as fits the body,
+        never smaller than ``min_px`` on screen; a label that does not fit at that
+        size is shortened with "…" (its full value is in the token's tooltip). A
+        sentinel's octagon grows a little wider for its word instead."""
+        h = self.size
+        w = h * 1.12
+        if not look.text:
+            return make_font(h * 0.5, bold=True), "", w
+        pad = h * 0.14
+        px = h * (0.42 if look.sentinel else 0.5)
+        wide = _width(look.text, px)
+        if wide > w - pad:
+            px *= (w - pad) / wide
+        font = make_font(self.font_px(px), bold=True)
+        wide = QFontMetricsF(font).horizontalAdvance(look.text)
+        if look.sentinel and wide > w - pad:  # up to the pixmap's margins
+            w = min(wide + pad, h * 1.12 + 1.6 * self.margin)
+        text = look.text
+        if wide > w - pad:
+            mode = Qt.TextElideMode.ElideLeft if text.isdigit() else Qt.TextElideMode.ElideRight
+            text = QFontMetricsF(font).elidedText(text, mode, w - pad)
+        return font, text, w
+
+    def tag_font(self, scale: float = 0.4) -> QFont:
+        return make_font(self.font_px(self.size * scale), bold=True)
+
+    def texts(self, look: Look) -> list[tuple[str, int]]:
+        """Every text a token of ``look`` shows, with its font size in scene units
+        (what the legibility check multiplies by the view's scale)."""
+        out = []
+        font, text, _ = self.label(look)
+        if text:
+            out.append((text, font.pixelSize()))
+        for tag in (look.priority, look.batch):
+            if tag:
+                out.append((tag, self.tag_font().pixelSize()))
+        if look.error:
+            out.append(("!", self.tag_font(0.5).pixelSize()))
+        return out
+
+    def badge_font(self) -> QFont:
+        return make_font(self.font_px(self.size * 0.5), bold=True)
+
+    # ------------------------------------------------------------ render
     def _render(self, look: Look) -> QPixmap:
         th = self.theme
         h = self.size
-        w = h * 1.12
         m = self.margin
-        pix, p = self._canvas(w + 2 * m, h + 2 * m)
-        body = QRectF(m, m, w, h)
+        font, text, w = self.label(look)
+        pix, p = self._canvas(h * 1.12 + 2 * m, h + 2 * m)
+        body = QRectF(m + (h * 1.12 - w) / 2, m, w, h)
+        p.setFont(font)
         if look.sentinel:
             fill = QColor(th.sentinel)
             p.setPen(QPen(QColor(th.background), 1.2))
             p.setBrush(fill)
             p.drawPolygon(octagon(body.adjusted(-1, -1, 1, 1)))
-            p.setPen(text_color_on(fill, th))
-            p.setFont(make_font(h * 0.34, bold=True))
-            p.drawText(body, Qt.AlignmentFlag.AlignCenter, look.text)
         else:
             fill = QColor(look.color)
-            p.setPen(QPen(QColor("#000000" if th.name != "dark" else "#FFFFFF"), 1.0))
+            p.setPen(QPen(QColor("#FFFFFF" if is_dark(th) else "#000000"), 1.0))
             p.setBrush(fill)
             p.drawRoundedRect(body, h * 0.28, h * 0.28)
-            p.setPen(text_color_on(fill, th))
-            n = len(look.text)
-            px = h * (0.5 if n <= 2 else 0.42 if n == 3 else 0.34 if n == 4 else 0.28)
-            p.setFont(make_font(px, bold=True))
-            p.drawText(body, Qt.AlignmentFlag.AlignCenter, look.text)
-        small = make_font(h * 0.38, bold=True)
+        p.setPen(text_color_on(fill, th))
+        p.drawText(body, Qt.AlignmentFlag.AlignCenter, text)
+        small = self.tag_font()
+        mid = m + h * 0.56
         if look.priority:  # centred above: neighbours in a queue do not cover it
-            self._tag(p, QPointF(m + w / 2, m - h * 0.05), look.priority, small, "#FFFFFF", "#000")
+            self._tag(p, QPointF(mid, m - h * 0.05), look.priority, small, "#FFFFFF", "#000")
         if look.batch:
-            self._tag(p, QPointF(m + w / 2, m + h * 1.02), look.batch, small, "#000", "#FFFFFF")
+            self._tag(p, QPointF(mid, m + h * 1.02), look.batch, small, "#000", "#FFFFFF")
         if look.error:
-            big = make_font(h * 0.5, bold=True)
-            self._tag(p, QPointF(m + w * 0.1, m + h * 0.1), "!", big, "#D55E00", "#FFFFFF")
+            self._tag(
+                p, QPointF(m + w * 0.1, m + h * 0.1), "!", self.tag_font(0.5), "#D55E00", "#FFFFFF"
+            )
         p.end()
         return pix
 
@@ -242,7 +302,8 @@ class TokenPainter:
         fm = p.fontMetrics()
         tw = fm.horizontalAdvance(text) + 4
         th = fm.height() * 0.9
-        r = QRectF(at.x() - tw / 2, at.y() - th / 2, max(tw, th), th)
+        w = max(tw, th)
+        r = QRectF(at.x() - w / 2, at.y() - th / 2, w, th)
         p.setPen(QPen(QColor(fg), 0.8))
         p.setBrush(QColor(bg))
         p.drawRoundedRect(r, th / 2, th / 2)
@@ -251,8 +312,8 @@ class TokenPainter:
 
     def _render_badge(self, text: str) -> QPixmap:
         th = self.theme
-        h = self.size * 0.8
-        font = make_font(h * 0.62, bold=True)
+        font = self.badge_font()
+        h = max(self.size * 0.8, QFontMetricsF(font).height() * 1.1)
         w = QFontMetricsF(font).horizontalAdvance(text) + h * 0.8
         pix, p = self._canvas(w + 2, h + 2)
         p.setPen(QPen(QColor(th.text), 1.0))
@@ -265,17 +326,72 @@ class TokenPainter:
         return pix
 
 
-class TokenLayer(QGraphicsItem):
-    """Draws every token and aggregate badge in one ``paint`` call."""
+@lru_cache(maxsize=512)
+def _width(text: str, px: float) -> float:
+    return QFontMetricsF(make_font(px, bold=True)).horizontalAdvance(text)
 
-    def __init__(self, painter: TokenPainter) -> None:
+
+class TokenLayer(QGraphicsItem):
+    """Draws every token and aggregate badge in one ``paint`` call.
+
+    It is "under the mouse" only where a token is (``contains``), so the boxes
+    below keep their own tooltips; a token's tooltip names its item in full
+    (``describe``), which is where a label shortened with "…" can be read.
+    """
+
+    def __init__(
+        self, painter: TokenPainter, describe: Callable[[int], str] | None = None
+    ) -> None:
         super().__init__()
         self.painter = painter
+        self.describe = describe
         self.tokens: list[Token] = []
         self.badges: list[tuple[float, float, str]] = []  # (x, y, text)
         self.now = 0  # animation time of the frame being drawn
         self._rect = QRectF(0, 0, 1280, 720)
         self.setZValue(5)
+        self.setAcceptHoverEvents(True)
+
+    # ------------------------------------------------------------ hover
+    def token_at(self, pos: QPointF) -> Token | None:
+        """The topmost token drawn at ``pos`` (scene units), or None."""
+        half_w, half_h = self.painter.size * 0.56, self.painter.size * 0.5
+        for t in reversed(self.tokens):
+            if (
+                t.look is not None
+                and abs(pos.x() - t.x) <= half_w
+                and abs(pos.y() - t.y) <= half_h
+            ):
+                return t
+        return None
+
+    def contains(self, point: QPointF) -> bool:
+        return self.token_at(point) is not None
+
+    def collidesWithPath(
+        self,
+        path: QPainterPath,
+        mode: Qt.ItemSelectionMode = Qt.ItemSelectionMode.IntersectsItemShape,
+    ) -> bool:
+        """Hit only where a token is (the view asks with a one-pixel square)."""
+        return self.token_at(path.boundingRect().center()) is not None
+
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        tok = self.token_at(event.pos())
+        text = ""
+        if tok is not None and self.describe is not None:
+            text = self.describe(tok.item)
+        if text != self.toolTip():
+            self.setToolTip(text)
+        super().hoverMoveEvent(event)
+
+    def texts(self) -> list[tuple[str, int]]:
+        """Every text the tokens and badges of this frame show, with its font size
+        in scene units (tokens drawn plain for now are measured with their label)."""
+        tp = self.painter
+        out = [x for t in self.tokens if t.look is not None for x in tp.texts(t.look)]
+        out += [(text, tp.badge_font().pixelSize()) for _, _, text in self.badges]
+        return out
 
     def set_rect(self, rect: QRectF) -> None:
         self.prepareGeometryChange()
