@@ -168,8 +168,10 @@ QWidget {{ font-size: {base_pt * scale:.1f}pt; }}
 QLabel#caption {{
     color: {theme.text}; background: {theme.panel};
     border-top: 1px solid {theme.grid};
-    padding: {round(4 * scale)}px {round(10 * scale)}px;
-    font-size: {round(13 * scale)}pt;
+}}
+QLabel#key_figure {{
+    color: {theme.text}; background: {theme.panel};
+    border-bottom: 1px solid {theme.grid};
 }}
 QLabel#caption[alert="true"] {{ color: #FFFFFF; background: #B3261E; }}
 QLabel#run_state {{ font-weight: bold; padding: 0 6px; }}

@@ -67,6 +67,7 @@ class TokenAnimator:
             return Look(True, self.theme.sentinel, "STOP")
         prio = r.priority.get(item)
         if self.colours is not None:
+            prio = self.colours.remember(item, prio)
             color = self.colours.colour(item, prio)
         else:
             colors = self.theme.producers

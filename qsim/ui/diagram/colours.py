@@ -9,7 +9,7 @@ says whose colour is whose). No Qt here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qsim.model.events import item_origin
 from qsim.model.scenario import Scenario
@@ -17,6 +17,7 @@ from qsim.model.topology import Topology
 from qsim.ui.theme import Theme, priority_colours
 
 BY_PRIORITY, BY_PRODUCER = "priority", "producer"
+NEUTRAL = "#9E9E9E"  # an item whose priority is not known yet
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class LegendEntry:
     words: str = ""  # after the chip, muted ("most urgent")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ColourKey:
     """Colour of each item, and the legend that explains it."""
 
@@ -35,15 +36,25 @@ class ColourKey:
     by_priority: dict[int, str]  # priority value -> colour
     title: str  # the legend's first words ("priority", "made by")
     entries: tuple[LegendEntry, ...]  # empty: no legend is drawn
+    #: priorities seen: an item keeps its colour once got (the queue forgets it)
+    seen: dict[int, int] = field(default_factory=dict)
+
+    def remember(self, item: int, priority: int | None) -> int | None:
+        """``priority`` if known, else what the item had when it was put."""
+        if self.mode != BY_PRIORITY:
+            return priority
+        if priority is None:
+            return self.seen.get(item)
+        if len(self.seen) > 100_000:
+            self.seen.clear()
+        self.seen[item] = priority
+        return priority
 
     def colour(self, item: int, priority: int | None) -> str:
-        if self.mode == BY_PRIORITY and priority is not None and priority in self.by_priority:
-            return self.by_priority[priority]
-        return self.by_producer.get(item_origin(item), self.fallback)
-
-    @property
-    def fallback(self) -> str:
-        return next(iter(self.by_producer.values()), "#888888")
+        if self.mode == BY_PRIORITY:
+            # not put yet: its priority is not known
+            return self.by_priority.get(priority, NEUTRAL) if priority is not None else NEUTRAL
+        return self.by_producer.get(item_origin(item), NEUTRAL)
 
 
 def colour_key(sc: Scenario, topo: Topology, theme: Theme) -> ColourKey:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from qsim.model.scenario import Scenario
 from qsim.model.topology import Topology
@@ -195,14 +196,15 @@ def compute_layout(
     """
     cols = _columns(topo)
     extra = _extra_lines(sc)
-    args = (topo, sc, cols, font_scale, token_scale, measure, tuple(legend), legend_title)
-    args += (max_slots, extra)
-    best = _place(*args, ())
+    place = partial(
+        _place, topo, sc, cols, font_scale, token_scale, measure, tuple(legend), legend_title
+    )
+    best = place(max_slots, extra, ())
     best_fit = _fit(best, view)
     starts = range(3, cols.count - 1, 2)  # a new row starts with a queue column
     splits = [(a,) for a in starts] + [(a, b) for a in starts for b in starts if b > a]
     for split in splits:
-        lay = _place(*args, split)
+        lay = place(max_slots, extra, split)
         if _fit(lay, view) > best_fit * 1.1:
             best, best_fit = lay, _fit(lay, view)
     return best
@@ -336,7 +338,7 @@ def _place(
     small_h = max(small + 14.0 * fs, token + 6 * ts)
     # a priority item wears its priority on a tag above it: room for it
     prioritised = any(q.kind == "PriorityQueue" for q in topo.queues)
-    title_h = font * 1.4 + (token * 0.3 if prioritised else 0.0)
+    title_h = font * 1.4 + (token * 0.45 if prioritised else 0.0)
     line_h = small + 3.0 * fs
 
     def queue_h(qi: int) -> float:

@@ -93,13 +93,14 @@ class QueueItem(QGraphicsItem):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         text = QColor(th.text)
         muted = QColor(th.muted)
-        # title, centred over the row
+        # title, centred over the row, at the top (a priority queue's items
+        # wear their priority tags between it and the row)
         p.setFont(self.title_font())
         p.setPen(text)
         row_top = b.row.y - b.y
         p.drawText(
-            QRectF(-b.spill, 0, b.w + 2 * b.spill, row_top - 2 * fs),
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+            QRectF(-b.spill, 0, b.w + 2 * b.spill, row_top),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
             self.title,
         )
         # the row frame and its slots

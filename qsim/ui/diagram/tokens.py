@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -365,8 +365,10 @@ class TokenLayer(QGraphicsItem):
                 return t
         return None
 
-    def contains(self, point: QPointF) -> bool:
-        return self.token_at(point) is not None
+    def contains(self, point: QPointF | QPoint | QPainterPath.Element, /) -> bool:
+        if isinstance(point, QPainterPath.Element):
+            point = QPointF(point.x, point.y)
+        return self.token_at(QPointF(point)) is not None
 
     def collidesWithPath(
         self,

@@ -24,7 +24,7 @@ from PySide6.QtGui import QAction, QColor, QFont
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from qsim.ui.panels.history import STATE_NAMES, PanelHistory
-from qsim.ui.theme import Theme
+from qsim.ui.theme import MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING, Theme
 
 VISIBLE_S = 60.0
 PAGE_S = 5.0  # a followed view moves on by this much at a time
@@ -46,10 +46,18 @@ def line_pen(n: int, theme: Theme, width: float = 2.0) -> pg.QtGui.QPen:
     return pen
 
 
+def plot_font_px(theme: Theme, font_pt: float) -> int:
+    """A plot's letters in pixels: ``font_pt`` (at 96 dpi), never below the
+    smallest legible text (presenting, 18 px; else 11 px)."""
+    floor = MIN_TEXT_PX_PRESENTING if theme.font_scale > 1 else MIN_TEXT_PX
+    return max(math.ceil(floor), round(font_pt * 96 / 72))
+
+
 def style_plot(plot: pg.PlotItem, theme: Theme, font_pt: float) -> None:
     """Axis colours and fonts of a plot for a theme."""
     font = QFont()
-    font.setPointSizeF(font_pt)
+    px = plot_font_px(theme, font_pt)
+    font.setPixelSize(px)
     for name in ("left", "bottom"):
         ax = plot.getAxis(name)
         ax.setPen(pg.mkPen(theme.muted))
@@ -58,7 +66,7 @@ def style_plot(plot: pg.PlotItem, theme: Theme, font_pt: float) -> None:
         ax.label.setFont(font)
     title = getattr(plot, "qsim_title", "")
     if title:
-        plot.setTitle(title, color=theme.text, size=f"{font_pt:.1f}pt")
+        plot.setTitle(title, color=theme.text, size=f"{px}px")
 
 
 def new_plot(
