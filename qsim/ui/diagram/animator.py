@@ -172,6 +172,8 @@ class TokenAnimator:
             k = e[3]
             if k == PUT:
                 put_by[e[4]] = (e[2], e[5])
+                if e[7] and self.colours is not None:  # got in this frame: keeps its colour
+                    self.colours.remember(e[4], e[7])
             elif k == GET:
                 got_by[e[4]] = (e[2], e[5])
             elif k in (ERR, FAIL) and e[4]:
