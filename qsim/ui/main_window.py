@@ -291,6 +291,10 @@ class MainWindow(FileActions, QMainWindow):
             self.status.update_from(s)
             self._update_key_figure()
 
+    def refresh_key_figure(self) -> None:
+        """Recompute the key figure now (it is refreshed a few times a second)."""
+        self._update_key_figure()
+
     def _update_key_figure(self) -> None:
         s = self.session
         r = s.reducer

@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtGui import QAction, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from qsim.ui.panels.history import STATE_NAMES, PanelHistory
@@ -284,7 +284,7 @@ class SinglePlot(QWidget):
         follow: LiveFollow | None = None,
         follow_button: bool = True,
     ) -> None:
-        from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout
+        from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton
 
         from qsim.ui.panels.widgets import plot_area
 
@@ -314,21 +314,49 @@ class SinglePlot(QWidget):
         self.export_item: pg.GraphicsObject | pg.GraphicsLayout = self.plot
         add_export_actions(self.plot, self._ask_png, self._ask_csv)
         self.csv_names: list[str] | None = None  # None: the curves' series
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.area, 1)
-        lay.addWidget(self.legend)
+        self._legend_html = ""
+        self.legend_beside = False
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        self.grid.addWidget(self.area, 0, 0)
+        self.grid.setRowStretch(0, 1)
+        self.grid.setColumnStretch(0, 1)
+        self._place_legend()
         if self.follow_button is not None:
-            lay.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignRight)
+            self.grid.addWidget(self.follow_button, 2, 0, Qt.AlignmentFlag.AlignRight)
 
     def set_series(self, specs: Sequence[tuple[str, str, pg.QtGui.QPen]]) -> None:
         self.curves.set_series(specs)
         self.set_legend(self.curves.legend_html() if len(specs) > 1 else "")
 
     def set_legend(self, html: str) -> None:
-        self.legend.setText(html)
+        """The legend: one line of entries under the plot, or (a wide, short plot)
+        a column beside it, so that the plot keeps its x axis in a low dock."""
+        self._legend_html = html
+        self._show_legend()
         self.legend.setVisible(bool(html))
+
+    def _show_legend(self) -> None:
+        html = self._legend_html
+        if self.legend_beside:  # one entry a line
+            html = html.replace(" &nbsp; ", "<br>")
+        self.legend.setText(html)
+
+    def _place_legend(self) -> None:
+        self.grid.removeWidget(self.legend)
+        if self.legend_beside:
+            self.grid.addWidget(self.legend, 0, 1, Qt.AlignmentFlag.AlignVCenter)
+        else:
+            self.grid.addWidget(self.legend, 1, 0)
+        self._show_legend()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        beside = self.width() >= 3 * self.height() and self.width() >= 560
+        if beside != self.legend_beside:
+            self.legend_beside = beside
+            self._place_legend()
 
     def refresh(self) -> None:
         lo, hi = self.follow.apply(self.history.x.last(0.0))
