@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qsim.model.events import Event, EventKind, make_event, producer_item_id
+from qsim.model.events import Event, EventKind, make_event, producer_item_id, sentinel_id
 from qsim.model.key_figures import key_figure, short_names, short_number
 from qsim.model.state import Reducer
 from qsim.model.topology import build_topology
@@ -88,6 +88,8 @@ def test_priority_counts_what_waits_by_priority() -> None:
     for n, prio in enumerate([3, 1, 3, 2], 1):
         item = producer_item_id(1, n)
         events.append(make_event(n * S // 10, 1, K.PUT_DONE, item, 0, 1, prio))
+    # the sentinel sorts last with a huge priority: it is not a task
+    events.append(make_event(S, 1, K.PUT_DONE, sentinel_id(1, 1), 0, 1, 1 << 30))
     assert figure("priority", events) == "waiting by priority: p1 ×1 · p2 ×1 · p3 ×2"
 
 

@@ -114,7 +114,7 @@ def _priority(sc: Scenario, r: Reducer, t: int) -> str:
     for q in queues:
         for item in q.contents:
             p = r.priority.get(item)
-            if p is None:
+            if p is None or item < 0:  # a sentinel sorts last: it is no task
                 continue
             waiting[p] = waiting.get(p, 0) + r.entry_size.get(item, 1)
             put = r.put_time.get(item, 0)

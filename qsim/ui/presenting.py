@@ -88,7 +88,7 @@ class FitLabel(QLabel):
         return font
 
     def _fit(self) -> None:
-        room = self.width() - 2 * self.pad - 4
+        room = (self.width() - 2 * self.pad) * 0.97  # rendering may run a little wider
         px = self.max_px
         while (
             px > self.min_px and QFontMetricsF(self._font(px)).horizontalAdvance(self._full) > room

@@ -24,7 +24,7 @@ from qsim.model.topology import Topology
 Point = tuple[float, float]
 Measure = Callable[[str, float, bool], float]  # (text, pixel size, bold) -> width
 
-MARGIN = 24.0
+MARGIN = 18.0
 MIN_FONT = 11.0  # the smallest font at scale 1 (as ``actors.MIN_FONT``)
 COMPACT_OVER = 6  # more actors than this in a column: one-line boxes
 SPILL = 0.75  # share of the gap beside a queue that its title may take
@@ -291,7 +291,7 @@ def _place(
     margin = MARGIN * fs
     token = 22.0 * ts
     slot_w = token + 6.0 * ts
-    row_h = token + 8.0 * ts
+    row_h = token + 7.0 * ts
     font = 12.5 * fs
     small = MIN_FONT * fs
     widest_row = max(len(r) for r in rows)
@@ -334,11 +334,11 @@ def _place(
     for col in range(n_cols):
         col_w.setdefault(col, 60.0 * fs)
 
-    tall_h = max(3 * (small + 7.0 * fs), token + 12 * fs)
+    tall_h = max(3 * (small + 5.5 * fs), token + 12 * fs)
     small_h = max(small + 14.0 * fs, token + 6 * ts)
     # a priority item wears its priority on a tag above it: room for it
     prioritised = any(q.kind == "PriorityQueue" for q in topo.queues)
-    title_h = font * 1.4 + (token * 0.45 if prioritised else 0.0)
+    title_h = font * 1.3 + (token * 0.45 if prioritised else 0.0)
     line_h = small + 3.0 * fs
 
     def queue_h(qi: int) -> float:
@@ -351,13 +351,13 @@ def _place(
         return small_h if compact[col] else tall_h
 
     def actor_gap(col: int) -> float:
-        return (8.0 if compact[col] else 18.0) * fs
+        return (8.0 if compact[col] else 12.0) * fs
 
     heights: dict[int, float] = {}
     for col, members in cols.actors.items():
         heights[col] = len(members) * actor_h(col) + (len(members) - 1) * actor_gap(col)
     for col, qmembers in cols.queues.items():
-        heights[col] = sum(queue_h(qi) for qi in qmembers) + (len(qmembers) - 1) * 20.0 * fs
+        heights[col] = sum(queue_h(qi) for qi in qmembers) + (len(qmembers) - 1) * 14.0 * fs
 
     row_w = [sum(col_w[c] for c in r) + gap * (len(r) - 1) for r in rows]
     width = max(row_w) + 2 * margin
@@ -385,7 +385,7 @@ def _place(
             for qi in cols.queues.get(col, []):
                 queue_top[qi] = y
                 bottom = max(bottom, y + queue_h(qi))
-                y += queue_h(qi) + 20.0 * fs
+                y += queue_h(qi) + 14.0 * fs
         for col in r:  # then each actor level with the queue it uses
             members = cols.actors.get(col, [])
             if not members:

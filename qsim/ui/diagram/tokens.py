@@ -42,6 +42,7 @@ class Look:
     priority: str = ""  # "p3" for a PriorityQueue item
     batch: str = ""  # "×50" for a batch
     error: bool = False
+    dot: bool = False  # a flight in a busy stream: a small dot, so a stream reads as a flow
 
 
 class Token:
@@ -178,6 +179,13 @@ class TokenPainter:
         """The look without its label text (cached per colour and tags)."""
         return self.pixmap(Look(look.sentinel, look.color, "STOP" if look.sentinel else ""))[0]
 
+    def dot(self, look: Look) -> QPixmap:
+        """A flight of a busy stream: a small dot in the item's colour (a
+        sentinel stays an octagon: a STOP on its way matters)."""
+        if look.sentinel:
+            return self.plain(look)
+        return self.pixmap(Look(False, look.color, "", dot=True))[0]
+
     def begin_frame(self) -> None:
         self.budget = 1 << 30 if self.complete_next else LABELS_PER_FRAME
         self.complete_next = False
@@ -269,6 +277,13 @@ class TokenPainter:
         m = self.margin
         font, text, w = self.label(look)
         pix, p = self._canvas(h * 1.12 + 2 * m, h + 2 * m)
+        if look.dot:
+            r = h * 0.3
+            p.setPen(QPen(QColor("#FFFFFF" if is_dark(th) else "#000000"), 0.8))
+            p.setBrush(QColor(look.color))
+            p.drawEllipse(QPointF(m + h * 0.56, m + h * 0.5), r, r)
+            p.end()
+            return pix
         body = QRectF(m + (h * 1.12 - w) / 2, m, w, h)
         p.setFont(font)
         if look.sentinel:
@@ -391,7 +406,12 @@ class TokenLayer(QGraphicsItem):
         """Every text the tokens and badges of this frame show, with its font size
         in scene units (tokens drawn plain for now are measured with their label)."""
         tp = self.painter
-        out = [x for t in self.tokens if t.look is not None for x in tp.texts(t.look)]
+        out = [
+            x
+            for t in self.tokens
+            if t.look is not None and (not t.linear or t.look.sentinel)
+            for x in tp.texts(t.look)
+        ]
         out += [(text, tp.badge_font().pixelSize()) for _, _, text in self.badges]
         return out
 
@@ -427,7 +447,9 @@ class TokenLayer(QGraphicsItem):
             if pix is None:
                 if t.look is None:
                     continue
-                if t.born > young and t.look.text and not complete:
+                if t.linear:
+                    pix = t.pix = tp.dot(t.look)
+                elif t.born > young and t.look.text and not complete:
                     pix = tp.plain(t.look)
                 else:
                     pix, final = tp.pixmap(t.look)

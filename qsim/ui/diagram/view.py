@@ -53,7 +53,7 @@ MAX_ZOOM = 1.35  # at 1280 px wide; scaled up on wider views (not when presentin
 ZOOM_RANGE = (0.5, 4.0)  # the user's zoom, times the fitted scale
 ZOOM_STEP = 1.25
 #: a token is at least this many times the smallest text tall: its label fits
-TOKEN_PER_TEXT = 2.2
+TOKEN_PER_TEXT = 2.5  # three digits fit at the smallest letters
 SLOT_CHOICES = (12, 8, 6)  # slots a queue shows at most: fewer when letters need room
 SCALE_STEP = 0.05  # font and token scales are rounded up to this (fewer re-layouts)
 
