@@ -445,9 +445,12 @@ class TokenAnimator:
                 p, q = hand, self.layout.queues[b].tail
             else:
                 p, q = self.layout.queues[a].front, hand
-            # near the actor's end, where the lanes are apart
-            f = 0.3 if kind == 0 else 0.7
-            out.append((p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f - 14.0, f"+{n}"))
+            # near the actor's end, where fanned lanes are apart; a level lane's
+            # in the middle of its gap, clear of the boxes at both ends
+            f = 0.5 if abs(q[1] - p[1]) < 1 else 0.3 if kind == 0 else 0.7
+            # below the lane: above it are the queue's title and the tokens' tags
+            y = p[1] + (q[1] - p[1]) * f + self.layout.token * 0.95
+            out.append((p[0] + (q[0] - p[0]) * f, y, f"+{n}"))
         return out
 
     def in_flight(self) -> int:

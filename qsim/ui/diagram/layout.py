@@ -338,7 +338,7 @@ def _place(
     small_h = max(small + 14.0 * fs, token + 6 * ts)
     # a priority item wears its priority on a tag above it: room for it
     prioritised = any(q.kind == "PriorityQueue" for q in topo.queues)
-    title_h = font * 1.3 + (token * 0.45 if prioritised else 0.0)
+    title_h = font * 1.4 + (token * 0.45 if prioritised else 0.0)
     line_h = small + 3.0 * fs
 
     def queue_h(qi: int) -> float:

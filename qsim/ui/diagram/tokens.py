@@ -240,7 +240,7 @@ class TokenPainter:
         wide = _width(look.text, px)
         if wide > w - pad:
             px *= (w - pad) / wide
-        font = make_font(self.font_px(px), bold=True)
+        font = make_font(self.font_px(math.floor(px)), bold=True)  # rounded down: it fits
         wide = QFontMetricsF(font).horizontalAdvance(look.text)
         if look.sentinel and wide > w - pad:  # up to the pixmap's margins
             w = min(wide + pad, h * 1.12 + 1.6 * self.margin)
