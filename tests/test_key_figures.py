@@ -113,7 +113,7 @@ def test_no_sentinel_says_how_long_the_consumer_waits() -> None:
 
 
 @pytest.mark.parametrize(
-    ("x", "text"), [(3.14, "3.1"), (950, "950"), (1234, "1.2k"), (15200, "15k"), (2.5e6, "2.5M")]
+    ("x", "text"), [(3.14, "3.1"), (950, "950"), (1234, "1234"), (15200, "15.2k"), (2.5e6, "2.5M")]
 )
 def test_rates_are_short(x: float, text: str) -> None:
     assert short_number(x) == text

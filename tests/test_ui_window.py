@@ -297,6 +297,7 @@ def test_presentation_mode_hides_secondary_docks_and_comes_back(
     )
     assert win.menuBar().isVisible() and win.toolbar.isVisible()
     centre = win.centralWidget()
+    assert centre is not None
     QApplication.sendEvent(centre, QEnterEvent(QPointF(9, 99), QPointF(9, 99), QPointF(9, 99)))
     assert not win.menuBar().isVisible() and not win.toolbar.isVisible()
     win.act_presentation.trigger()

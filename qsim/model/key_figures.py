@@ -50,13 +50,12 @@ def plural(n: int, word: str) -> str:
 
 
 def short_number(x: float) -> str:
-    """``950``, ``12.3k``, ``1.2M``: a rate read from the back of a lecture hall."""
+    """``950``, ``12.3k``, ``1.2M``: a rate read from the back of a lecture hall,
+    written as the diagram's lane counters write it."""
     if x >= 1e6:
-        return f"{x / 1e6:.1f}M"
+        return f"{x / 1e6:.3g}M"
     if x >= 1e4:
-        return f"{x / 1e3:.0f}k"
-    if x >= 1e3:
-        return f"{x / 1e3:.1f}k"
+        return f"{x / 1e3:.3g}k"
     return f"{x:.0f}" if x >= 10 or x == 0 else f"{x:.1f}"
 
 
@@ -133,7 +132,7 @@ def _lanes(sc: Scenario, r: Reducer, t: int) -> str:
         return ""
     names = short_names([f.producer for f in lanes])
     if len({f.payload_bytes for f in lanes}) > 1:
-        rates = [short_number(f.bytes_per_s / 1e6) for f in lanes]
+        rates = [f"{f.bytes_per_s / 1e6:.3g}" for f in lanes]
         what = "MB/s per lane"
     else:
         rates = [short_number(f.items_per_s) for f in lanes]

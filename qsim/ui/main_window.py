@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
+    QSizePolicy,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -80,12 +81,16 @@ class MainWindow(FileActions, QMainWindow):
         self.diagram = DiagramView(self)
         self.diagram.setObjectName("diagram")
         self.caption = CaptionBar(self)
-        self.key_figure = KeyFigureBar(self)
+        # the lesson's key figure: in the toolbar (no room taken from the diagram);
+        # presenting, with no toolbar, in large type above the diagram
+        self.figure_big = KeyFigureBar(self)
+        self.figure_big.hide()
+        self.figure_small = KeyFigureBar(self)
         centre = QWidget(self)
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.key_figure)
+        lay.addWidget(self.figure_big)
         lay.addWidget(self.diagram, 1)
         lay.addWidget(self.caption)
         self.setCentralWidget(centre)
@@ -113,6 +118,9 @@ class MainWindow(FileActions, QMainWindow):
 
         self.actions_run = RunActions(self)
         self.toolbar = self.actions_run.toolbar(self)
+        self.toolbar.addSeparator()
+        self.figure_small.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.toolbar.addWidget(self.figure_small)
         self.addToolBar(self.toolbar)
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
@@ -299,7 +307,13 @@ class MainWindow(FileActions, QMainWindow):
         s = self.session
         r = s.reducer
         t = (s.t_display or r.last_t) if r is not None else 0  # the instant the diagram shows
-        self.key_figure.show_figure(s.scenario, r, t)
+        for bar in (self.figure_small, self.figure_big):
+            bar.show_figure(s.scenario, r, t)
+
+    @property
+    def key_figure(self) -> KeyFigureBar:
+        """The key figure's line on screen (large above the diagram when presenting)."""
+        return self.figure_big if self.presenting else self.figure_small
 
     def _update_caption(self) -> None:
         s = self.session
@@ -349,6 +363,7 @@ class MainWindow(FileActions, QMainWindow):
         (cap_min, cap_max), (key_min, key_max) = line_sizes(self.presenting, self.height())
         self.caption.set_sizes(cap_min, cap_max)
         self.key_figure.set_sizes(key_min, key_max)
+        self.figure_big.setVisible(self.presenting)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -30,7 +30,7 @@ def line_sizes(presenting: bool, height: int) -> tuple[tuple[float, float], ...]
     pixels: presenting, in proportion to a window ``height`` pixels high (18 px
     at least on a 1080 px screen); else a little above the window's text."""
     if not presenting:
-        return (MIN_TEXT_PX, 15.0), (MIN_TEXT_PX, 15.0)
+        return (MIN_TEXT_PX, 15.0), (MIN_TEXT_PX, 14.0)
     floor = max(MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING * height / 1080)
     return (floor, floor * 1.6), (floor, floor * 2.2)
 
@@ -57,7 +57,7 @@ class FitLabel(QLabel):
         line follows the ceiling, so a shorter font never moves what is below)."""
         self.min_px, self.max_px = round(min_px), max(round(min_px), round(max_px))
         self.pad = round(self.max_px * 0.6)
-        self.setFixedHeight(round(QFontMetricsF(self._font(self.max_px)).height() * 1.5))
+        self.setFixedHeight(round(QFontMetricsF(self._font(self.max_px)).height() * 1.35))
         self._px = 0
         self._fit()
 

@@ -212,8 +212,11 @@ def compute_layout(
 
 def _extra_lines(sc: Scenario) -> frozenset[str]:
     """Queues that may need a second line of text under them (unfinished tasks,
-    queue.Full or queue.Empty raised): only they get room for it."""
+    queue.Full or queue.Empty raised, a measured lane's speed): only they get
+    room for it."""
     out = {q.id for q in sc.queues if q.kind == "JoinableQueue"}
+    if sc.run.measure_plain:
+        out |= {p.queue for p in sc.producers}
     out |= {p.queue for p in sc.producers if p.put_timeout > 0}
     out |= {c.queue for c in sc.consumers if c.get_timeout > 0}
     return frozenset(out)
@@ -357,7 +360,7 @@ def _place(
     for col, members in cols.actors.items():
         heights[col] = len(members) * actor_h(col) + (len(members) - 1) * actor_gap(col)
     for col, qmembers in cols.queues.items():
-        heights[col] = sum(queue_h(qi) for qi in qmembers) + (len(qmembers) - 1) * 14.0 * fs
+        heights[col] = sum(queue_h(qi) for qi in qmembers) + (len(qmembers) - 1) * 10.0 * fs
 
     row_w = [sum(col_w[c] for c in r) + gap * (len(r) - 1) for r in rows]
     width = max(row_w) + 2 * margin
@@ -385,7 +388,7 @@ def _place(
             for qi in cols.queues.get(col, []):
                 queue_top[qi] = y
                 bottom = max(bottom, y + queue_h(qi))
-                y += queue_h(qi) + 14.0 * fs
+                y += queue_h(qi) + 10.0 * fs
         for col in r:  # then each actor level with the queue it uses
             members = cols.actors.get(col, [])
             if not members:
