@@ -132,11 +132,11 @@ def _lanes(sc: Scenario, r: Reducer, t: int) -> str:
         return ""
     names = short_names([f.producer for f in lanes])
     if len({f.payload_bytes for f in lanes}) > 1:
-        rates = [f"{f.bytes_per_s / 1e6:.3g}" for f in lanes]
+        rates = [f"{f.bytes_per_s / 1e6:.3g}" if f.items_per_s else "–" for f in lanes]
         what = "MB/s per lane"
     else:
-        rates = [short_number(f.items_per_s) for f in lanes]
-        what = "items/s per lane"
+        rates = [short_number(f.items_per_s) if f.items_per_s else "–" for f in lanes]
+        what = "items/s per lane"  # "–": the lane has not run yet
     return f"{what}: " + " · ".join(f"{n} {x}" for n, x in zip(names, rates, strict=True))
 
 

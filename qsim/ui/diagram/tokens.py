@@ -409,7 +409,7 @@ class TokenLayer(QGraphicsItem):
         out = [
             x
             for t in self.tokens
-            if t.look is not None and (not t.linear or t.look.sentinel)
+            if t.look is not None and (not t.linear or t.place is not None or t.look.sentinel)
             for x in tp.texts(t.look)
         ]
         out += [(text, tp.badge_font().pixelSize()) for _, _, text in self.badges]
@@ -447,8 +447,8 @@ class TokenLayer(QGraphicsItem):
             if pix is None:
                 if t.look is None:
                     continue
-                if t.linear:
-                    pix = t.pix = tp.dot(t.look)
+                if t.linear and t.place is None:  # in flight (not kept: it may land)
+                    pix = tp.dot(t.look)
                 elif t.born > young and t.look.text and not complete:
                     pix = tp.plain(t.look)
                 else:
