@@ -8,15 +8,12 @@ is derived from the frame times, so a paused run freezes the tokens.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
-from functools import lru_cache, partial
+from functools import partial
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
-    QFontInfo,
-    QFontMetricsF,
     QPainter,
     QResizeEvent,
     QShowEvent,
@@ -26,45 +23,30 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsScene,
-    QGraphicsSimpleTextItem,
-    QGraphicsTextItem,
     QGraphicsView,
     QWidget,
 )
 
 from qsim.model import state as S
-from qsim.model.events import Event, describe_item, is_sentinel, item_number
+from qsim.model.events import Event
 from qsim.model.lessons import lane_counter, mark_figures
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
-from qsim.ui.diagram.actors import MIN_FONT, ActorItem, CountersItem, make_font
+from qsim.ui.diagram.actors import ActorItem, CountersItem
 from qsim.ui.diagram.animator import TokenAnimator
 from qsim.ui.diagram.colours import ColourKey, colour_key
 from qsim.ui.diagram.edges import paint_edges
-from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text
-from qsim.ui.diagram.layout import Layout, compute_layout
+from qsim.ui.diagram.fitting import fit_scale, legible_layout, scene_text_sizes
+from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text, token_text
+from qsim.ui.diagram.layout import Layout
 from qsim.ui.diagram.legend import LegendItem
 from qsim.ui.diagram.queue_item import QueueItem
 from qsim.ui.diagram.tokens import TokenLayer, TokenPainter
 from qsim.ui.theme import LIGHT, MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING, Theme
 
-MAX_ZOOM = 1.35  # at 1280 px wide; scaled up on wider views (not when presenting)
 ZOOM_RANGE = (0.5, 4.0)  # the user's zoom, times the fitted scale
 ZOOM_STEP = 1.25
-#: a token is at least this many times the smallest text tall: its label fits
-TOKEN_PER_TEXT = 2.5  # three digits fit at the smallest letters
-SLOT_CHOICES = (12, 8, 6)  # slots a queue shows at most: fewer when letters need room
-SCALE_STEP = 0.05  # font and token scales are rounded up to this (fewer re-layouts)
-
-
-@lru_cache(maxsize=256)
-def _text_width(text: str, px: float, bold: bool) -> float:
-    return QFontMetricsF(make_font(px, bold)).horizontalAdvance(text)
-
-
-def _step_up(scale: float) -> float:
-    return math.ceil(scale / SCALE_STEP - 1e-9) * SCALE_STEP
 
 
 def _ms(ns: int) -> str:
@@ -171,55 +153,19 @@ class DiagramView(QGraphicsView):
         self._fit()
 
     def _legible_layout(self) -> tuple[float, float, Layout]:
-        """Font and token scales (at least the theme's) at which, fitted into the
-        viewport, the smallest text is ``min_text_px`` and tokens are tall enough
-        for their labels; and the layout at those scales.
-
-        Bigger letters make a wider scene, which is then drawn smaller: the
-        screen pixels per scene unit that still hold the letters are found by
-        bisection (where even the biggest letters cannot be had, the best that
-        fits is used).
-        """
-        sc, topo, th = self.scenario, self.topology, self.theme
+        """Font and token scales at which the diagram, fitted into the view, is
+        legible, and the layout at those scales (see ``fitting``)."""
+        sc, topo = self.scenario, self.topology
         assert sc is not None and topo is not None
-        key = self.colours
-        legend = [(e.label, e.words) for e in key.entries] if key is not None else []
-        title = f"{key.title}:" if key is not None else ""
-        vp = self._viewport_size()
-        view = (float(vp.width()), float(vp.height()))
-        want = self.min_text_px
-
-        def at(unit: float, slots: int) -> tuple[float, float, Layout, bool]:
-            """The layout whose letters are legible at ``unit`` px per scene unit."""
-            fs = max(th.font_scale, _step_up(want / (MIN_FONT * unit)))
-            ts = max(th.token_scale, _step_up(TOKEN_PER_TEXT * want / (22.0 * unit)))
-            lay = compute_layout(topo, sc, fs, ts, _text_width, legend, title, view, slots)
-            s = self._fit_scale(lay, vp)
-            ok = (
-                make_font(MIN_FONT * fs).pixelSize() * s >= want - 1e-6
-                and lay.token * s >= TOKEN_PER_TEXT * want - 1e-6
-            )
-            return fs, ts, lay, ok
-
-        best = at(1e9, SLOT_CHOICES[0])  # the theme's own scales
-        if best[3]:
-            return best[:3]
-        top = self._fit_scale(best[2], vp)
-        for slots in SLOT_CHOICES:
-            lo, hi = top / 6, top
-            low = at(lo, slots)
-            if not low[3]:  # not to be had with this many slots
-                continue
-            best = low
-            for _ in range(9):
-                mid = math.sqrt(lo * hi)
-                trial = at(mid, slots)
-                if trial[3]:
-                    lo, best = mid, trial
-                else:
-                    hi = mid
-            return best[:3]
-        return low[:3]  # not to be had in this view: the biggest letters tried
+        return legible_layout(
+            topo,
+            sc,
+            self.theme,
+            self.colours,
+            self._viewport_size(),
+            self.min_text_px,
+            self.presenting,
+        )
 
     @property
     def min_text_px(self) -> float:
@@ -349,21 +295,13 @@ class DiagramView(QGraphicsView):
             paint_edges(painter, self.layout_.edges, self.scene_theme)
 
     # ------------------------------------------------------------ geometry
-    def _fit_scale(self, lay: Layout, vp: QSize) -> float:
-        """The scale that fits the whole scene into ``vp`` (a small diagram is not
-        blown up past MAX_ZOOM, more on a bigger screen; presenting, it fills)."""
-        scale = min(vp.width() / lay.rect.w, vp.height() / lay.rect.h)
-        if not self.presenting:
-            scale = min(scale, MAX_ZOOM * max(1.0, vp.width() / 1280))
-        return max(0.05, scale)
-
     def _fit(self) -> None:
         if self.layout_ is None or self.scenario is None:
             return
         if self._scales != self._legible_layout()[:2]:  # a new size needs other letters
             self._relayout()
             return
-        scale = self._fit_scale(self.layout_, self._viewport_size()) * self.zoom
+        scale = fit_scale(self.layout_, self._viewport_size(), self.presenting) * self.zoom
         self.setTransform(QTransform.fromScale(scale, scale))
         zoomed = self.zoom > 1.0
         policy = (
@@ -428,22 +366,8 @@ class DiagramView(QGraphicsView):
         self._fit()
 
     def text_sizes(self) -> list[tuple[str, str, float]]:
-        """Every text in the scene as ``(what, text, pixels on screen)``: the font
-        size each item draws with, times the view's scale (the legibility check)."""
-        scale = self.transform().m11()
-        out: list[tuple[str, str, float]] = []
-        for item in self.scene().items():
-            what = type(item).__name__
-            if isinstance(item, QGraphicsTextItem):
-                px = QFontInfo(item.font()).pixelSize()
-                out.append((what, item.toPlainText(), px * scale))
-            elif isinstance(item, QGraphicsSimpleTextItem):
-                px = QFontInfo(item.font()).pixelSize()
-                out.append((what, item.text(), px * scale))
-            texts = getattr(item, "texts", None)
-            if callable(texts):
-                out += [(what, text, px * scale) for text, px in texts()]
-        return out
+        """Every text in the scene as ``(what, text, pixels on screen)``."""
+        return scene_text_sizes(self.scene(), self.transform().m11())
 
     # ------------------------------------------------------------ queries
     def drawn_queue_contents(self, queue_index: int) -> list[int]:
@@ -489,22 +413,9 @@ class DiagramView(QGraphicsView):
 
     def token_tooltip(self, item: int) -> str:
         """The full story of a token: whose item, which number, its priority."""
-        topo, r = self.topology, self.reducer
-        if topo is None:
+        if self.topology is None:
             return ""
-        name = describe_item(item, topo.names)
-        if is_sentinel(item):
-            return f"{name}: a sentinel; the consumer that gets it stops"
-        maker = name.split("#", 1)[0]
-        text = f"item {item_number(item)} made by {maker}"
-        if r is not None:
-            prio = r.priority.get(item)
-            if prio is not None:
-                text += f", priority {prio}"
-            size = r.entry_size.get(item, 1)
-            if size > 1:
-                text += f", a batch of {size} items"
-        return text
+        return token_text(item, self.topology, self.reducer)
 
     def token_count(self) -> int:
         """Tokens drawn now, resting or in flight (badge counts excluded)."""
