@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtGui import QEnterEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.exceptions import TimeoutError as QtTimeout
 from pytestqt.qtbot import QtBot
 
@@ -278,16 +279,31 @@ def test_presentation_mode_hides_secondary_docks_and_comes_back(
 ) -> None:
     win = make_window()
     assert win.docks["event_log"].isVisible() and win.docks["knobs"].isVisible()
-    normal_size = win.caption.font().pointSizeF()
+    normal_caption, normal_figure = win.caption.font_px(), win.key_figure.font_px()
     win.act_presentation.trigger()
     assert win.presenting and win.isFullScreen()
     for name in ("lessons", "knobs", "event_log", "throughput"):
         assert not win.docks[name].isVisible(), name
     assert win.docks["lesson_text"].isVisible()
-    assert win.caption.font().pointSizeF() > normal_size
+    assert win.caption.font_px() > normal_caption
+    assert win.key_figure.isVisible() and win.key_figure.font_px() > normal_figure
+    # no menus, no toolbar; their keys still work
+    assert not win.menuBar().isVisible() and not win.toolbar.isVisible()
+    for act in (win.actions_run.play, win.actions_run.step, win.act_presentation):
+        assert act in win.actions()
+    # the mouse at the top edge brings them back; down in the diagram, away again
+    QApplication.sendEvent(
+        win.chrome.edge, QEnterEvent(QPointF(1, 1), QPointF(1, 1), QPointF(1, 1))
+    )
+    assert win.menuBar().isVisible() and win.toolbar.isVisible()
+    centre = win.centralWidget()
+    assert centre is not None
+    QApplication.sendEvent(centre, QEnterEvent(QPointF(9, 99), QPointF(9, 99), QPointF(9, 99)))
+    assert not win.menuBar().isVisible() and not win.toolbar.isVisible()
     win.act_presentation.trigger()
     assert not win.presenting and not win.isFullScreen()
     assert win.docks["event_log"].isVisible() and win.docks["knobs"].isVisible()
+    assert win.menuBar().isVisible() and win.toolbar.isVisible()
 
 
 def test_settings_remember_theme_lesson_and_docks(

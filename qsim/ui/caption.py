@@ -9,10 +9,10 @@ sentinel got, a timeout) for a few seconds of the run after it happened.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QWidget
 
 from qsim.model.state import Note, Reducer
+from qsim.ui.presenting import FitLabel
 
 NEWS_NS = 3_000_000_000  # a one-off event is narrated this long (run time)
 
@@ -51,16 +51,15 @@ def current_note(reducer: Reducer, shown_ns: int) -> Note | None:
     return None
 
 
-class CaptionBar(QLabel):
-    """One line of narration at the bottom of the centre area."""
+class CaptionBar(FitLabel):
+    """One line of narration at the bottom of the centre area (its font fits
+    the width, never below the legible minimum; a longer line is cut short and
+    shown whole in the tooltip)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("caption")
-        self.setWordWrap(False)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.setToolTip("What just happened, in plain words")
+        self.set_tip("What just happened, in plain words")
         self._hung = ""
         self.set_alert(False)
 

@@ -7,16 +7,28 @@ loading), and a link opens only if it is ``https:`` and the student says yes.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QFontMetricsF, QTextCursor, QTextFormat
+from PySide6.QtGui import (
+    QDesktopServices,
+    QFontDatabase,
+    QFontInfo,
+    QFontMetricsF,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+    QTextOption,
+)
 from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
 from qsim.model.scenario import QUEUE_KIND_LABELS, Scenario
 from qsim.model.scenario_errors import short
+from qsim.ui.theme import MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING
 
 
 def link_action(url: str) -> tuple[str, str]:
@@ -79,6 +91,10 @@ class LessonText(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)  # we decide: see link_action
         self.anchorClicked.connect(self._on_link)
+        # break lines between words only: a name in the code never breaks
+        self.setWordWrapMode(QTextOption.WrapMode.WordWrap)
+        self._code: list[tuple[int, int, str]] = []
+        self._code_px = 0
         self.markdown = "Choose a lesson on the left."
         self._render()
 
@@ -87,10 +103,11 @@ class LessonText(QTextBrowser):
         self._render()
 
     def _render(self) -> None:
+        self._code = []  # (start, end, text) of each code line
         self.setMarkdown(self.markdown)
         # code gets a fixed size from the markdown reader: follow ours (1.5x to
-        # present); and code lines wrap (a narrow dock must not scroll sideways),
-        # continued further right than their own indentation
+        # present); a code line may wrap only where it has a space (never inside
+        # a name: see ``_fit_code``), continued further right than its own indent
         size = self.font().pointSizeF()
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setPointSizeF(size)
@@ -99,6 +116,7 @@ class LessonText(QTextBrowser):
         while block.isValid():
             if block.blockFormat().nonBreakableLines():
                 text = block.text()
+                self._code.append((block.position(), block.position() + block.length() - 1, text))
                 hang = (len(text) - len(text.lstrip(" ")) + 4) * space
                 bf = block.blockFormat()
                 bf.setNonBreakableLines(False)
@@ -121,6 +139,46 @@ class LessonText(QTextBrowser):
                     cursor.setCharFormat(fmt)
                 it += 1
             block = block.next()
+        self._code_px = 0
+        self._fit_code()
+
+    def code_px(self) -> int:
+        """The pixel size code is drawn with (it may be smaller than the text's)."""
+        return self._code_px
+
+    def _fit_code(self) -> None:
+        """Code as large as the text, or smaller so that its longest line fits
+        the width, but never under the legible minimum (11 px; 18 px when the
+        window's letters are presentation-sized). What still does not fit wraps
+        at a space; a name too long for a line scrolls, never breaks."""
+        body_px = QFontInfo(self.font()).pixelSize()
+        floor = MIN_TEXT_PX_PRESENTING if body_px >= MIN_TEXT_PX_PRESENTING else MIN_TEXT_PX
+        floor = min(body_px, math.ceil(floor))
+        px = body_px
+        if self._code:
+            mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+            mono.setPixelSize(body_px)
+            widest = max(QFontMetricsF(mono).horizontalAdvance(t) for _, _, t in self._code)
+            margin = 2 * self.document().documentMargin() + 8
+            room = self.viewport().width() - margin
+            if widest > room > 0:
+                px = max(floor, int(body_px * room / widest))
+        if px == self._code_px:
+            return
+        self._code_px = px
+        fmt = QTextCharFormat()
+        fmt.setProperty(QTextFormat.Property.FontPixelSize, px)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        for start, end, _ in self._code:
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(fmt)
+        cursor.endEditBlock()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_code()
 
     def loadResource(self, kind: int, name: QUrl | str) -> Any:
         """Nothing: a lesson's images and style sheets are not loaded from anywhere.

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
+    QSizePolicy,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,7 @@ from qsim.ui.knobs import KnobPanel
 from qsim.ui.lesson_list import LessonList
 from qsim.ui.lesson_text import LessonText
 from qsim.ui.menus import build_menus
+from qsim.ui.presenting import KeyFigureBar, PresentationChrome, line_sizes
 from qsim.ui.session import LiveSession
 from qsim.ui.status import RunStatusBar
 from qsim.ui.theme import THEMES, Theme, presentation, qt_palette, stylesheet
@@ -79,13 +81,20 @@ class MainWindow(FileActions, QMainWindow):
         self.diagram = DiagramView(self)
         self.diagram.setObjectName("diagram")
         self.caption = CaptionBar(self)
+        # the lesson's key figure: in the toolbar (no room taken from the diagram);
+        # presenting, with no toolbar, in large type above the diagram
+        self.figure_big = KeyFigureBar(self)
+        self.figure_big.hide()
+        self.figure_small = KeyFigureBar(self)
         centre = QWidget(self)
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
+        lay.addWidget(self.figure_big)
         lay.addWidget(self.diagram, 1)
         lay.addWidget(self.caption)
         self.setCentralWidget(centre)
+        self.chrome = PresentationChrome(self, centre)
 
         self.lessons = LessonList(self)
         self.lesson_text = LessonText(self)
@@ -109,6 +118,9 @@ class MainWindow(FileActions, QMainWindow):
 
         self.actions_run = RunActions(self)
         self.toolbar = self.actions_run.toolbar(self)
+        self.toolbar.addSeparator()
+        self.figure_small.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.toolbar.addWidget(self.figure_small)
         self.addToolBar(self.toolbar)
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
@@ -285,6 +297,23 @@ class MainWindow(FileActions, QMainWindow):
         if now_ns - self._status_at >= STATUS_EVERY_NS:
             self._status_at = now_ns
             self.status.update_from(s)
+            self._update_key_figure()
+
+    def refresh_key_figure(self) -> None:
+        """Recompute the key figure now (it is refreshed a few times a second)."""
+        self._update_key_figure()
+
+    def _update_key_figure(self) -> None:
+        s = self.session
+        r = s.reducer
+        t = (s.t_display or r.last_t) if r is not None else 0  # the instant the diagram shows
+        for bar in (self.figure_small, self.figure_big):
+            bar.show_figure(s.scenario, r, t)
+
+    @property
+    def key_figure(self) -> KeyFigureBar:
+        """The key figure's line on screen (large above the diagram when presenting)."""
+        return self.figure_big if self.presenting else self.figure_small
 
     def _update_caption(self) -> None:
         s = self.session
@@ -299,6 +328,7 @@ class MainWindow(FileActions, QMainWindow):
         self.status.show_state(status)
         self.status.update_from(self.session)
         self._update_caption()
+        self._update_key_figure()
         if status == "hung":
             self._hang_timer.start()
 
@@ -321,16 +351,32 @@ class MainWindow(FileActions, QMainWindow):
             app.setPalette(qt_palette(theme))  # type: ignore[arg-type]
         # every widget of the window gets the scaled font (1.5x to present)
         self.setStyleSheet(stylesheet(theme, QApplication.font().pointSizeF()))
-        self.diagram.set_theme(theme)
+        self.diagram.set_theme(theme, presenting=self.presenting)
+        self._size_lines()
         self.actions_run.set_icon_colour(theme.text)
         icon = round(self.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize))
         self.toolbar.setIconSize(QSize(icon, icon) * theme.font_scale)
+
+    def _size_lines(self) -> None:
+        """The caption's and the key figure's type: large to present (in
+        proportion to the screen), never below the legible minimum."""
+        (cap_min, cap_max), (key_min, key_max) = line_sizes(self.presenting, self.height())
+        self.caption.set_sizes(cap_min, cap_max)
+        self.key_figure.set_sizes(key_min, key_max)
+        self.figure_big.setVisible(self.presenting)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.presenting:
+            self._size_lines()
 
     def toggle_presentation(self) -> None:
         self.set_presentation(not self.presenting)
 
     def set_presentation(self, on: bool, fullscreen: bool = True) -> None:
-        """Presentation mode: full screen, 1.5x, high contrast, secondary docks hidden."""
+        """Presentation mode: full screen, large type, high contrast; the secondary
+        docks, the menus and the toolbar hidden (the bars come back while the
+        mouse is at the top edge); the diagram fills the screen."""
         self.act_presentation.setChecked(on)
         if on == self.presenting:
             return
@@ -340,12 +386,14 @@ class MainWindow(FileActions, QMainWindow):
             self._was_maximized = self.isMaximized()
             for name in SECONDARY:
                 self.docks[name].hide()
+            self.chrome.hide_bars()
             self._apply_theme(presentation(self.base_theme))
             if fullscreen:
                 self.showFullScreen()
             width = max(self.docks["lesson_text"].width(), self.width() // 4)
             self.resizeDocks([self.docks["lesson_text"]], [width], Qt.Orientation.Horizontal)
         else:
+            self.chrome.end()
             self._apply_theme(self.base_theme)
             self.restoreState(self._saved_state)
             if self.isFullScreen():
@@ -360,7 +408,7 @@ class MainWindow(FileActions, QMainWindow):
         w, h = self.width(), self.height()
         self.resizeDocks(
             [self.docks["lessons"], self.docks["lesson_text"]],
-            [max(250, w * 17 // 100), max(300, w * 22 // 100)],
+            [max(220, w * 17 // 100), max(280, w * 22 // 100)],
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks(

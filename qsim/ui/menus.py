@@ -108,6 +108,17 @@ def build_menus(win: MainWindow) -> None:
         themes.addAction(act)
         win.theme_actions[name] = act
     view.addMenu(themes)
+    view.addSeparator()
+    diagram = win.diagram
+    for label, tip, keys, slot, name in (
+        ("Zoom &in", "Make the diagram larger", (sk.ZoomIn, "Ctrl+="), diagram.zoom_in, "in"),
+        ("Zoom &out", "Make the diagram smaller", (sk.ZoomOut,), diagram.zoom_out, "out"),
+        ("&Fit the diagram", "Show the whole diagram", ("Ctrl+0",), diagram.zoom_fit, "fit"),
+    ):
+        view.addAction(
+            make_action(win, label, tip + "; Ctrl+wheel too", keys, slot, name=f"act_zoom_{name}")
+        )
+    view.addSeparator()
     win.act_presentation = make_action(
         win,
         "&Presentation mode",

@@ -86,6 +86,7 @@ def bring_up_to_date(win: MainWindow) -> None:
     times a second, the panels' text and plots), so that a picture taken now
     tells the same story as the diagram, which is redrawn every frame."""
     win.status.update_from(win.session)
+    win.refresh_key_figure()
     for panel in win.panels.values():
         redraw = getattr(panel, "redraw", None)
         if redraw is not None and panel.isVisible():

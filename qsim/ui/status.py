@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from qsim.model.scenario import Scenario
@@ -54,6 +55,8 @@ class RunStatusBar(QStatusBar):
         self.items = self._label("items_done", "Items consumed (got and worked on) so far")
         self.fps = self._label("fps", "Frames drawn in the last second")
         self.slowed = self._label("slowed", SLOWED_TIP)
+        self._widest_items = "99999/99999"
+        self._reserve()
 
     def _label(self, name: str, tip: str) -> QLabel:
         label = QLabel(self)
@@ -61,6 +64,23 @@ class RunStatusBar(QStatusBar):
         label.setToolTip(tip)
         self.addPermanentWidget(label)
         return label
+
+    def _reserve(self) -> None:
+        """Room for the widest text each figure may show, so that a figure that
+        grows a digit is never cut short before the bar is laid out again."""
+        for label, widest in (
+            (self.time, "t 9999.9 s"),
+            (self.rate, "9999999 events/s"),
+            (self.items, f"items done {self._widest_items}"),
+            (self.fps, "999 fps"),
+        ):
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 8)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        kinds = (QEvent.Type.FontChange, QEvent.Type.StyleChange)
+        if event.type() in kinds and hasattr(self, "_widest_items"):
+            self._reserve()
 
     def show_state(self, status: str) -> None:
         word, glyph = STATUS_WORDS.get(status, (status, ""))
@@ -97,6 +117,10 @@ class RunStatusBar(QStatusBar):
             return
         done = r.acct.consumed
         planned = planned_items(sc)
+        widest = f"{planned}/{planned}" if planned else "9999999"
+        if len(widest) > len(self._widest_items):
+            self._widest_items = widest
+            self._reserve()
         text = f"items done {done}/{planned}" if planned else f"items done {done}"
         if text != self.items.text():
             self.items.setText(text)

@@ -1,8 +1,11 @@
 """Colours and sizes for the light, dark and high-contrast (presentation) themes.
 
 Actor states are told apart by colour AND by a text label and an icon glyph,
-so nothing depends on telling colours apart. Producer colours come from the
-Okabe-Ito palette, which stays distinct for the common colour-vision types.
+so nothing depends on telling colours apart. Token colours (one per producer,
+or one per priority) come from the Okabe-Ito palette, which stays distinct for
+the common colour-vision types, in an order where neighbours also differ in
+lightness (CIE L*, given beside each colour), and a legend in the diagram says
+what each colour means.
 """
 
 from __future__ import annotations
@@ -13,6 +16,17 @@ from qsim.model import state as S
 
 #: Okabe-Ito: orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+#: producers on a light background: blue 46, orange 71, yellow 89, vermillion 54,
+#: sky blue 70, bluish green 58, reddish purple 61 (L*): the first three are far apart
+PRODUCERS_LIGHT = ("#0072B2", "#E69F00", "#F0E442", "#D55E00", "#56B4E9", "#009E73", "#CC79A7")
+#: on a dark background the light hues lead: sky blue 70, vermillion 54, yellow 89, ...
+PRODUCERS_DARK = ("#56B4E9", "#D55E00", "#F0E442", "#009E73", "#E69F00", "#CC79A7", "#0072B2")
+#: priorities, most urgent first: vermillion 54, orange 71, yellow 89, sky blue 70,
+#: blue 46 (hot is urgent); a scenario's priorities are spread over these by rank
+PRIORITIES = ("#D55E00", "#E69F00", "#F0E442", "#56B4E9", "#0072B2")
+#: the smallest text on screen, in pixels: at 1280x720, and presenting at 1920x1080
+MIN_TEXT_PX = 11.0
+MIN_TEXT_PX_PRESENTING = 18.0
 
 #: state -> (short label, glyph) shown on each actor, whatever the colours
 STATE_LABELS: dict[str, tuple[str, str]] = {
@@ -41,7 +55,8 @@ class Theme:
     slot: str
     grid: str
     states: dict[str, str] = field(default_factory=dict)  # state -> fill colour
-    producers: tuple[str, ...] = OKABE_ITO
+    producers: tuple[str, ...] = PRODUCERS_LIGHT
+    priorities: tuple[str, ...] = PRIORITIES
     sentinel: str = "#000000"
     font_scale: float = 1.0
     token_scale: float = 1.0
@@ -94,6 +109,7 @@ DARK = Theme(
     slot="#3A404A",
     grid="#3A3F47",
     states=_DARK_STATES,
+    producers=PRODUCERS_DARK,
     sentinel="#F5F5F5",
 )
 #: presentation mode: black on white, thicker, 1.5x fonts and tokens
@@ -108,6 +124,19 @@ HIGH_CONTRAST = replace(
     token_scale=1.5,
 )
 THEMES = {t.name: t for t in (LIGHT, DARK, HIGH_CONTRAST)}
+
+
+def priority_colours(theme: Theme, priorities: list[int]) -> dict[int, str]:
+    """A colour per priority value, most urgent (lowest) first, spread over the
+    palette by rank so that two priorities get the two most different colours."""
+    levels = sorted(set(priorities))
+    pal = theme.priorities
+    if len(levels) <= 1:
+        return {p: pal[0] for p in levels}
+    if len(levels) > len(pal):  # more levels than colours: the legend tells them apart
+        return {p: pal[k % len(pal)] for k, p in enumerate(levels)}
+    last = len(pal) - 1
+    return {p: pal[round(k * last / (len(levels) - 1))] for k, p in enumerate(levels)}
 
 
 def presentation(theme: Theme) -> Theme:
@@ -139,8 +168,10 @@ QWidget {{ font-size: {base_pt * scale:.1f}pt; }}
 QLabel#caption {{
     color: {theme.text}; background: {theme.panel};
     border-top: 1px solid {theme.grid};
-    padding: {round(4 * scale)}px {round(10 * scale)}px;
-    font-size: {round(13 * scale)}pt;
+}}
+QLabel#key_figure {{
+    color: {theme.text}; background: {theme.panel};
+    border-bottom: 1px solid {theme.grid};
 }}
 QLabel#caption[alert="true"] {{ color: #FFFFFF; background: #B3261E; }}
 QLabel#run_state {{ font-weight: bold; padding: 0 6px; }}

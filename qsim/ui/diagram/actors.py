@@ -29,6 +29,11 @@ def text_color_on(fill: QColor, theme: Theme) -> QColor:
     return QColor("#000000") if lum > 0.55 else QColor("#FFFFFF")
 
 
+#: the smallest font of the diagram at scale 1 (counters, queue fill, legend):
+#: the view scales the fonts so that this is never below ``MIN_TEXT_PX`` on screen
+MIN_FONT = 11.0
+
+
 def make_font(px: float, bold: bool = False) -> QFont:
     f = QFont()
     f.setPixelSize(max(6, round(px)))
@@ -64,9 +69,9 @@ class ActorItem(QGraphicsItem):
 
     def _fonts(self, theme: Theme) -> None:
         fs = theme.font_scale
-        self.f_name = make_font(12 * fs, bold=True)
-        self.f_state = make_font(11 * fs)
-        self.f_small = make_font(10 * fs)
+        self.f_name = make_font(12.5 * fs, bold=True)
+        self.f_state = make_font(MIN_FONT * fs)
+        self.f_small = make_font(MIN_FONT * fs)
         self.counter_w = QFontMetricsF(self.f_small).horizontalAdvance("99999 done") + 2
 
     def set_theme(self, theme: Theme) -> None:
@@ -108,6 +113,11 @@ class ActorItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-2, -2, 2, 2)
+
+    def texts(self) -> list[tuple[str, int]]:
+        """What the box writes, with font sizes in scene units (the counter is
+        written by ``CountersItem``)."""
+        return [(self.title, self.f_name.pixelSize()), (self.label, self.f_state.pixelSize())]
 
     # ------------------------------------------------------------ hover
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -193,6 +203,9 @@ class CountersItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         return self._rect
+
+    def texts(self) -> list[tuple[str, int]]:
+        return [(a.counter, a.f_small.pixelSize()) for a in self.actors if a.counter]
 
     def paint(
         self,

@@ -17,6 +17,7 @@ from qsim.model import state as S
 from qsim.model.events import Event, EventKind, item_number, item_origin
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
+from qsim.ui.diagram.colours import ColourKey
 from qsim.ui.diagram.layout import Layout, Point
 from qsim.ui.diagram.tokens import Look, Token
 from qsim.ui.theme import Theme
@@ -35,10 +36,13 @@ Place = tuple[int, int, int]
 class TokenAnimator:
     """Keeps the token records of one diagram in step with the reducer."""
 
-    def __init__(self, layout: Layout, topo: Topology, theme: Theme) -> None:
+    def __init__(
+        self, layout: Layout, topo: Topology, theme: Theme, colours: ColourKey | None = None
+    ) -> None:
         self.layout = layout
         self.topo = topo
         self.theme = theme
+        self.colours = colours  # what a colour means (None: one per producer)
         self.placed: dict[int, Token] = {}
         self.flyers: list[Token] = []
         #: items set off ahead of their put (see ``_set_off``): they arrive in
@@ -61,9 +65,13 @@ class TokenAnimator:
     def look(self, item: int, r: Reducer) -> Look:
         if item < 0:
             return Look(True, self.theme.sentinel, "STOP")
-        colors = self.theme.producers
-        color = colors[self.ordinal.get(item_origin(item), 0) % len(colors)]
         prio = r.priority.get(item)
+        if self.colours is not None:
+            prio = self.colours.remember(item, prio)
+            color = self.colours.colour(item, prio)
+        else:
+            colors = self.theme.producers
+            color = colors[self.ordinal.get(item_origin(item), 0) % len(colors)]
         size = r.entry_size.get(item, 1)
         return Look(
             False,
@@ -164,6 +172,8 @@ class TokenAnimator:
             k = e[3]
             if k == PUT:
                 put_by[e[4]] = (e[2], e[5])
+                if e[7] and self.colours is not None:  # got in this frame: keeps its colour
+                    self.colours.remember(e[4], e[7])
             elif k == GET:
                 got_by[e[4]] = (e[2], e[5])
             elif k in (ERR, FAIL) and e[4]:
@@ -435,9 +445,12 @@ class TokenAnimator:
                 p, q = hand, self.layout.queues[b].tail
             else:
                 p, q = self.layout.queues[a].front, hand
-            # near the actor's end, where the lanes are apart
-            f = 0.3 if kind == 0 else 0.7
-            out.append((p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f - 14.0, f"+{n}"))
+            # near the actor's end, where fanned lanes are apart; a level lane's
+            # in the middle of its gap, clear of the boxes at both ends
+            f = 0.5 if abs(q[1] - p[1]) < 1 else 0.3 if kind == 0 else 0.7
+            # below the lane: above it are the queue's title and the tokens' tags
+            y = p[1] + (q[1] - p[1]) * f + self.layout.token * 0.95
+            out.append((p[0] + (q[0] - p[0]) * f, y, f"+{n}"))
         return out
 
     def in_flight(self) -> int:

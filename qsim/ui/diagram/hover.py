@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 
 from qsim.model import state as S
-from qsim.model.events import describe_item
+from qsim.model.events import describe_item, is_sentinel, item_number
 from qsim.model.state import ActorState, Reducer
 from qsim.model.topology import Topology
 from qsim.ui.theme import STATE_LABELS
@@ -166,4 +166,20 @@ def counters_text(a: ActorState, role: str) -> str:
     text = f"{a.items} {verb}"
     if a.failed:
         text += f", {a.failed} failed"
+    return text
+
+
+def token_text(item: int, topo: Topology, r: Reducer | None) -> str:
+    """A token's tooltip: whose item, which number, its priority, its batch."""
+    name = describe_item(item, topo.names)
+    if is_sentinel(item):
+        return f"{name}: a sentinel; the consumer that gets it stops"
+    text = f"item {item_number(item)} made by {name.split('#', 1)[0]}"
+    if r is not None:
+        prio = r.priority.get(item)
+        if prio is not None:
+            text += f", priority {prio}"
+        size = r.entry_size.get(item, 1)
+        if size > 1:
+            text += f", a batch of {size} items"
     return text

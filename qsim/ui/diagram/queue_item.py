@@ -7,11 +7,11 @@ this item draws the frame, the slots and the text, cached until they change.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from qsim.model.state import QueueState
-from qsim.ui.diagram.actors import make_font
+from qsim.ui.diagram.actors import MIN_FONT, make_font
 from qsim.ui.diagram.layout import QueueBox, queue_title
 from qsim.ui.theme import Theme
 
@@ -78,7 +78,8 @@ class QueueItem(QGraphicsItem):
             self.update()
 
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-4, -4, 4, 4)
+        spill = max(4.0, self.box.spill)
+        return self._rect.adjusted(-spill, -4, spill, 4)
 
     def paint(
         self,
@@ -92,13 +93,14 @@ class QueueItem(QGraphicsItem):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         text = QColor(th.text)
         muted = QColor(th.muted)
-        # title, centred over the row
-        p.setFont(make_font(12 * fs, bold=True))
+        # title, centred over the row, at the top (a priority queue's items
+        # wear their priority tags between it and the row)
+        p.setFont(self.title_font())
         p.setPen(text)
         row_top = b.row.y - b.y
         p.drawText(
-            QRectF(-40, 0, b.w + 80, row_top - 2 * fs),
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+            QRectF(-b.spill, 0, b.w + 2 * b.spill, row_top),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
             self.title,
         )
         # the row frame and its slots
@@ -124,22 +126,41 @@ class QueueItem(QGraphicsItem):
             p.drawLine(row.topLeft() + QPointF(-3, -3), row.topLeft() + QPointF(-3, -3) + back)
             p.drawLine(row.bottomLeft() + QPointF(-3, 3), row.bottomLeft() + QPointF(-3, 3) + back)
         # under the row: "+N more" at the back, the fill at the front
-        small = make_font(10.5 * fs)
-        p.setFont(small)
-        line = 13.5 * fs
+        line = self.line_h()
         y = row.bottom() + 4 * fs
-        p.setPen(QColor(th.text) if self.left else muted)
+        f_left, f_right, f_extra = self.fonts()
         if self.left:
-            p.setFont(make_font(10.5 * fs, bold=True))
+            p.setFont(f_left)
+            p.setPen(text)
             p.drawText(QRectF(rx, y, b.row.w, line), Qt.AlignmentFlag.AlignLeft, self.left)
-            p.setFont(small)
         p.setPen(text)
-        if self.full:
-            p.setFont(make_font(10.5 * fs, bold=True))
+        p.setFont(f_right)
         p.drawText(QRectF(rx, y, b.row.w, line), Qt.AlignmentFlag.AlignRight, self.right)
         if self.extra:
-            p.setFont(small)
+            p.setFont(f_extra)
             p.setPen(muted)
-            p.drawText(
-                QRectF(-40, y + line, b.w + 80, line), Qt.AlignmentFlag.AlignHCenter, self.extra
-            )
+            wide = QRectF(-b.spill, y + line, b.w + 2 * b.spill, line)
+            p.drawText(wide, Qt.AlignmentFlag.AlignHCenter, self.extra)
+
+    def line_h(self) -> float:
+        return (MIN_FONT + 3) * self.theme.font_scale
+
+    def fonts(self) -> tuple[QFont, QFont, QFont]:
+        """Fonts of the "+N more", fill and extra lines (bold: "+N more", "full")."""
+        fs = self.theme.font_scale
+        small = make_font(MIN_FONT * fs)
+        bold = make_font(MIN_FONT * fs, bold=True)
+        return bold, bold if self.full else small, small
+
+    def title_font(self) -> QFont:
+        return make_font(12.5 * self.theme.font_scale, bold=True)
+
+    def texts(self) -> list[tuple[str, int]]:
+        """What the queue writes, with font sizes in scene units."""
+        f_left, f_right, f_extra = self.fonts()
+        out = [(self.title, self.title_font().pixelSize()), (self.right, f_right.pixelSize())]
+        if self.left:
+            out.append((self.left, f_left.pixelSize()))
+        if self.extra:
+            out.append((self.extra, f_extra.pixelSize()))
+        return out

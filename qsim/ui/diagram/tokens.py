@@ -1,39 +1,30 @@
 """Tokens: the items on screen, drawn all at once by one scene item.
 
 A token is a small pooled record (no QGraphicsItem per token): its look is
-rendered once into a pixmap at the view's device scale and cached, so a frame
-costs one ``drawPixmap`` per token, whatever the number of QGraphicsItems.
+rendered once into a pixmap at the view's device scale and cached
+(``token_look.TokenPainter``), so a frame costs one ``drawPixmap`` per token,
+whatever the number of QGraphicsItems.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
 from itertools import pairwise
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
-from qsim.ui.diagram.actors import make_font, text_color_on
-from qsim.ui.diagram.glyphs import octagon
-from qsim.ui.theme import Theme
+from qsim.ui.diagram.token_look import Look, TokenPainter
 
-CACHE_SIZE = 2048
-LABELS_PER_FRAME = 6  # new token renders per frame; the rest wait a frame
+__all__ = ["LABEL_AFTER_NS", "Look", "Token", "TokenLayer", "TokenPainter"]
+
 LABEL_AFTER_NS = 40_000_000  # a token gets its label once it lived this long
-
-
-@dataclass(frozen=True)
-class Look:
-    """What a token shows; equal looks share one cached pixmap."""
-
-    sentinel: bool
-    color: str
-    text: str
-    priority: str = ""  # "p3" for a PriorityQueue item
-    batch: str = ""  # "×50" for a batch
-    error: bool = False
 
 
 class Token:
@@ -139,143 +130,74 @@ def _ease(f: float) -> float:
     return 4 * f * f * f if f < 0.5 else 1 - (-2 * f + 2) ** 3 / 2
 
 
-class TokenPainter:
-    """Renders looks into pixmaps at a device scale; an LRU cache of them."""
-
-    def __init__(self, theme: Theme, size: float) -> None:
-        self.theme = theme
-        self.size = size  # token height in scene units
-        self.scale = 1.0
-        self.dpr = 1.0
-        self.budget = LABELS_PER_FRAME
-        self.complete_next = False  # the next paint renders every label (no budget)
-        self._cache: OrderedDict[tuple[Look, str], QPixmap] = OrderedDict()
-
-    def reset(self, theme: Theme, size: float, scale: float, dpr: float = 1.0) -> None:
-        """New theme or view scale (scene -> logical pixels; ``dpr``: the screen's)."""
-        self.theme, self.size, self.scale, self.dpr = theme, size, max(0.1, scale), dpr
-        self._cache.clear()
-        self.complete_next = True
-
-    @property
-    def margin(self) -> float:
-        return self.size * 0.35
-
-    def plain(self, look: Look) -> QPixmap:
-        """The look without its label text (cached per colour and tags)."""
-        return self.pixmap(Look(look.sentinel, look.color, "STOP" if look.sentinel else ""))[0]
-
-    def begin_frame(self) -> None:
-        self.budget = 1 << 30 if self.complete_next else LABELS_PER_FRAME
-        self.complete_next = False
-
-    def pixmap(self, look: Look, badge_text: str = "") -> tuple[QPixmap, bool]:
-        """The pixmap of ``look``; False with a plainer stand-in when this frame's
-        budget of new renders is spent (the token asks again next frame)."""
-        key = (look, badge_text)
-        pix = self._cache.get(key)
-        if pix is not None:
-            self._cache.move_to_end(key)
-            return pix, True
-        if self.budget <= 0 and not badge_text:
-            plain = Look(look.sentinel, look.color, "STOP" if look.sentinel else "")
-            if plain != look:
-                return self.pixmap(plain)[0], False
-        self.budget -= 1
-        pix = self._render(look) if not badge_text else self._render_badge(badge_text)
-        self._cache[key] = pix
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
-        return pix, True
-
-    def _canvas(self, w: float, h: float) -> tuple[QPixmap, QPainter]:
-        # rendered at device scale and blitted 1:1 in device space (the fast path)
-        s = self.scale
-        pix = QPixmap(max(1, round(w * s * self.dpr)), max(1, round(h * s * self.dpr)))
-        pix.setDevicePixelRatio(self.dpr)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.scale(s, s)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        return pix, p
-
-    def _render(self, look: Look) -> QPixmap:
-        th = self.theme
-        h = self.size
-        w = h * 1.12
-        m = self.margin
-        pix, p = self._canvas(w + 2 * m, h + 2 * m)
-        body = QRectF(m, m, w, h)
-        if look.sentinel:
-            fill = QColor(th.sentinel)
-            p.setPen(QPen(QColor(th.background), 1.2))
-            p.setBrush(fill)
-            p.drawPolygon(octagon(body.adjusted(-1, -1, 1, 1)))
-            p.setPen(text_color_on(fill, th))
-            p.setFont(make_font(h * 0.34, bold=True))
-            p.drawText(body, Qt.AlignmentFlag.AlignCenter, look.text)
-        else:
-            fill = QColor(look.color)
-            p.setPen(QPen(QColor("#000000" if th.name != "dark" else "#FFFFFF"), 1.0))
-            p.setBrush(fill)
-            p.drawRoundedRect(body, h * 0.28, h * 0.28)
-            p.setPen(text_color_on(fill, th))
-            n = len(look.text)
-            px = h * (0.5 if n <= 2 else 0.42 if n == 3 else 0.34 if n == 4 else 0.28)
-            p.setFont(make_font(px, bold=True))
-            p.drawText(body, Qt.AlignmentFlag.AlignCenter, look.text)
-        small = make_font(h * 0.38, bold=True)
-        if look.priority:  # centred above: neighbours in a queue do not cover it
-            self._tag(p, QPointF(m + w / 2, m - h * 0.05), look.priority, small, "#FFFFFF", "#000")
-        if look.batch:
-            self._tag(p, QPointF(m + w / 2, m + h * 1.02), look.batch, small, "#000", "#FFFFFF")
-        if look.error:
-            big = make_font(h * 0.5, bold=True)
-            self._tag(p, QPointF(m + w * 0.1, m + h * 0.1), "!", big, "#D55E00", "#FFFFFF")
-        p.end()
-        return pix
-
-    @staticmethod
-    def _tag(p: QPainter, at: QPointF, text: str, font: QFont, bg: str, fg: str) -> None:
-        p.setFont(font)
-        fm = p.fontMetrics()
-        tw = fm.horizontalAdvance(text) + 4
-        th = fm.height() * 0.9
-        r = QRectF(at.x() - tw / 2, at.y() - th / 2, max(tw, th), th)
-        p.setPen(QPen(QColor(fg), 0.8))
-        p.setBrush(QColor(bg))
-        p.drawRoundedRect(r, th / 2, th / 2)
-        p.setPen(QColor(fg))
-        p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
-
-    def _render_badge(self, text: str) -> QPixmap:
-        th = self.theme
-        h = self.size * 0.8
-        font = make_font(h * 0.62, bold=True)
-        w = QFontMetricsF(font).horizontalAdvance(text) + h * 0.8
-        pix, p = self._canvas(w + 2, h + 2)
-        p.setPen(QPen(QColor(th.text), 1.0))
-        p.setBrush(QColor(th.panel))
-        p.drawRoundedRect(QRectF(1, 1, w, h), h / 2, h / 2)
-        p.setFont(font)
-        p.setPen(QColor(th.text))
-        p.drawText(QRectF(1, 1, w, h), Qt.AlignmentFlag.AlignCenter, text)
-        p.end()
-        return pix
-
-
 class TokenLayer(QGraphicsItem):
-    """Draws every token and aggregate badge in one ``paint`` call."""
+    """Draws every token and aggregate badge in one ``paint`` call.
 
-    def __init__(self, painter: TokenPainter) -> None:
+    It is "under the mouse" only where a token is (``contains``), so the boxes
+    below keep their own tooltips; a token's tooltip names its item in full
+    (``describe``), which is where a label shortened with "…" can be read.
+    """
+
+    def __init__(
+        self, painter: TokenPainter, describe: Callable[[int], str] | None = None
+    ) -> None:
         super().__init__()
         self.painter = painter
+        self.describe = describe
         self.tokens: list[Token] = []
         self.badges: list[tuple[float, float, str]] = []  # (x, y, text)
         self.now = 0  # animation time of the frame being drawn
         self._rect = QRectF(0, 0, 1280, 720)
         self.setZValue(5)
+        self.setAcceptHoverEvents(True)
+
+    # ------------------------------------------------------------ hover
+    def token_at(self, pos: QPointF) -> Token | None:
+        """The topmost token drawn at ``pos`` (scene units), or None."""
+        half_w, half_h = self.painter.size * 0.56, self.painter.size * 0.5
+        for t in reversed(self.tokens):
+            if (
+                t.look is not None
+                and abs(pos.x() - t.x) <= half_w
+                and abs(pos.y() - t.y) <= half_h
+            ):
+                return t
+        return None
+
+    def contains(self, point: QPointF | QPoint | QPainterPath.Element, /) -> bool:
+        if isinstance(point, QPainterPath.Element):
+            point = QPointF(point.x, point.y)
+        return self.token_at(QPointF(point)) is not None
+
+    def collidesWithPath(
+        self,
+        path: QPainterPath,
+        mode: Qt.ItemSelectionMode = Qt.ItemSelectionMode.IntersectsItemShape,
+    ) -> bool:
+        """Hit only where a token is (the view asks with a one-pixel square)."""
+        return self.token_at(path.boundingRect().center()) is not None
+
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        tok = self.token_at(event.pos())
+        text = ""
+        if tok is not None and self.describe is not None:
+            text = self.describe(tok.item)
+        if text != self.toolTip():
+            self.setToolTip(text)
+        super().hoverMoveEvent(event)
+
+    def texts(self) -> list[tuple[str, int]]:
+        """Every text the tokens and badges of this frame show, with its font size
+        in scene units (tokens drawn plain for now are measured with their label)."""
+        tp = self.painter
+        out = [
+            x
+            for t in self.tokens
+            if t.look is not None and (not t.linear or t.place is not None or t.look.sentinel)
+            for x in tp.texts(t.look)
+        ]
+        out += [(text, tp.badge_font().pixelSize()) for _, _, text in self.badges]
+        return out
 
     def set_rect(self, rect: QRectF) -> None:
         self.prepareGeometryChange()
@@ -309,7 +231,9 @@ class TokenLayer(QGraphicsItem):
             if pix is None:
                 if t.look is None:
                     continue
-                if t.born > young and t.look.text and not complete:
+                if t.linear and t.place is None:  # in flight (not kept: it may land)
+                    pix = tp.dot(t.look)
+                elif t.born > young and t.look.text and not complete:
                     pix = tp.plain(t.look)
                 else:
                     pix, final = tp.pixmap(t.look)

@@ -8,11 +8,24 @@ is derived from the frame times, so a paused run freezes the tokens.
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from dataclasses import replace
+from functools import partial
 
-from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QResizeEvent, QShowEvent, QTransform
-from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QPainter,
+    QResizeEvent,
+    QShowEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
 
 from qsim.model import state as S
 from qsim.model.events import Event
@@ -20,21 +33,20 @@ from qsim.model.lessons import lane_counter, mark_figures
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
-from qsim.ui.diagram.actors import ActorItem, CountersItem, make_font
+from qsim.ui.diagram.actors import ActorItem, CountersItem
 from qsim.ui.diagram.animator import TokenAnimator
+from qsim.ui.diagram.colours import ColourKey, colour_key
 from qsim.ui.diagram.edges import paint_edges
-from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text
-from qsim.ui.diagram.layout import Layout, compute_layout
+from qsim.ui.diagram.fitting import fit_scale, legible_layout, scene_text_sizes
+from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text, token_text
+from qsim.ui.diagram.layout import Layout
+from qsim.ui.diagram.legend import LegendItem
 from qsim.ui.diagram.queue_item import QueueItem
 from qsim.ui.diagram.tokens import TokenLayer, TokenPainter
-from qsim.ui.theme import LIGHT, Theme
+from qsim.ui.theme import LIGHT, MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING, Theme
 
-MAX_ZOOM = 1.35  # at 1280 px wide; scaled up on wider views
-
-
-@lru_cache(maxsize=256)
-def _text_width(text: str, px: float, bold: bool) -> float:
-    return QFontMetricsF(make_font(px, bold)).horizontalAdvance(text)
+ZOOM_RANGE = (0.5, 4.0)  # the user's zoom, times the fitted scale
+ZOOM_STEP = 1.25
 
 
 def _ms(ns: int) -> str:
@@ -61,6 +73,12 @@ class DiagramView(QGraphicsView):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setObjectName("diagram")
         self.theme: Theme = LIGHT
+        self.scene_theme: Theme = LIGHT  # the theme's scales raised until text is legible
+        self.presenting = False
+        self.zoom = 1.0  # the user's zoom (Ctrl+wheel, Ctrl+plus/minus) on the fitted scale
+        self.colours: ColourKey | None = None
+        self.legend: LegendItem | None = None
+        self._scales = (0.0, 0.0)
         self.scenario: Scenario | None = None
         self.topology: Topology | None = None
         self.layout_: Layout | None = None
@@ -91,11 +109,14 @@ class DiagramView(QGraphicsView):
         self.layer = None
         self.counters = None
         self.animator = None
+        self.legend = None
         sc, topo = self.scenario, self.topology
         if sc is None or topo is None:
             return
-        th = self.theme
-        lay = compute_layout(topo, sc, th.font_scale, th.token_scale, _text_width)
+        self.colours = key = colour_key(sc, topo, self.theme)
+        fs, ts, lay = self._legible_layout()
+        self._scales = (fs, ts)
+        self.scene_theme = th = replace(self.theme, font_scale=fs, token_scale=ts)
         self.layout_ = lay
         rect = QRectF(lay.rect.x, lay.rect.y, lay.rect.w, lay.rect.h)
         scene.setSceneRect(rect)
@@ -111,6 +132,9 @@ class DiagramView(QGraphicsView):
             actor = ActorItem(box, title, th, partial(self.actor_tooltip, ai))
             scene.addItem(actor)
             self.actor_items[ai] = actor
+        if lay.legend:
+            self.legend = LegendItem(lay.legend, key, th)
+            scene.addItem(self.legend)
         self.counters = CountersItem(list(self.actor_items.values()), rect)
         # measured lanes: queue -> (its consumer actor, its producer's payload bytes)
         self._lanes = {}
@@ -122,16 +146,51 @@ class DiagramView(QGraphicsView):
                     self._lanes[a.input_queue] = (a.index, payload[qid])
         scene.addItem(self.counters)
         self.painter = TokenPainter(th, lay.token)
-        self.layer = TokenLayer(self.painter)
+        self.layer = TokenLayer(self.painter, self.token_tooltip)
         self.layer.set_rect(rect.adjusted(-40, -40, 40, 40))
         scene.addItem(self.layer)
-        self.animator = TokenAnimator(lay, topo, th)
+        self.animator = TokenAnimator(lay, topo, th, key)
         self._fit()
 
-    def set_theme(self, theme: Theme) -> None:
-        """Colours, and font/token scale (presentation mode); relays out the scene."""
+    def _legible_layout(self) -> tuple[float, float, Layout]:
+        """Font and token scales at which the diagram, fitted into the view, is
+        legible, and the layout at those scales (see ``fitting``)."""
+        sc, topo = self.scenario, self.topology
+        assert sc is not None and topo is not None
+        return legible_layout(
+            topo,
+            sc,
+            self.theme,
+            self.colours,
+            self._viewport_size(),
+            self.min_text_px,
+            self.presenting,
+        )
+
+    @property
+    def min_text_px(self) -> float:
+        """The smallest text allowed on screen: 11 px; presenting, 18 px on a
+        1080 px high screen and as much in proportion on any other."""
+        if not self.presenting:
+            return MIN_TEXT_PX
+        return max(MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING * self.window().height() / 1080)
+
+    def _viewport_size(self) -> QSize:
+        # the whole view, whether a zoomed view shows scroll bars or not
+        vp = self.contentsRect().size()
+        if vp.width() < 200 or vp.height() < 150:  # not laid out yet
+            return QSize(1280, 720)
+        return vp
+
+    def set_theme(self, theme: Theme, presenting: bool = False) -> None:
+        """Colours, font/token scale, and the smallest text (18 px to present);
+        relays out the scene. Presenting, the diagram fills the view."""
         self.theme = theme
+        self.presenting = presenting
         self.setBackgroundBrush(QColor(theme.background))
+        self._relayout()
+
+    def _relayout(self) -> None:
         reducer = self.reducer
         self._rebuild()
         if reducer is not None:
@@ -233,24 +292,70 @@ class DiagramView(QGraphicsView):
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, QColor(self.theme.background))
         if self.layout_ is not None and self.scenario is not None:
-            paint_edges(painter, self.layout_.edges, self.theme)
+            paint_edges(painter, self.layout_.edges, self.scene_theme)
 
     # ------------------------------------------------------------ geometry
     def _fit(self) -> None:
-        scene = self.scene()
         if self.layout_ is None or self.scenario is None:
             return
-        rect = scene.sceneRect()
-        vp = self.viewport().size()
-        scale = min(vp.width() / rect.width(), vp.height() / rect.height())
-        # a small diagram is not blown up past MAX_ZOOM (more on a bigger screen)
-        scale = max(0.05, min(scale, MAX_ZOOM * max(1.0, vp.width() / 1280)))
+        if self._scales != self._legible_layout()[:2]:  # a new size needs other letters
+            self._relayout()
+            return
+        scale = fit_scale(self.layout_, self._viewport_size(), self.presenting) * self.zoom
         self.setTransform(QTransform.fromScale(scale, scale))
-        self.centerOn(rect.center())
+        zoomed = self.zoom > 1.0
+        policy = (
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded
+            if zoomed
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.setHorizontalScrollBarPolicy(policy)
+        self.setVerticalScrollBarPolicy(policy)
+        self.setDragMode(
+            QGraphicsView.DragMode.ScrollHandDrag if zoomed else QGraphicsView.DragMode.NoDrag
+        )
+        if not zoomed:
+            self.centerOn(self.scene().sceneRect().center())
         if self.layer is not None and self.animator is not None:
-            self.painter.reset(self.theme, self.layout_.token, scale, self.devicePixelRatioF())
+            self.painter.reset(
+                self.scene_theme,
+                self.layout_.token,
+                scale,
+                self.devicePixelRatioF(),
+                self.min_text_px,
+            )
             self.animator.clear_pixmaps()
             self.layer.update()
+
+    def set_zoom(self, zoom: float) -> None:
+        """The user's zoom on top of the fitted scale (1: the whole diagram fits)."""
+        zoom = min(max(zoom, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+        if abs(zoom - 1.0) < 0.01:
+            zoom = 1.0
+        if zoom != self.zoom:
+            self.zoom = zoom
+            self._fit()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom / ZOOM_STEP)
+
+    def zoom_fit(self) -> None:
+        self.set_zoom(1.0)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Ctrl+wheel zooms around the mouse; a plain wheel scrolls a zoomed view."""
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            if steps:
+                self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+                self.set_zoom(self.zoom * ZOOM_STEP**steps)
+                self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+            event.accept()
+            return
+        super().wheelEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -259,6 +364,10 @@ class DiagramView(QGraphicsView):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._fit()
+
+    def text_sizes(self) -> list[tuple[str, str, float]]:
+        """Every text in the scene as ``(what, text, pixels on screen)``."""
+        return scene_text_sizes(self.scene(), self.transform().m11())
 
     # ------------------------------------------------------------ queries
     def drawn_queue_contents(self, queue_index: int) -> list[int]:
@@ -301,6 +410,12 @@ class DiagramView(QGraphicsView):
             spent["waiting"] += now - a.since_ns
         times = " · ".join(f"{k} {_ms(v)}" for k, v in spent.items())
         return f"{text}\n{a.items} items · {times}"
+
+    def token_tooltip(self, item: int) -> str:
+        """The full story of a token: whose item, which number, its priority."""
+        if self.topology is None:
+            return ""
+        return token_text(item, self.topology, self.reducer)
 
     def token_count(self) -> int:
         """Tokens drawn now, resting or in flight (badge counts excluded)."""

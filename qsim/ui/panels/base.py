@@ -31,6 +31,7 @@ from qsim.ui.panels.history import PanelHistory
 from qsim.ui.session import LiveSession
 from qsim.ui.theme import DARK, LIGHT, Theme, presentation
 
+QWIDGETSIZE_MAX = (1 << 24) - 1
 #: a dock this much wider than tall (the window's bottom area) puts the two parts
 #: of a panel side by side instead of one above the other
 SIDE_BY_SIDE = (700, 2.0)
@@ -108,6 +109,8 @@ class PanelBase(QWidget):
                     col.addWidget(it, 1 if it is grows else 0)
             if grows not in items:
                 col.addStretch(1)  # keep the lines together, at the top
+            else:
+                self.grows_part = part
             self.split.addWidget(part)
         self._arrange()
 
@@ -123,6 +126,13 @@ class PanelBase(QWidget):
         first, second = (1, 1) if wide else ((1, 0) if self._grow_first else (0, 1))
         split.setStretch(0, first)
         split.setStretch(1, second)
+        # side by side, the plot is never taller than what the dock shows: when
+        # the lines beside it need more and scroll, it keeps its x axis in view
+        grows = getattr(self, "grows_part", None)
+        if grows is not None:
+            high = self.height() - 12 if wide else QWIDGETSIZE_MAX
+            grows.setMaximumHeight(max(grows.minimumSizeHint().height(), high))
+            split.setAlignment(grows, Qt.AlignmentFlag.AlignTop)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

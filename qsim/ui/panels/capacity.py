@@ -126,24 +126,29 @@ class CapacityPanel(PanelBase):
         for line in self.max_lines:
             self.plot.removeItem(line)
         self.max_lines = []
+        # one line per maxsize: queues of the same size share it (and its label)
+        sizes: dict[int, list[int]] = {}
         for n, q in enumerate(r.queues):
             if q.maxsize and q.kind != "SimpleQueue":
-                pen = plots.line_pen(n, self.theme, 1.5)
-                pen.setDashPattern([6, 4])
-                line = pg.InfiniteLine(
-                    pos=q.maxsize,
-                    angle=0,
-                    pen=pen,
-                    label=f"{q.id} maxsize={q.maxsize}",
-                    labelOpts={
-                        "position": 0.98,
-                        "anchors": [(1, 1), (1, 1)],
-                        "color": self.theme.text,
-                    },
-                )
-                line.label.setFont(self.font())
-                self.plot.addItem(line, ignoreBounds=False)
-                self.max_lines.append(line)
+                sizes.setdefault(q.maxsize, []).append(n)
+        for maxsize, members in sizes.items():
+            pen = plots.line_pen(members[0] if len(members) == 1 else -1, self.theme, 1.5)
+            pen.setDashPattern([6, 4])
+            named = r.queues[members[0]].id if len(members) == 1 else "each queue's"
+            line = pg.InfiniteLine(
+                pos=maxsize,
+                angle=0,
+                pen=pen,
+                label=f"{named} maxsize={maxsize}",
+                labelOpts={
+                    "position": 0.98,
+                    "anchors": [(1, 1), (1, 1)],
+                    "color": self.theme.text,
+                },
+            )
+            line.label.setFont(self.font())
+            self.plot.addItem(line, ignoreBounds=False)
+            self.max_lines.append(line)
         self._load_controls()
 
     def _target_queue(self) -> str:

@@ -20,11 +20,11 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtGui import QAction, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from qsim.ui.panels.history import STATE_NAMES, PanelHistory
-from qsim.ui.theme import Theme
+from qsim.ui.theme import MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING, Theme
 
 VISIBLE_S = 60.0
 PAGE_S = 5.0  # a followed view moves on by this much at a time
@@ -46,10 +46,18 @@ def line_pen(n: int, theme: Theme, width: float = 2.0) -> pg.QtGui.QPen:
     return pen
 
 
+def plot_font_px(theme: Theme, font_pt: float) -> int:
+    """A plot's letters in pixels: ``font_pt`` (at 96 dpi), never below the
+    smallest legible text (presenting, 18 px; else 11 px)."""
+    floor = MIN_TEXT_PX_PRESENTING if theme.font_scale > 1 else MIN_TEXT_PX
+    return max(math.ceil(floor), round(font_pt * 96 / 72))
+
+
 def style_plot(plot: pg.PlotItem, theme: Theme, font_pt: float) -> None:
     """Axis colours and fonts of a plot for a theme."""
     font = QFont()
-    font.setPointSizeF(font_pt)
+    px = plot_font_px(theme, font_pt)
+    font.setPixelSize(px)
     for name in ("left", "bottom"):
         ax = plot.getAxis(name)
         ax.setPen(pg.mkPen(theme.muted))
@@ -58,7 +66,7 @@ def style_plot(plot: pg.PlotItem, theme: Theme, font_pt: float) -> None:
         ax.label.setFont(font)
     title = getattr(plot, "qsim_title", "")
     if title:
-        plot.setTitle(title, color=theme.text, size=f"{font_pt:.1f}pt")
+        plot.setTitle(title, color=theme.text, size=f"{px}px")
 
 
 def new_plot(
@@ -276,7 +284,7 @@ class SinglePlot(QWidget):
         follow: LiveFollow | None = None,
         follow_button: bool = True,
     ) -> None:
-        from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout
+        from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton
 
         from qsim.ui.panels.widgets import plot_area
 
@@ -306,21 +314,49 @@ class SinglePlot(QWidget):
         self.export_item: pg.GraphicsObject | pg.GraphicsLayout = self.plot
         add_export_actions(self.plot, self._ask_png, self._ask_csv)
         self.csv_names: list[str] | None = None  # None: the curves' series
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.area, 1)
-        lay.addWidget(self.legend)
+        self._legend_html = ""
+        self.legend_beside = False
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        self.grid.addWidget(self.area, 0, 0)
+        self.grid.setRowStretch(0, 1)
+        self.grid.setColumnStretch(0, 1)
+        self._place_legend()
         if self.follow_button is not None:
-            lay.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignRight)
+            self.grid.addWidget(self.follow_button, 2, 0, Qt.AlignmentFlag.AlignRight)
 
     def set_series(self, specs: Sequence[tuple[str, str, pg.QtGui.QPen]]) -> None:
         self.curves.set_series(specs)
         self.set_legend(self.curves.legend_html() if len(specs) > 1 else "")
 
     def set_legend(self, html: str) -> None:
-        self.legend.setText(html)
+        """The legend: one line of entries under the plot, or (a wide, short plot)
+        a column beside it, so that the plot keeps its x axis in a low dock."""
+        self._legend_html = html
+        self._show_legend()
         self.legend.setVisible(bool(html))
+
+    def _show_legend(self) -> None:
+        html = self._legend_html
+        if self.legend_beside:  # one entry a line
+            html = html.replace(" &nbsp; ", "<br>")
+        self.legend.setText(html)
+
+    def _place_legend(self) -> None:
+        self.grid.removeWidget(self.legend)
+        if self.legend_beside:
+            self.grid.addWidget(self.legend, 0, 1, Qt.AlignmentFlag.AlignVCenter)
+        else:
+            self.grid.addWidget(self.legend, 1, 0)
+        self._show_legend()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        beside = self.width() >= 3 * self.height() and self.width() >= 560
+        if beside != self.legend_beside:
+            self.legend_beside = beside
+            self._place_legend()
 
     def refresh(self) -> None:
         lo, hi = self.follow.apply(self.history.x.last(0.0))

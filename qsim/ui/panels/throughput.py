@@ -31,7 +31,7 @@ from qsim.ui.session import LiveSession
 
 PER_ACTOR_MAX = 6  # more workers than this in a role: plot the group total instead
 COMPACT_BELOW = (560, 340)  # width, height under which one plot is shown at a time
-ROW_FROM = 1000  # at least this wide and short: the four plots in one row
+ROW_FROM = (1000, 240)  # at least this wide and this high (but short): four in a row
 PLOT_NAMES = ("items/s", "queue depth", "time in queue", "worker states")
 
 
@@ -104,7 +104,8 @@ class ThroughputPanel(PanelBase):
     def _update_compact(self) -> None:
         scale = self.theme.font_scale  # bigger letters need bigger plots
         w, h = COMPACT_BELOW
-        row = self.width() >= ROW_FROM * scale and self.height() < h * scale
+        row_w, row_h = ROW_FROM
+        row = self.width() >= row_w * scale and row_h * scale <= self.height() < h * scale
         compact = not row and (self.width() < w * scale or self.height() < h * scale)
         if (compact, row) != (self.compact, self.row):
             self.compact, self.row = compact, row

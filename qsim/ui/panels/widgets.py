@@ -144,7 +144,7 @@ def plot_area(theme: Theme, parent: QWidget | None = None) -> pg.GraphicsLayoutW
     """A pyqtgraph layout widget with the theme's background."""
     glw = PlotArea(parent)
     glw.setBackground(theme.panel)
-    glw.setMinimumHeight(90)
+    glw.setMinimumHeight(80)  # a title, some data and the x axis at 11 px letters
     glw.ci.setContentsMargins(2, 2, 6, 2)
     return glw
 
