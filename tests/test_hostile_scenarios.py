@@ -467,7 +467,10 @@ def _documents(draw: st.DrawFn) -> dict[str, object]:
 @st.composite
 def _mutated(draw: st.DrawFn) -> dict[str, object]:
     """A built-in lesson with a few fields set to random values."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     lesson = draw(st.sampled_from(["basic", "pipeline", "pitfall-large-objects", "joinable"]))
     doc = tomllib.loads(builtin_path(lesson).read_text(encoding="utf-8"))
