@@ -27,10 +27,15 @@ def _parser() -> argparse.ArgumentParser:
         "--hang-after", type=float, default=3.0, help="seconds of no progress that count as hung"
     )
     p.add_argument("--speed", type=float, default=1.0, help="time scale 0.1-10 of its sleeps")
+    p.add_argument(
+        "--internals",
+        action="store_true",
+        help="follow each Queue's items through the putting process's feeder buffer and the pipe",
+    )
     return p
 
 
-_FLAGS = ("--headless", "--json", "-h", "--help")
+_FLAGS = ("--headless", "--json", "--internals", "-h", "--help")
 _VALUED = ("--duration", "--hang-after", "--speed")
 
 
@@ -74,6 +79,7 @@ def trace_main(argv: Sequence[str]) -> int:
             duration=args.duration,
             hang_after=args.hang_after,
             speed=args.speed,
+            internals=args.internals,
         )
     except TraceError as e:
         print(f"qsim trace: {e}", file=sys.stderr)

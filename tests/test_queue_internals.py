@@ -135,3 +135,55 @@ def test_fionread_and_capacity_of_a_real_pipe() -> None:
         assert unread_bytes(fd) == 1004  # the 4-byte length prefix and the bytes
     finally:
         q.close()
+
+
+# ------------------------------------------------------------ traced programs
+def traced(program: str, method: str, *args: str) -> tuple[dict[str, object], list[Event]]:
+    from tracing import PROGRAMS
+
+    from qsim.engine.trace_headless import trace_headless
+
+    events: list[Event] = []
+    report, _r, _run = trace_headless(
+        str(PROGRAMS / program),
+        [method, *args],
+        duration=30,
+        hang_after=1.5,
+        keep=events,
+        internals=True,
+    )
+    return report, events
+
+
+def test_a_traced_join_before_drain_leaves_what_the_pipe_cannot_take_in_the_buffer(
+    start_method: str,
+) -> None:
+    report, _ = traced("join_before_drain.py", start_method)
+    assert report["hung"]
+    q = report["queues"]["q"]  # type: ignore[index]
+    # 50 items of 10 KB: the pipe (64 KiB) takes six whole ones and part of a
+    # seventh, whose write is stuck; the rest never left the feeder buffer
+    item = 10_000 + 4
+    assert q["pipe_items"] * item <= 65536 + 2 * item
+    assert q["in_buffers"] + q["pipe_items"] + q["gets"] == q["puts"] == 50
+    assert q["in_buffers"] >= 50 - 65536 // item - 2 > 0
+
+
+def test_a_traced_get_nowait_that_finds_nothing_sees_the_item_in_the_feeder_buffer(
+    start_method: str,
+) -> None:
+    report, events = traced("inspect_empty.py", start_method, "20")
+    printed = __import__("json").loads(str(report["stdout"]).strip().splitlines()[-1])
+    # replay to each get_nowait() that raised Empty: the item was in the buffer
+    from qsim.model.topology import Topology
+
+    r = Reducer(Topology((), ()), reorder_ns=0)
+    looked_empty = 0
+    for e in sorted(events, key=lambda e: (e[0], e[1])):
+        r.feed([e])
+        r.advance(e[0])
+        if e[3] == K.GET_TIMEOUT:
+            looked_empty += 1
+            q = r.queues[e[5]]
+            assert q.buffered and not q.pipe, "Empty while the item was in the pipe"
+    assert looked_empty == printed["found_empty"] > 0

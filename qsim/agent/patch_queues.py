@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import select
 import time
+from collections import deque
 from multiprocessing import queues as mq
 from multiprocessing import synchronize
 from multiprocessing.reduction import ForkingPickler
@@ -28,6 +29,7 @@ from qsim.agent import protocol as P
 from qsim.agent import where
 from qsim.agent.payload import priority_of, short_repr, unwrap
 from qsim.agent.runtime import FLUSH_EVENTS, SLICE_S, Agent
+from qsim.model.events import FLAG_OBSERVED
 from qsim.model.events import EventKind as K
 from qsim.model.wire import FLAG_CONSUMED, VT_INT, VT_STR
 
@@ -38,6 +40,18 @@ _CONSUMED = VT_INT | FLAG_CONSUMED << 8
 _STATE_TAG = "qsim-q"
 SEM_VALUE_MAX: int = getattr(synchronize, "SEM_VALUE_MAX")  # noqa: B009  (untyped in typeshed)
 MARK = P.MARK
+#: kinds whose items the agent follows through feeder buffer and pipe (internals)
+WATCHED_KINDS = ("Queue", "JoinableQueue", "SimpleQueue")
+_FEEDER_WRITE = int(K.FEEDER_WRITE)
+
+
+def message_bytes(payload: int) -> int:
+    """A pickled object of ``payload`` bytes in the pipe, with its length prefix."""
+    return payload + (4 if payload <= 0x7FFFFFFF else 12)
+
+
+def _direct(q: Any, orig: Any, _qi: int, w: Any, *args: Any) -> None:
+    orig(q, w, *args)
 
 
 def patch(owner: Any, name: str, value: Any) -> None:
@@ -65,6 +79,8 @@ def announce(
     qi, new = A.registry.index(key)
     if new and qi >= 0:
         flags = P.FLAG_INTERNAL if internal else 0
+        if A.internals and kind in WATCHED_KINDS:
+            flags |= FLAG_OBSERVED
         A.emit(K.QUEUE_CREATED, P.QUEUE_KINDS.index(kind), qi, name, maxsize, flags)
     return qi, name
 
@@ -122,6 +138,39 @@ def install(A: Agent) -> None:
         patch(cls, "__getstate__", make_getstate(cls, d["__getstate__"]))
         patch(cls, "__setstate__", make_setstate(d["__setstate__"]))
 
+    # --------------------------------------------------------------- internals
+    def watch(q: Any, qi: int) -> Any:
+        """The items this process put into ``q`` and its feeder has not written
+        yet (a deque), watching the feeder's writes (``internals``: the GUI
+        draws a Queue's feeder buffer and its pipe)."""
+        order = q.__dict__.get("_qsim_order")
+        if order is not None and q.__dict__.get("_qsim_order_pid") == os.getpid():
+            return order
+        order = deque()
+        q._qsim_order, q._qsim_order_pid = order, os.getpid()
+        send = q._send_bytes  # what the feeder thread writes with (bound at its start)
+        if q._thread is not None:  # started before we could watch it: let it be
+            return order
+
+        def send_bytes(buf: Any) -> None:  # on the queue's feeder thread
+            item = order.popleft() if order else 0
+            size = message_bytes(len(buf))
+            with A.lock:
+                A.buf.pending.append((_now(), item, size, 0, qi, _FEEDER_WRITE, VT_INT))
+            send(buf)
+
+        q._send_bytes = send_bytes
+        return order
+
+    def watched_put(q: Any, orig: Any, qi: int, w: Any, *args: Any) -> None:
+        order = watch(q, qi)
+        order.append(w[1])
+        try:
+            orig(q, w, *args)
+        except BaseException:
+            order.pop()  # never reached the feeder buffer
+            raise
+
     # --------------------------------------------------------------- put
     def record_put(item: int, qi: int, obj: Any, prio: int) -> None:
         r = short_repr(obj)
@@ -156,10 +205,11 @@ def install(A: Agent) -> None:
                     raise Full
                 wait = min(wait, left)
             try:
+                call = watched_put if A.internals else _direct
                 if A.permit:
-                    orig(q, w, False)
+                    call(q, orig, qi, w, False)
                 else:
-                    orig(q, w, True, wait)
+                    call(q, orig, qi, w, True, wait)
             except Full:
                 A.give_back()
                 continue
@@ -175,7 +225,10 @@ def install(A: Agent) -> None:
                 A.turn()
             item = A.item_base + next(A.items)
             try:
-                orig(self, (MARK, item, obj), False)
+                if A.internals:
+                    watched_put(self, orig, qi, (MARK, item, obj), False)
+                else:
+                    orig(self, (MARK, item, obj), False)
             except Full:
                 if not block:
                     A.give_back()
@@ -273,8 +326,9 @@ def install(A: Agent) -> None:
             ok, x = try_get(self, 0.0)
             if ok:
                 return record_get(qi, x)
-            if not block:
+            if not block:  # get_nowait(): found nothing in the pipe, raises Empty
                 A.give_back()
+                A.emit(K.GET_TIMEOUT, 0, qi, 0)
                 raise Empty
             return get_waiting(self, qi, block, timeout)
 
@@ -310,6 +364,9 @@ def install(A: Agent) -> None:
             A.where(2)
             A.emit(K.PUT_BLOCKED, w[1], qi, short_repr(obj))
             A.flush()
+        if A.internals:  # no feeder: the put writes the pipe itself
+            size = message_bytes(len(ForkingPickler.dumps(w)))
+            A.emit(K.FEEDER_WRITE, w[1], qi, size)
         orig_simple_put(self, w)
         record_put(w[1], qi, obj, 0)
         return None

@@ -55,6 +55,8 @@ class Agent:
         self.ctl = ControlBlock(cfg["dir"])
         self.registry = Registry(cfg["dir"])
         self.gate = self.ctl.mm  # gate[0]: paused (the hot path reads this byte)
+        #: follow items through each Queue's feeder buffer and pipe (FEEDER_WRITE)
+        self.internals = cfg.get("internals") == "1"
         self.lock = threading.Lock()
         self._reset(parent=-1)
         self.is_main = False

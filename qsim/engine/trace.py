@@ -68,9 +68,12 @@ class TraceRun:
         capture_output: bool = False,
         python: str | None = None,
         on_records: Callable[[np.ndarray], None] | None = None,
+        internals: bool = False,
     ) -> None:
         """Raises ``TraceError`` (from ``check_program``) for a program that is
-        not there or not Python; nothing has started then."""
+        not there or not Python; nothing has started then. ``internals``: the
+        agents report where each Queue's items are (feeder buffer, pipe)."""
+        self.internals = internals
         self.script = os.path.abspath(script)
         self.args = list(args)
         check_program(self.script)
@@ -105,6 +108,8 @@ class TraceRun:
     # ------------------------------------------------------------ start
     def start(self) -> None:
         cfg = {"address": self._address, "key": self._key.hex(), "dir": self.dir}
+        if self.internals:
+            cfg["internals"] = "1"
         env = dict(os.environ)
         env[P.ENV] = json.dumps(cfg)
         if self.python is not None:  # another interpreter must find the agent too

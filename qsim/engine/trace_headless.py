@@ -72,13 +72,16 @@ def trace_headless(
     speed: float = 1.0,
     python: str | None = None,
     keep: list[Event] | None = None,
+    internals: bool = False,
 ) -> tuple[dict[str, Any], Reducer, TraceRun]:
     """Trace ``script`` until it ends, hangs, or ``duration`` passes
     (``keep`` gets every event, in arrival order).
 
     Raises ``TraceError`` (nothing started) for a program that cannot be traced.
     """
-    run = TraceRun(script, args, speed=speed, capture_output=True, python=python)
+    run = TraceRun(
+        script, args, speed=speed, capture_output=True, python=python, internals=internals
+    )
     reducer = Reducer(run.topology, reorder_ns=300_000_000)  # nobody watches live
     hung: list[ActorState] = []
     stuck: dict[str, str] = {}  # hung process -> where, in words, when it was found

@@ -118,6 +118,8 @@ class EventKind(IntEnum):
 QUEUE_KINDS = ("Queue", "JoinableQueue", "SimpleQueue", "ManagerQueue", "PriorityQueue", "Pipe")
 #: PROCESS_STARTED / QUEUE_CREATED flag: made by a Pool, a manager or an executor
 FLAG_INTERNAL = 2
+#: QUEUE_CREATED flags: the agents report where its items are (FEEDER_WRITE)
+FLAG_OBSERVED = 4
 
 
 class ItemKind(IntEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from qsim.model.entities import WORKING, ActorState, QueueState
-from qsim.model.events import FLAG_INTERNAL, QUEUE_KINDS, Event
+from qsim.model.events import FLAG_INTERNAL, FLAG_OBSERVED, QUEUE_KINDS, Event
 from qsim.model.topology import ActorInfo, QueueInfo, Topology
 
 #: item reprs kept for items no longer in any queue (the views' recent tokens)
@@ -98,9 +98,10 @@ class TracedTopology:
             name = unique_name(f"{kind}#{n}", others)
         q = self.queues[qi]
         q.id, q.kind, q.maxsize, q.internal = name, kind, int(e[7]), internal
+        q.observed = bool(e[9] & FLAG_OBSERVED)
         q.__post_init__()  # cap, joinable, prioritised follow kind and maxsize
         queues = list(self.topology.queues)
-        queues[qi] = QueueInfo(qi, name, kind, q.maxsize, internal)
+        queues[qi] = QueueInfo(qi, name, kind, q.maxsize, internal, q.observed)
         self.topology = Topology(self.topology.actors, tuple(queues))
 
     def _on_line(self, e: Event) -> None:
