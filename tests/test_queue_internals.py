@@ -187,3 +187,48 @@ def test_a_traced_get_nowait_that_finds_nothing_sees_the_item_in_the_feeder_buff
             q = r.queues[e[5]]
             assert q.buffered and not q.pipe, "Empty while the item was in the pipe"
     assert looked_empty == printed["found_empty"] > 0
+
+
+# ------------------------------------------------------------ the window
+def test_the_window_opens_a_watched_queue_up_and_explains_the_hang(qtbot: object) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from qsim.ui.consistency import check_frame
+    from qsim.ui.main_window import MainWindow
+    from qsim.ui.session import LiveSession
+
+    win = MainWindow(LiveSession(start_method="fork"), settings=None)
+    win.session.setParent(win)
+    qtbot.addWidget(win)  # type: ignore[attr-defined]
+    win.resize(1280, 720)
+    win.show()
+    win.show_scenario(join_before_drain())
+    s, view = win.session, win.diagram
+    problems: list[str] = []
+    s.frame.connect(lambda _now: problems.extend(check_frame(win)))
+    s.play()
+    qtbot.waitUntil(lambda: s.status == "hung", timeout=20_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(  # type: ignore[attr-defined]
+        lambda: (
+            view.queue_items[0].opened is not None
+            and "feeder buffer 19" in view.queue_items[0].extra
+        ),
+        timeout=5_000,
+    )
+    item = view.queue_items[0]
+    assert item.opened is not None and item.opened.pipe_slots == 1  # one item in the pipe
+    assert "pipe 64 KiB of 64 KiB" in item.extra
+    tip = view.queue_tooltip(0)
+    assert "In P1's feeder buffer: 19 items" in tip and "In the pipe: 1 item" in tip
+    caption = win.caption.text() + win.caption.toolTip()
+    assert "P1 has finished its code but cannot exit: 19 items still in its feeder buffer" in (
+        caption
+    )
+    assert "P1's feeder thread is blocked writing: the pipe is full (64 KiB)" in caption
+    assert not problems, problems[:3]
+    # double-click closes it: the total, and how many are not in the pipe yet
+    centre = item.mapToScene(item.boundingRect().center())
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(centre))
+    assert item.opened is None and "19 in buffers" in item.extra
+    win.close()

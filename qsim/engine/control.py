@@ -73,6 +73,9 @@ class RunControl:
         self.observed: Any = ctx.RawArray(ctypes.c_byte, MAX_QUEUES)
         self.lane_mode: Any = ctx.RawValue(ctypes.c_int, 0)
         self.lane_turn: Any = ctx.RawValue(ctypes.c_int, 0)
+        #: measured lanes: queue index -> a queue of the same kind for the lane's
+        #: plain-program phase (its own feeder thread and pipe, never watched)
+        self.plain_queues: dict[int, Any] = {}
 
     # controller side -------------------------------------------------------
     def pause(self) -> None:

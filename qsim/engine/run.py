@@ -137,6 +137,11 @@ class Run:
                 watched[qi] = q
         self._probe = PipeProbe(watched, self.inject)
         self._probe.start()
+        if ctl.lane_mode.value == 2:  # each lane's plain program gets a queue of its own
+            plain = {qi: replace(sc.queues[qi], internals=False) for qi in self._lane_queues()}
+            ctl.plain_queues = {
+                qi: make_queue(self.ctx, q, self._manager) for qi, q in plain.items()
+            }
         for n, c in enumerate(sc.consumers):
             ctl.group_workers[n] = c.count
             ctl.group_alive[n] = c.count
@@ -374,6 +379,9 @@ class Run:
         if code not in (0, None) and actor not in self._ended_by_us:
             self.inject(actor, EventKind.ACTOR_CRASHED, code)
 
+    def _lane_queues(self) -> list[int]:
+        return [self.topology.queue_index(p.queue) for p in self.scenario.producers]
+
     def _lane_over(self, lane: int) -> None:
         def next_lane() -> None:
             turn = self.control.lane_turn
@@ -442,6 +450,10 @@ class Run:
         for spec, q in zip(self.scenario.queues, self.queues, strict=False):
             if not needs_manager(spec.kind):
                 q.close()  # we never put from here: no feeder thread to wait for
+        for qi, q in self.control.plain_queues.items():
+            if not needs_manager(self.scenario.queues[qi].kind):
+                q.close()
+        self.control.plain_queues = {}
         self.queues = []
         self._manager = None
         self.stopped_ns = time.monotonic_ns()

@@ -94,6 +94,20 @@ class Runtime:
             if t >= self.parent_at:
                 self._check_parent(t)
 
+    def _send(self) -> None:
+        """Send what the buffer holds as one batch."""
+        n = len(self._pending)
+        msg = self.events.take()
+        self._sending = True
+        try:
+            self.conn.send_bytes(msg)
+        except OSError:  # the controller closed its end or died
+            raise StopRun("controller gone") from None
+        finally:
+            self._sending = False
+        self.sent += n
+        self.ctl.emitted[self.actor] = self.sent
+
     def _emitted(self, t: int) -> None:
         """After a hot path appended its record at time ``t``."""
         if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
@@ -125,29 +139,22 @@ class Runtime:
         self.emit(K.JOIN_DONE, 0, -1, "its feeder thread wrote everything", EXIT_WAIT)
 
     def _report_writes(self) -> None:
-        """Pipe writes the watched queues' feeder threads noted, as events."""
-        add = self.events.add
+        """Pipe writes the watched queues' feeder threads noted, as events (sent
+        a batch at a time: a busy feeder may have noted many since the last)."""
+        add, pending = self.events.add, self._pending
         for w in self._watches:
             written = w.written
             while written:
                 t, item, size = written.popleft()
                 add(_FEEDER_WRITE, item, w.qi, size, 0, 0, t)
+                if len(pending) >= FLUSH_EVENTS:
+                    self._send()
 
     def flush(self) -> None:
         if self._watches:
             self._report_writes()
-        n = len(self._pending)
-        if n:
-            msg = self.events.take()
-            self._sending = True
-            try:
-                self.conn.send_bytes(msg)
-            except OSError:  # the controller closed its end or died
-                raise StopRun("controller gone") from None
-            finally:
-                self._sending = False
-            self.sent += n
-            self.ctl.emitted[self.actor] = self.sent
+        if self._pending:
+            self._send()
             throttle = self.ctl.throttle_us.value
             if throttle and not self.measuring:  # the viewer is behind: let it catch up
                 time.sleep(throttle / 1e6)

@@ -193,7 +193,8 @@ def producer_main(
             if ctl.lane_mode.value == 2:  # first the same puts as a plain program
                 rt.emit(K.PHASE, 0, qi, "plain program (no qsim)")
                 rt.flush()
-                plain_put(q, payload, spec.batch_size, spec.items, spec.duration)
+                plain = ctl.plain_queues.get(qi, q)
+                plain_put(plain, payload, spec.batch_size, spec.items, spec.duration)
             rt.emit(K.PHASE, 0, qi, "")
         prios = spec.priorities
         weights = spec.priority_weights or None
@@ -348,7 +349,7 @@ def consumer_main(
         if joinable and spec.task_done == "always":
             consumed |= FLAG_TASK_DONE
         if ctl.lane_mode.value == 2:  # a measured lane: first as a plain program
-            n, seconds = plain_get(q, joinable)
+            n, seconds = plain_get(ctl.plain_queues.get(qi, q), joinable)
             rate = plain_rate(n, seconds)
             rt.emit(K.MARK, 0, qi, mark(f"{spec.id}.plain_items_per_s", round(rate, 1)))
         while True:

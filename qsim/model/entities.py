@@ -156,6 +156,8 @@ class ActorState:
     holding: dict[int, int] = field(default_factory=dict)  # item -> item count
     sink: bool = False  # puts nothing on: an item it finishes is done
     phase: str = ""  # a measured lane's phase in words (EventKind.PHASE), "" when none
+    #: its code is done; it waits at exit for its queues' feeder threads
+    exit_wait: bool = False
     #: a sink's finished items: time and count of its first, time of its last
     #: (its throughput over its whole life, however long the run)
     first_done_t: int = 0

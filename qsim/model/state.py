@@ -487,6 +487,7 @@ class Reducer(TracedTopology):
         self._set(a, JOIN_WAIT, e[0])
         a.join_what = str(e[6]) if e[5] < 0 else ""
         if e[7] == EXIT_WAIT:  # its code is done, its feeder thread is not
+            a.exit_wait = True
             text = f"{a.name} has finished its code but cannot exit: {e[6]}"
             self.note(e[0], text, a.index, JOIN_WAIT)
             return
@@ -505,6 +506,7 @@ class Reducer(TracedTopology):
         a = self.actors[e[2]]
         self._set(a, a.resume_state, e[0])
         if e[7] == EXIT_WAIT:
+            a.exit_wait = False
             self.note(e[0], f"{a.name}: {e[6]}")
             return
         what = e[6] if e[5] < 0 else f"{self.queues[e[5]].id}.join()"

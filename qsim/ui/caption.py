@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
+from qsim.model.internals import story
 from qsim.model.state import Note, Reducer
 from qsim.ui.presenting import FitLabel
 
@@ -28,15 +29,19 @@ HINTS = {
 
 
 def hung_text(reducer: Reducer, hang_after: float) -> str:
-    """'C1 is hung: waiting on get with no progress for 3 s' for each hung actor."""
+    """'C1 is hung: waiting on get with no progress for 3 s' for each hung actor,
+    what a watched queue's insides explain first (a feeder thread stuck on a
+    full pipe, a process that cannot exit)."""
+    inside = story(reducer)
     parts = [
         f"{a.name} is hung: {a.hung_reason}"
         if a.hung_reason
         else f"{a.name} is hung: {a.state} with no progress for {hang_after:g} s"
         for a in reducer.actors
-        if a.hung
+        if a.hung and not (inside and a.exit_wait)
     ]
-    return "; ".join(parts) or "The run is hung: nothing has moved for a while."
+    text = "; ".join(([inside] if inside else []) + parts)
+    return text or "The run is hung: nothing has moved for a while."
 
 
 def current_note(reducer: Reducer, shown_ns: int) -> Note | None:
@@ -85,6 +90,10 @@ class CaptionBar(FitLabel):
             self.show_text("⚠ " + self._hung, alert=True)
             return
         if reducer is not None and status in ("running", "paused"):
+            inside = story(reducer)  # a watched queue's insides say more than a note
+            if inside:
+                self.show_text(inside)
+                return
             note = current_note(reducer, shown_ns or reducer.last_t)
             if note is not None:
                 self.show_text(note.text)

@@ -15,6 +15,7 @@ from collections import deque
 
 from qsim.model import state as S
 from qsim.model.events import Event, EventKind, item_number, item_origin
+from qsim.model.internals import opened
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 from qsim.ui.diagram.colours import ColourKey
@@ -49,6 +50,8 @@ class TokenAnimator:
         #: their queue at the very instant the put happened, never counted in it
         #: before (item -> token in flight, time its put happens)
         self.arriving: dict[int, tuple[Token, int]] = {}
+        #: queues drawn opened up: their slots hold the pipe's items, then the buffers'
+        self.opened: set[int] = set()
         self.pool: list[Token] = []
         self.slots: list[list[int]] = [[] for _ in topo.queues]
         self.errors: set[int] = set()
@@ -122,7 +125,9 @@ class TokenAnimator:
     def _wanted(self, r: Reducer) -> dict[int, tuple[Place, float, float]]:
         want: dict[int, tuple[Place, float, float]] = {}
         for qi, qb in enumerate(self.layout.queues):
-            shown = r.queues[qi].contents[: qb.slots]
+            q = r.queues[qi]
+            # opened up: the pipe's items first (front), then the feeder buffers'
+            shown = opened(q, qb.slots).items if qi in self.opened else q.contents[: qb.slots]
             self.slots[qi] = shown
             for k, item in enumerate(shown):
                 x, y = qb.slot_center(k)

@@ -87,9 +87,10 @@ def columns(topo: Topology) -> Columns:
 
 def extra_lines(sc: Scenario) -> frozenset[str]:
     """Queues that may need a second line of text under them (unfinished tasks,
-    queue.Full or queue.Empty raised, a measured lane's speed): only they get
+    queue.Full or queue.Empty raised, a measured lane's speed, the feeder buffers
+    and pipe of a watched queue): only they get
     room for it."""
-    out = {q.id for q in sc.queues if q.kind == "JoinableQueue"}
+    out = {q.id for q in sc.queues if q.kind == "JoinableQueue" or q.internals}
     if sc.run.measure_plain:
         out |= {p.queue for p in sc.producers}
     out |= {p.queue for p in sc.producers if p.put_timeout > 0}

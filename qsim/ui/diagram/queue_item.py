@@ -6,16 +6,27 @@ this item draws the frame, the slots and the text, cached until they change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
+from qsim.model.internals import Opened, kib
 from qsim.model.state import QueueState
 from qsim.ui.diagram.actors import MIN_FONT, make_font
 from qsim.ui.diagram.layout import QueueBox, queue_title
 from qsim.ui.theme import Theme
 
 FULL_COLOR = "#D55E00"  # Okabe-Ito vermillion: a full queue's frame and "full" label
+PIPE_COLOR = "#56B4E9"  # Okabe-Ito sky blue: the pipe of a queue opened up
 
 
 def queue_status(q: QueueState, drawn: int) -> tuple[str, str]:
@@ -45,11 +56,43 @@ def queue_extra(q: QueueState) -> str:
     return " · ".join(parts)
 
 
+@dataclass(frozen=True)
+class OpenedLook:
+    """What an opened-up queue draws besides its tokens."""
+
+    pipe_slots: int  # slots at the front that are the pipe
+    fill: float  # bytes in the pipe / its capacity (-1: capacity unknown)
+    words: str  # "pipe 64 of 64 KiB · P1's feeder buffer 19"
+
+
+def opened_look(o: Opened, names: list[str] | tuple[str, ...]) -> OpenedLook:
+    cap = o.capacity
+    fill = min(1.0, o.pipe_bytes / cap) if cap else -1.0
+    pipe = f"pipe {kib(min(o.pipe_bytes, cap or o.pipe_bytes))}"
+    pipe += f" of {kib(cap)}" if cap else ""
+    bufs = [
+        f"{names[a] if 0 <= a < len(names) else a}'s feeder buffer {n}" for a, n in o.per_process
+    ]
+    return OpenedLook(len(o.pipe), fill, " · ".join([pipe, *bufs]))
+
+
 class QueueItem(QGraphicsItem):
     """One queue's frame, slots and labels."""
 
-    def __init__(self, box: QueueBox, qid: str, kind: str, maxsize: int, theme: Theme) -> None:
+    def __init__(
+        self,
+        box: QueueBox,
+        qid: str,
+        kind: str,
+        maxsize: int,
+        theme: Theme,
+        tooltip: Callable[[], str] | None = None,
+        on_double_click: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
+        self._tooltip = tooltip
+        self._on_double_click = on_double_click
+        self.setAcceptHoverEvents(tooltip is not None)
         self.box = box
         self.kind = kind
         self.maxsize = maxsize
@@ -59,6 +102,7 @@ class QueueItem(QGraphicsItem):
         self.right = "empty"
         self.extra = "unfinished: 0" if kind == "JoinableQueue" else ""
         self.full = False
+        self.opened: OpenedLook | None = None  # drawn opened up: feeder buffers and pipe
         self._rect = QRectF(0, 0, box.w, box.h)
         self.setPos(box.x, box.y)
         self.setZValue(0)
@@ -68,14 +112,41 @@ class QueueItem(QGraphicsItem):
         self.theme = theme
         self.update()
 
-    def set_content(self, q: QueueState, lane: str = "") -> None:
-        """Show ``q``; ``lane``: a measured lane's figures, under the row."""
+    def set_content(
+        self,
+        q: QueueState,
+        lane: str = "",
+        inside: Opened | None = None,
+        names: list[str] | None = None,
+    ) -> None:
+        """Show ``q``; ``lane``: a measured lane's figures, under the row;
+        ``inside``: the queue opened up (feeder buffers and pipe), None: closed."""
         left, right = queue_status(q, self.box.slots)
-        extra = " · ".join(x for x in (queue_extra(q), lane) if x)
+        parts = [queue_extra(q), lane]
+        opened: OpenedLook | None = None
+        if inside is not None:
+            opened = opened_look(inside, names or [])
+            parts.insert(0, opened.words)
+        elif q.observed and q.buffered:  # closed, but some are not in the pipe yet
+            parts.insert(0, f"{len(q.buffered)} in buffers")
+        extra = " · ".join(x for x in parts if x)
         full = q.maxsize > 0 and q.kind != "SimpleQueue" and q.depth >= q.maxsize
-        if (left, right, extra, full) != (self.left, self.right, self.extra, self.full):
-            self.left, self.right, self.extra, self.full = left, right, extra, full
+        now = (left, right, extra, full, opened)
+        if now != (self.left, self.right, self.extra, self.full, self.opened):
+            self.left, self.right, self.extra, self.full, self.opened = now
             self.update()
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        if self._tooltip is not None:
+            self.setToolTip(self._tooltip())
+        super().hoverEnterEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._on_double_click is not None:
+            self._on_double_click()
+            if self._tooltip is not None:
+                self.setToolTip(self._tooltip())
+        super().mouseDoubleClickEvent(event)
 
     def boundingRect(self) -> QRectF:
         spill = max(4.0, self.box.spill)
@@ -119,6 +190,8 @@ class QueueItem(QGraphicsItem):
             p.drawRoundedRect(
                 QRectF(x + pad, row.top() + pad, b.slot_w - 2 * pad, row.height() - 2 * pad), 4, 4
             )
+        if self.opened is not None:
+            self._paint_inside(p, row)
         if b.more:  # open at the back: the queue goes on
             pen = QPen(muted, 1.4 * fs, Qt.PenStyle.DashLine)
             p.setPen(pen)
@@ -141,6 +214,31 @@ class QueueItem(QGraphicsItem):
             p.setPen(muted)
             wide = QRectF(-b.spill, y + line, b.w + 2 * b.spill, line)
             p.drawText(wide, Qt.AlignmentFlag.AlignHCenter, self.extra)
+
+    def _paint_inside(self, p: QPainter, row: QRectF) -> None:
+        """The pipe at the front (tinted, with its fill gauge), a feeder glyph where
+        each process's buffer meets it."""
+        o = self.opened
+        assert o is not None
+        th, b = self.theme, self.box
+        fs = th.font_scale
+        x_div = row.right() - o.pipe_slots * b.slot_w
+        tube = QRectF(x_div, row.top(), row.right() - x_div, row.height())
+        pipe_colour = QColor(PIPE_COLOR)
+        pipe_colour.setAlpha(70)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(pipe_colour)
+        p.drawRect(tube)
+        if o.fill >= 0:  # the gauge under the pipe: its bytes of its capacity
+            w = max(tube.width(), 2 * b.slot_w)
+            h = 3.5 * fs
+            p.setBrush(QColor(th.grid))
+            p.drawRect(QRectF(row.right() - w, row.bottom() - h, w, h))
+            p.setBrush(QColor(FULL_COLOR if o.fill >= 1.0 else PIPE_COLOR))
+            p.drawRect(QRectF(row.right() - w * o.fill, row.bottom() - h, w * o.fill, h))
+        pen = QPen(QColor(th.text), 1.4 * fs, Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawLine(QPointF(x_div, row.top() - 2), QPointF(x_div, row.bottom() + 2))
 
     def line_h(self) -> float:
         return (MIN_FONT + 3) * self.theme.font_scale

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from qsim.model import state as S
 from qsim.model.events import Event
+from qsim.model.internals import describe, opened
 from qsim.model.lessons import lane_counter, mark_figures
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
@@ -90,6 +91,9 @@ class DiagramView(QGraphicsView):
         self.counters: CountersItem | None = None
         self.animator: TokenAnimator | None = None
         self._lanes: dict[int, tuple[int, int]] = {}
+        #: watched queues the user opened up / closed (double-click), kept across relayouts
+        self._opened: set[int] = set()
+        self._closed: set[int] = set()
         self.paused = False
         self._anim_t = 0
         self._last_now = 0
@@ -123,7 +127,15 @@ class DiagramView(QGraphicsView):
         self.resetCachedContent()
         for qi, qb in enumerate(lay.queues):
             q = topo.queues[qi]
-            item = QueueItem(qb, q.id, q.kind, q.maxsize, th)
+            item = QueueItem(
+                qb,
+                q.id,
+                q.kind,
+                q.maxsize,
+                th,
+                partial(self.queue_tooltip, qi),
+                partial(self.toggle_inside, qi),
+            )
             scene.addItem(item)
             self.queue_items.append(item)
         for ai, box in lay.actors.items():
@@ -150,6 +162,10 @@ class DiagramView(QGraphicsView):
         self.layer.set_rect(rect.adjusted(-40, -40, 40, 40))
         scene.addItem(self.layer)
         self.animator = TokenAnimator(lay, topo, th, key)
+        # a queue whose run reports its internals is drawn opened up at first
+        self.animator.opened = {
+            q.index for q in topo.queues if (q.observed and q.index not in self._closed)
+        } | (self._opened & {q.index for q in topo.queues if q.observed})
         self._fit()
 
     def _legible_layout(self) -> tuple[float, float, Layout]:
@@ -280,7 +296,9 @@ class DiagramView(QGraphicsView):
             if lane is not None:  # a measured lane: its speed, and the plain program's
                 a = reducer.actors[lane[0]]
                 figures = lane_counter(a, plain.get(f"{a.name}.plain_items_per_s", 0.0), lane[1])
-            qitem.set_content(reducer.queues[qi], figures)
+            q = reducer.queues[qi]
+            inside = opened(q, qitem.box.slots) if qi in animator.opened else None
+            qitem.set_content(q, figures, inside, reducer.topology.names)
         if counted and self.counters is not None:
             self.counters.update()
         layer.now = t
@@ -391,6 +409,33 @@ class DiagramView(QGraphicsView):
         """The state label drawn on the actor ("" if it is not drawn)."""
         item = self.actor_items.get(actor_index)
         return item.label if item is not None else ""
+
+    def toggle_inside(self, queue_index: int) -> None:
+        """Open a watched queue up (feeder buffers, pipe) or close it (double-click)."""
+        animator, topo = self.animator, self.topology
+        if animator is None or topo is None or not topo.queues[queue_index].observed:
+            return
+        if queue_index in animator.opened:
+            animator.opened.discard(queue_index)
+            self._closed.add(queue_index)
+            self._opened.discard(queue_index)
+        else:
+            animator.opened.add(queue_index)
+            self._opened.add(queue_index)
+            self._closed.discard(queue_index)
+        if self.reducer is not None:
+            self.apply_frame(self.reducer, [], self._last_now)
+
+    def queue_tooltip(self, queue_index: int) -> str:
+        """The queue's state in words; its insides when its run reports them."""
+        r, topo = self.reducer, self.topology
+        if topo is None:
+            return ""
+        q = topo.queues[queue_index]
+        if r is None or not q.observed:
+            return f"{q.id}: a {q.kind}"
+        how = "close it" if self.animator and queue_index in self.animator.opened else "open it up"
+        return f"{describe(r, r.queues[queue_index])}\n(double-click to {how})"
 
     def actor_tooltip(self, actor_index: int) -> str:
         """Why the actor is in its state, in words, with its time budget."""
