@@ -385,6 +385,8 @@ class TokenAnimator:
             hand = self._hand(actor)
             if hand is None:
                 continue
+            if e[7] and self.colours is not None:  # its priority, before the put is applied
+                self.colours.remember(item, e[7])
             tok = self.placed.pop(item, None)  # in the producer's hand until now
             if tok is None:
                 if room <= 0:

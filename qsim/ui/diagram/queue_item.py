@@ -27,6 +27,7 @@ from qsim.ui.theme import Theme
 
 FULL_COLOR = "#D55E00"  # Okabe-Ito vermillion: a full queue's frame and "full" label
 PIPE_COLOR = "#56B4E9"  # Okabe-Ito sky blue: the pipe of a queue opened up
+MANAGER_KINDS = ("ManagerQueue", "PriorityQueue")
 
 
 def queue_status(q: QueueState, drawn: int) -> tuple[str, str]:
@@ -149,7 +150,7 @@ class QueueItem(QGraphicsItem):
         super().mouseDoubleClickEvent(event)
 
     def boundingRect(self) -> QRectF:
-        spill = max(4.0, self.box.spill)
+        spill = max(12.0 * self.theme.font_scale, self.box.spill)
         return self._rect.adjusted(-spill, -4, spill, 4)
 
     def paint(
@@ -192,6 +193,8 @@ class QueueItem(QGraphicsItem):
             )
         if self.opened is not None:
             self._paint_inside(p, row)
+        if self.kind in MANAGER_KINDS:  # the queue is not here: it lives in a server
+            self._paint_manager(p, row)
         if b.more:  # open at the back: the queue goes on
             pen = QPen(muted, 1.4 * fs, Qt.PenStyle.DashLine)
             p.setPen(pen)
@@ -239,6 +242,15 @@ class QueueItem(QGraphicsItem):
         pen = QPen(QColor(th.text), 1.4 * fs, Qt.PenStyle.DashLine)
         p.setPen(pen)
         p.drawLine(QPointF(x_div, row.top() - 2), QPointF(x_div, row.bottom() + 2))
+
+    def _paint_manager(self, p: QPainter, row: QRectF) -> None:
+        """A manager's queue lives in the manager's server process: a dashed box
+        around it says so (every put() and get() is a message there and back)."""
+        fs = self.theme.font_scale
+        pen = QPen(QColor(self.theme.muted), 1.2 * fs, Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(row.adjusted(-7 * fs, -7 * fs, 7 * fs, 7 * fs), 8, 8)
 
     def line_h(self) -> float:
         return (MIN_FONT + 3) * self.theme.font_scale

@@ -432,6 +432,12 @@ class DiagramView(QGraphicsView):
         if topo is None:
             return ""
         q = topo.queues[queue_index]
+        if q.kind in ("ManagerQueue", "PriorityQueue"):
+            return (
+                f"{q.id} lives in the manager's server process (the dashed box): every "
+                "put() and get() is a message to that process and its answer back, which "
+                "is why it is many times slower than a Queue. Only the proxy is here."
+            )
         if r is None or not q.observed:
             return f"{q.id}: a {q.kind}"
         how = "close it" if self.animator and queue_index in self.animator.opened else "open it up"

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from qsim.ui.theme import OKABE_ITO, Theme
+from qsim.ui.theme import OKABE_ITO, Theme, priority_colours
 
 Entry = tuple[int, str, int]  # item id, label, priority
 GAP = 26  # px between the strips, where the joining lines go
@@ -59,6 +59,11 @@ class OrderStrips(QWidget):
             self.update()
 
     def colour_of(self, prio: int) -> str:
+        """The diagram's colour for this priority (the same key, the same legend)."""
+        if self.theme is not None:
+            colours = priority_colours(self.theme, self.levels)
+            if prio in colours:
+                return colours[prio]
         n = self.levels.index(prio) if prio in self.levels else len(self.levels)
         return OKABE_ITO[n % len(OKABE_ITO)]
 

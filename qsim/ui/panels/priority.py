@@ -38,6 +38,7 @@ class PriorityPanel(PanelBase):
         self.qi = -1
         self.headline = Headline(self)
         self.strips = OrderStrips(self)
+        self.strips.theme = self.theme
         self.table = FigureTable(("priority", "served", "mean wait", "max wait", "waiting now"))
         self.starving = Banner(self)
         self.starving.setObjectName("starvation")
@@ -139,5 +140,6 @@ class PriorityPanel(PanelBase):
 
     def restyle(self) -> None:
         self.starving.set_theme_colours(is_dark(self.theme))
+        self.strips.theme = self.theme  # the diagram's colours for the same priorities
         self.strips.setFont(self.font())
         self.strips.update()
