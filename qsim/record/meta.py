@@ -61,6 +61,12 @@ class Meta:
         return dict(self.raw.get("run", {}))
 
     @property
+    def t0_ns(self) -> int:
+        """When the run started (monotonic ns; the origin of its shown times), 0 if unknown."""
+        v = self.raw.get("t0_ns", 0)
+        return v if _is_int(v) and v > 0 else 0
+
+    @property
     def final_topology(self) -> Topology:
         t = self.topology
         return Topology((*t.actors, *(a for _, a in self.added)), t.queues)
@@ -101,6 +107,7 @@ def build_meta(
         "format": 1,
         "qsim": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "t0_ns": time.monotonic_ns(),  # the run starts now: its times count from here
         "source": source,
         "scenario_id": scenario_id,
         "scenario_toml": scenario_toml,
@@ -131,6 +138,8 @@ def parse_meta(data: bytes, count: int, name: str) -> Meta:
         raise where.bad("scenario_id", "is too long")
     topo = _topology(where, raw.get("topology"))
     added = _added(where, raw.get("added", []), topo, count)
+    if not (_is_int(raw.get("t0_ns", 0)) and 0 <= raw.get("t0_ns", 0) < 2**62):
+        raise where.bad("t0_ns", "must be a time in nanoseconds")
     if not isinstance(raw.get("settled", False), bool):
         raise where.bad("settled", "must be true or false")
     marks = raw.get("marks", {})
