@@ -97,6 +97,7 @@ class Recorder:
         self._n_actors = len(topology.actors)
         self._added: list[tuple[int, ActorInfo]] = []
         self.marks: dict[str, int] = {}
+        self.mark_times: dict[str, int] = {}
         self._time_blocks: list[int] = []  # newest time up to each full block's end
         self._t_max = 0
         self.settled = False
@@ -125,7 +126,10 @@ class Recorder:
                 if name not in self.marks:
                     hit = np.flatnonzero(kinds == kind)
                     if len(hit):
-                        self.marks[name] = self.count + int(hit[0])
+                        h = int(hit[0])
+                        self.marks[name] = self.count + h
+                        # the time of the instant that shows it (as Replay.time_at says)
+                        self.mark_times[name] = max(self._t_max, int(arr["t"][: h + 1].max()))
             self._index_times(arr["t"])
             self.count += len(arr)
             if r is not None and self.count >= self._next_snap:

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from qsim.model.events import Event
 from qsim.model.state import Reducer
-from qsim.record.replay import ANIMATE_MAX, Replay
 from qsim.record.recording import Recording
+from qsim.record.replay import ANIMATE_MAX, Replay
 
 SPEED_MIN, SPEED_MAX = 0.1, 10.0
 #: events read ahead of the instant per frame for the tokens' lead
@@ -153,11 +153,19 @@ class ReplaySource:
         if not self.playing:
             self.applied = []
             return
-        t = self.t + int(max(0, wall_dt_ns) * self.speed)
+        self.play_to(self.t + int(max(0, wall_dt_ns) * self.speed))
+        if self.at_end and not self.live:
+            self.playing = False
+
+    def play_to(self, t: int) -> None:
+        """Move on to instant ``t`` as playing does (``applied``: the events passed,
+        to animate); a jump if ``t`` lies behind. A video frame is made this way."""
+        if t < self.t:
+            self.seek_time(t)
+            return
         if t >= self.end_t and self.live:
             self.refresh()
-        end = self.end_t
-        self.t = min(t, end)
+        self.t = min(int(t), self.end_t)
         before = self.pos
         self.replay.seek(self.replay.prefix_at(self.t))
         moved = self.pos - before
@@ -166,8 +174,6 @@ class ReplaySource:
             self.jumped = False
         else:
             self._jumped()
-        if self.at_end and not self.live:
-            self.playing = False
 
     def set_speed(self, speed: float) -> float:
         self.speed = max(SPEED_MIN, min(SPEED_MAX, float(speed)))

@@ -1,0 +1,455 @@
+"""Replays in the window: a run's own recording (scrubbing back), and recording files.
+
+``LiveSession``'s second job, kept apart: every run is recorded; the views
+can be switched from the live run to a ``ReplaySource`` (the live recording
+so far, while the run goes on, or a ``.qrec`` file) and back. The views never
+know which: they read ``session.reducer``, ``applied``, ``t_display`` and
+``upcoming()``, which are the replay's while one is shown.
+
+Moves the user asks for (a drag, a step, a mark) are done on the next frame
+(``_tick_source``), the newest drag winning, so a fast drag costs one seek a
+frame. A move that is not a play-on (a drag, a step back) bumps
+``generation``: views then drop what they derived from the frames before
+(animations, the event log, the panels' history).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qsim.model.display import DisplayClock
+from qsim.model.events import Event
+from qsim.model.scenario import Scenario
+from qsim.model.scenario_io import ScenarioError, dump_scenario, parse_scenario
+from qsim.model.topology import build_topology
+from qsim.record.format import RecordingError
+from qsim.record.recorder import Recorder
+from qsim.record.recording import Recording, open_recording
+from qsim.record.replay import Replay
+from qsim.record.source import ReplaySource
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer, SignalInstance
+
+    from qsim.engine.run import Run
+    from qsim.model.state import Reducer
+    from qsim.model.topology import Topology
+
+#: after a single step forwards, frames go on this long so that its move animates
+STEP_ANIMATION_NS = 400_000_000
+
+
+def recording_scenario(rec: Recording) -> Scenario:
+    """The scenario a recording was made from, checked against its topology
+    (the diagram is laid out from both, so they must agree)."""
+    if not rec.meta.scenario_toml:
+        raise RecordingError(f"{rec.name}: has no scenario, so it cannot be drawn")
+    try:
+        sc = parse_scenario(rec.meta.scenario_toml, source=f"{rec.name} (its scenario)")
+    except ScenarioError as e:
+        raise RecordingError(f"{rec.name}: its scenario is not valid: {e}") from None
+    if build_topology(sc) != rec.meta.topology:
+        raise RecordingError(f"{rec.name}: its scenario does not match its recorded workers")
+    return sc
+
+
+class ReplayControl:
+    """Recording and replaying for ``LiveSession`` (a mixin: see the module docstring)."""
+
+    # provided by LiveSession
+    scenario: Scenario | None
+    topology: Topology | None
+    live_reducer: Reducer | None
+    _applied: list[Event]
+    run: Run | None
+    status: str
+    clock: DisplayClock
+    _timer: QTimer
+    _run_started_ns: int
+    events_total: int
+    frame: SignalInstance
+    error: SignalInstance
+    scenario_loaded: SignalInstance
+    source_changed: SignalInstance
+
+    def _set_status(self, status: str) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _init_replay(self) -> None:
+        #: what the views show instead of the live run (None: the live run)
+        self.source: ReplaySource | None = None
+        #: the current run's recording (kept after the run ended, until the next)
+        self.recorder: Recorder | None = None
+        #: the recording file the views replay ("" when showing a run)
+        self.recording_path = ""
+        self.replay_speed = 1.0
+        #: bumps whenever the shown state jumps (views drop what they derived)
+        self.generation = 0
+        self._source_tick = 0
+        self._asked_t: int | None = None  # a seek asked for, done on the next frame
+        self._asked_steps = 0
+        self._animate_until = 0
+
+    # ------------------------------------------------------------ what is shown
+    @property
+    def mode(self) -> str:
+        """ "live" (the run), "scrub" (the run's recording, looking back), "replay" (a file)."""
+        if self.source is None:
+            return "live"
+        return "replay" if self.recording_path else "scrub"
+
+    @property
+    def moving(self) -> bool:
+        """The picture moves on by itself: a running run shown live, or a replay playing."""
+        if self.source is not None:
+            return self.source.playing
+        return self.status == "running"
+
+    @property
+    def display_settled(self) -> bool:
+        """The shown instant stopped moving (a held picture then snaps its tokens)."""
+        if self.source is not None:
+            return not self.source.playing
+        return self.clock.rate == 0 and not self.clock.behind_ns
+
+    def timeline_span(self) -> tuple[int, int]:
+        """(start, end) of what the timeline reaches, monotonic ns (0, 0: nothing yet)."""
+        src = self.source
+        if self.mode == "replay" and src is not None:
+            return src.t0, src.end_t
+        if not self._run_started_ns or self.recorder is None or not self.recorder.count:
+            return (0, 0)
+        return self._run_started_ns, max(self._run_started_ns, self.clock.t)
+
+    def marks(self) -> list[tuple[str, int]]:
+        """(mark name, time) in time order: first blocked put, hang, error, crash."""
+        if self.mode == "replay" and self.source is not None:
+            return self.source.marks()
+        rec = self.recorder
+        if rec is None:
+            return []
+        return sorted(rec.mark_times.items(), key=lambda m: m[1])
+
+    def mark_event(self, name: str) -> Event | None:
+        """The event a mark stands for (its tooltip tells it in words)."""
+        try:
+            if self.mode == "replay" and self.source is not None:
+                k = self.source.replay.marks().get(name, 0)
+                return self.source.replay.rec.events(k - 1, k)[0] if k else None
+            rec = self.recorder
+            i = rec.marks.get(name, -1) if rec is not None and not rec.closed else -1
+            return rec.view().events(i, i + 1)[0] if rec is not None and i >= 0 else None
+        except (RecordingError, IndexError):
+            return None
+
+    def recent_events(self, n: int) -> list[Event]:
+        """The last ``n`` events up to the shown instant (the event log after a jump)."""
+        try:
+            if self.source is not None:
+                pos = self.source.pos
+                return self.source.replay.rec.events(max(0, pos - n), pos)
+            rec = self.recorder
+            if rec is not None and not rec.closed and rec.count:
+                return rec.view().events(max(0, rec.count - n), rec.count)
+        except RecordingError:
+            pass  # a corrupt part: the log stays empty, the replay says why
+        return []
+
+    @property
+    def can_save_recording(self) -> bool:
+        if self.mode == "replay":
+            return True
+        return self.recorder is not None and not self.recorder.closed and self.recorder.count > 0
+
+    # ------------------------------------------------------------ recording
+    def _record(self, run: Run) -> None:
+        """Record the run that starts now (its reducer's applied events)."""
+        self._close_recorder()
+        if self.scenario is None or self.live_reducer is None:
+            return
+        try:
+            rec = Recorder(
+                run.topology,
+                scenario_id=self.scenario.id,
+                scenario_toml=dump_scenario(self.scenario),
+                start_method=run.start_method,
+            )
+        except OSError:  # no room for temporary files: the run goes on unrecorded
+            return
+        rec.meta["t0_ns"] = self._run_started_ns
+        rec.attach(self.live_reducer)
+        self.recorder = rec
+
+    def _close_recorder(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
+
+    def _forget_recording(self) -> None:
+        """A new scenario, or the app closes: no replay, no recording."""
+        self._drop_source()
+        self._close_recorder()
+        self.recording_path = ""
+
+    def save_recording(self, path: str | Path) -> Path:
+        """Write the run's recording so far (or copy the replayed file) to ``path``.
+
+        Raises ``OSError`` if it cannot be written.
+        """
+        dest = Path(path)
+        if self.mode == "replay":
+            if Path(self.recording_path).resolve() != dest.resolve():
+                shutil.copyfile(self.recording_path, dest)
+            return dest
+        rec = self.recorder
+        if rec is None or rec.closed:
+            raise OSError("nothing has been recorded yet")
+        rec.run_info["head"] = {
+            "scenario": rec.meta["scenario_id"],
+            "start_method": rec.meta["start_method"],
+            "duration_s": round(max(0, self.clock.t - self._run_started_ns) / 1e9, 3),
+            "events_received": self.events_total,
+            "finished": self.status == "finished",
+        }
+        return rec.save(dest)
+
+    # ------------------------------------------------------------ a file
+    def open_recording(self, path: str | Path) -> None:
+        """Show the recording ``path`` instead of a run (paused at its start).
+
+        Everything is checked first (``RecordingError``); only then is the
+        current run stopped and replaced, so a bad file changes nothing.
+        """
+        rec = open_recording(path)
+        rec.check_all()
+        sc = recording_scenario(rec)
+        source = ReplaySource(Replay(rec))
+        self.stop()
+        self._forget_recording()
+        self.scenario, self.topology = sc, rec.meta.topology
+        self.live_reducer, self._applied = None, []
+        self.clock = DisplayClock()
+        self._run_started_ns = 0
+        self.recording_path = str(path)
+        source.set_speed(self.replay_speed)
+        self.source = source
+        self.generation += 1
+        self._set_status("replay_paused")
+        self.scenario_loaded.emit(sc)
+        self.source_changed.emit()
+        self._frame_now()
+
+    # ------------------------------------------------------------ moving
+    def seek_time(self, t: int) -> None:
+        """Show instant ``t`` (monotonic ns); during a run, look back at it."""
+        if self.source is None and (t >= self.clock.t or not self._enter_scrub()):
+            return
+        self._asked_t, self._asked_steps = int(t), 0
+        self._frame_now()
+
+    def seek_seconds(self, seconds: float) -> None:
+        """Show the instant ``seconds`` after the run's start."""
+        start, _end = self.timeline_span()
+        if start:
+            self.seek_time(start + int(seconds * 1e9))
+
+    def step_events(self, n: int) -> None:
+        """``n`` recorded events on (back if negative); during a run, back looks back."""
+        if self.source is None and (n > 0 or not self._enter_scrub()):
+            return
+        self._asked_steps += n
+        self._frame_now()
+
+    def go_start(self) -> None:
+        start, _end = self.timeline_span()
+        if start:
+            self.seek_time(start)
+
+    def go_end(self) -> None:
+        """The end of a file's replay; the live run again when looking back."""
+        if self.mode == "replay" and self.source is not None:
+            self.seek_time(self.source.end_t)
+        else:
+            self.go_live()
+
+    def jump_to_mark(self, index: int) -> bool:
+        """Show mark ``index`` (0: the earliest); False if there is no such mark."""
+        marks = self.marks()
+        if not 0 <= index < len(marks):
+            return False
+        self.seek_time(marks[index][1])
+        return True
+
+    def go_live(self) -> None:
+        """Stop looking back: the views show the live run again."""
+        if self.mode == "scrub":
+            self._drop_source()
+            self._frame_now()
+
+    def replay_play(self) -> None:
+        """Play the replay on (during a run: from the moment looked at, up to live)."""
+        src = self.source
+        if src is None:
+            return
+        src.play()
+        self._source_tick = time.monotonic_ns()
+        if self.mode == "replay":
+            self._set_status("replaying")
+        self.source_changed.emit()
+        self._frame_now()
+
+    def replay_pause(self) -> None:
+        src = self.source
+        if src is None or not src.playing:
+            return
+        src.pause()
+        if self.mode == "replay":
+            self._set_status("replay_paused")
+        self.source_changed.emit()
+
+    def replay_toggle(self) -> None:
+        if self.source is not None and self.source.playing:
+            self.replay_pause()
+        else:
+            self.replay_play()
+
+    def set_replay_speed(self, speed: float) -> float:
+        self.replay_speed = speed
+        if self.source is not None:
+            self.replay_speed = self.source.set_speed(speed)
+        return self.replay_speed
+
+    def render_at(self, t: int) -> None:
+        """Frame-locked rendering (a video): the replay moved on to instant ``t``
+        as if playing, and one frame shown, with no wall clock and no timer: the
+        views animate by ``t`` alone, so every frame lies exactly 1/fps apart."""
+        src = self.source
+        if src is None:
+            raise RecordingError("no recording is open to render")
+        if not src.playing:
+            src.playing = True  # views animate tokens between frames
+            self._set_status("replaying")
+            self.source_changed.emit()
+        src.play_to(t)
+        if src.jumped:
+            src.jumped = False
+            self.generation += 1
+        self.frame.emit(t)
+
+    # ------------------------------------------------------------ internals
+    def _enter_scrub(self) -> bool:
+        """Switch the views to a replay of the run's recording so far, at its end."""
+        rec = self.recorder
+        if rec is None or rec.closed or not rec.count or self.mode != "live":
+            return False
+        src = ReplaySource(Replay(rec.view()), t0=self._run_started_ns, grow=self._grown_view)
+        src.seek(len(src))  # the live state, as recorded
+        src.set_speed(self.replay_speed)
+        self.source = src
+        self.generation += 1
+        self.source_changed.emit()
+        return True
+
+    def _grown_view(self) -> Recording | None:
+        rec, src = self.recorder, self.source
+        if rec is None or rec.closed or src is None or rec.count <= len(src):
+            return None
+        return rec.view()
+
+    def _drop_source(self) -> None:
+        if self.source is None:
+            return
+        self.source = None
+        self._asked_t, self._asked_steps = None, 0
+        self._applied = []
+        self.generation += 1
+        self.source_changed.emit()
+
+    def _frame_now(self) -> None:
+        """Show the result of a move: on the next tick if frames are running, else now."""
+        if self._timer.isActive():
+            return
+        now = time.monotonic_ns()
+        more = self._tick_source(now)
+        self.frame.emit(now)
+        if more:
+            self._timer.start()
+
+    def _tick_source(self, now: int) -> bool:
+        """Move the replay for this frame; True while it wants more frames."""
+        src = self.source
+        if src is None:
+            return False
+        wall = now - self._source_tick if self._source_tick else 0
+        self._source_tick = now
+        try:
+            if self._asked_t is not None or self._asked_steps:
+                self._do_asked(src, now)
+            elif src.playing:
+                self._play_on(src, wall)
+            else:
+                src.applied = []
+        except RecordingError as e:  # a corrupt part of a file: stop where it is
+            self._asked_t, self._asked_steps = None, 0
+            self.replay_pause()
+            src.applied = []
+            self.error.emit(str(e))
+        if self.source is None:  # caught up with the live run
+            return False
+        if src.jumped:
+            src.jumped = False
+            self.generation += 1
+        return src.playing or now < self._animate_until
+
+    def _do_asked(self, src: ReplaySource, now: int) -> None:
+        t, steps = self._asked_t, self._asked_steps
+        self._asked_t, self._asked_steps = None, 0
+        live = self.mode == "scrub"
+        if t is not None:
+            if live and t > src.end_t:
+                src.refresh()
+            if live and t >= self.clock.t:
+                self._drop_source()
+                return
+            src.seek_time(t)
+            return
+        if live and steps > 0 and src.pos + steps > len(src):
+            src.refresh()
+            if src.pos + steps > len(src):  # past what is recorded: the live run
+                self._drop_source()
+                return
+        src.step(steps)
+        if self.mode == "replay":
+            self._set_status("replay_paused")
+        if not src.jumped:
+            self._animate_until = now + STEP_ANIMATION_NS
+
+    def _play_on(self, src: ReplaySource, wall: int) -> None:
+        if self.mode == "scrub" and src.t + wall * src.speed >= self.clock.t:
+            self._drop_source()  # caught up: live again
+            return
+        src.advance(wall)
+        if not src.playing and self.mode == "replay":
+            self._set_status("replay_paused")
+            self.source_changed.emit()
+
+    def replay_state(self) -> dict[str, Any]:
+        """What the timeline shows: mode, span, instant, playing, speed, position."""
+        start, end = self.timeline_span()
+        src = self.source
+        return {
+            "mode": self.mode,
+            "start": start,
+            "end": end,
+            "t": src.t if src is not None else end,
+            "playing": bool(src is not None and src.playing),
+            "speed": self.replay_speed,
+            "pos": src.pos if src is not None else -1,
+            "events": len(src) if src is not None else 0,
+        }
