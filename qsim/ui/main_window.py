@@ -339,7 +339,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def _on_state(self, status: str) -> None:
         ra = self.actions_run
-        ra.show_playing(status == "running")
+        ra.show_playing(status in ("running", "replaying"))
         ra.stop.setEnabled(self.session.run is not None)
         self.diagram.set_paused(not self.session.moving)
         self.act_save_recording.setEnabled(self.session.can_save_recording)

@@ -87,6 +87,7 @@ class FrameRenderer:
             raise
         #: the status bar's item count of each frame rendered (what a still would say)
         self.frame_texts: list[str] = []
+        self._now0 = time.monotonic_ns()
 
     def _span(self, spec: RenderSpec) -> None:
         src = self.session.source
@@ -116,7 +117,9 @@ class FrameRenderer:
     def render(self, k: int) -> QImage:
         """Frame ``k``: the window at ``time_of(k)``, exactly ``spec.size``, RGB."""
         win = self.win
-        self.session.render_at(self.time_of(k))
+        t = self.time_of(k)
+        # frame times go on from now, 1/fps apart (views throttle by them)
+        self.session.render_at(t, self._now0 + t - self.start)
         win.status.update_from(self.session)  # what a still of this instant says
         win.diagram.painter.complete_next = True  # every token labelled in every frame
         QApplication.processEvents()  # layouts the new texts asked for

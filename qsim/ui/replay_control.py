@@ -297,8 +297,13 @@ class ReplayControl:
         src = self.source
         if src is None:
             return
+        now = time.monotonic_ns()
+        if self._asked_t is not None or self._asked_steps:
+            self._tick_source(now)  # a move asked just before: play from where it lands
+            if self.source is not src:
+                return
         src.play()
-        self._source_tick = time.monotonic_ns()
+        self._source_tick = now
         if self.mode == "replay":
             self._set_status("replaying")
         self.source_changed.emit()
@@ -325,10 +330,11 @@ class ReplayControl:
             self.replay_speed = self.source.set_speed(speed)
         return self.replay_speed
 
-    def render_at(self, t: int) -> None:
+    def render_at(self, t: int, now_ns: int) -> None:
         """Frame-locked rendering (a video): the replay moved on to instant ``t``
-        as if playing, and one frame shown, with no wall clock and no timer: the
-        views animate by ``t`` alone, so every frame lies exactly 1/fps apart."""
+        as if playing, and one frame shown at the frame time ``now_ns`` (made up by
+        the caller, 1/fps apart), with no wall clock and no timer: the views
+        animate by ``t`` alone, so every frame lies exactly 1/fps apart."""
         src = self.source
         if src is None:
             raise RecordingError("no recording is open to render")
@@ -340,7 +346,7 @@ class ReplayControl:
         if src.jumped:
             src.jumped = False
             self.generation += 1
-        self.frame.emit(t)
+        self.frame.emit(now_ns)
 
     # ------------------------------------------------------------ internals
     def _enter_scrub(self) -> bool:
@@ -431,9 +437,13 @@ class ReplayControl:
             self._animate_until = now + STEP_ANIMATION_NS
 
     def _play_on(self, src: ReplaySource, wall: int) -> None:
-        if self.mode == "scrub" and src.t + wall * src.speed >= self.clock.t:
-            self._drop_source()  # caught up: live again
-            return
+        if self.mode == "scrub":
+            target = src.t + int(wall * src.speed)
+            if target >= src.end_t:
+                src.refresh()
+            if target >= min(src.end_t, self.clock.t):  # nothing more recorded: caught up
+                self._drop_source()
+                return
         src.advance(wall)
         if not src.playing and self.mode == "replay":
             self._set_status("replay_paused")

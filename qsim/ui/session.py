@@ -303,9 +303,10 @@ class LiveSession(ReplayControl, QObject):
         run, reducer = self.run, self.live_reducer
         if run is None or reducer is None:  # a replay of a file, or of a run that ended
             now = time.monotonic_ns()
-            if self._tick_source(now):
+            more = self._tick_source(now)
+            if self.source is not None:
                 self.frame.emit(now)
-            else:
+            if not more:
                 self._timer.stop()
             return
         if run.start_error:

@@ -254,7 +254,7 @@ class Timeline(QWidget):
     # ------------------------------------------------------------ session -> widgets
     def _on_frame(self, now_ns: int) -> None:
         generation = self.session.generation
-        if now_ns - self._refreshed >= REFRESH_NS or generation != self._generation:
+        if abs(now_ns - self._refreshed) >= REFRESH_NS or generation != self._generation:
             self._refreshed, self._generation = now_ns, generation
             self.refresh()
 
