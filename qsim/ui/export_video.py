@@ -148,7 +148,7 @@ class VideoExport(QObject):
         deadline = time.monotonic_ns() + CHUNK_NS
         try:
             # a frame lets the window's events in (Cancel among them): checked each time
-            while not self._cancelled and self.done < self.total:
+            while not self._is_cancelled() and self.done < self.total:
                 w.write(rgb_bytes(r.render(self.done)))
                 self.done += 1
                 if time.monotonic_ns() >= deadline:
@@ -156,7 +156,7 @@ class VideoExport(QObject):
         except (VideoError, RecordingError) as e:
             self._end(str(e))
             return
-        if self._cancelled:
+        if self._is_cancelled():
             self._end("")
             return
         self.progress.setValue(self.done)
@@ -169,6 +169,9 @@ class VideoExport(QObject):
                 return
             self._writer = None
             self._end("", str(path))
+
+    def _is_cancelled(self) -> bool:
+        return self._cancelled or self.progress.wasCanceled()
 
     def cancel(self) -> None:
         """Stop and remove the unfinished file (at the next frame)."""

@@ -104,7 +104,7 @@ class FileActions:
         except RecordingError as e:
             self.show_error("Cannot open the recording", str(e))
             return False
-        self.status.showMessage(f"Replaying {path}: Space plays it, drag the timeline", 8000)
+        self.status.showMessage(f"Replaying {Path(path).name}", 8000)
         return True
 
     def save_recording_dialog(self) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QApplication
@@ -136,9 +137,14 @@ class FrameRenderer:
         return image.convertToFormat(QImage.Format.Format_RGB888)
 
     def close(self) -> None:
+        """Stop the replay and destroy the window now (no event loop may come to
+        delete it later: a window left to Python's exit crashed Qt)."""
         self.win.close()
         self.session.shutdown()
-        self.win.deleteLater()
+        if shiboken6.isValid(self.win):
+            shiboken6.delete(self.win)
+        if shiboken6.isValid(self.session):
+            shiboken6.delete(self.session)
 
 
 def rgb_bytes(image: QImage) -> bytes:

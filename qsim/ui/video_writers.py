@@ -81,7 +81,8 @@ class GifWriter:
     def write(self, rgb: bytes) -> None:
         Image = self._image
         im = Image.frombytes("RGB", self.size, rgb)
-        frame = im.quantize(256, Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        # median cut keeps the UI's near-white greys apart (fast octree merged 240-255)
+        frame = im.quantize(256, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         delay = gif_delay_cs(self.frames, self.fps) * 10  # ms, a whole number of cs
         if not self.frames:
             header, _used = self._gif.getheader(frame.copy(), None, {"loop": 0, "duration": 1})
