@@ -48,6 +48,8 @@ class ReplaySource:
         self.replay = replay
         self._grow = grow
         self.t0 = t0 or replay.meta.t0_ns or replay.start_t
+        if len(replay) and self.t0 > replay.start_t:  # a made-up clock: count from its start
+            self.t0 = replay.start_t
         self.playing = False
         self.speed = 1.0
         #: the events the last move passed in order (empty after a jump)

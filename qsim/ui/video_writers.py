@@ -65,11 +65,12 @@ class GifWriter:
                 f"a GIF plays at most {GIF_MAX_FPS} frames a second (its delays are whole "
                 f"hundredths of a second); got --fps {fps}: use less, or an .mp4"
             )
-        try:
-            self._image: Any = importlib.import_module("PIL.Image")
-            self._gif: Any = importlib.import_module("PIL.GifImagePlugin")
+        try:  # a plain import: PyInstaller bundles Pillow for the packaged app's GIFs
+            from PIL import GifImagePlugin, Image
         except ImportError:
             raise VideoError("GIF export needs Pillow: pip install pillow") from None
+        self._image: Any = Image
+        self._gif: Any = GifImagePlugin
         self.path, self.size, self.fps = path, size, fps
         self.frames = 0
         self._part = _part(path)
