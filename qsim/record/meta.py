@@ -8,6 +8,7 @@ topology they can draw and indexes they can look up.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -73,8 +74,15 @@ class Meta:
 
 
 def machine_facts() -> dict[str, Any]:
+    """What machine made a recording. Not ``platform.platform()``: it runs ``uname -p``
+    in a subprocess, which took seconds in a window whose run was starting."""
+    return dict(_machine())
+
+
+@functools.cache
+def _machine() -> dict[str, Any]:
     return {
-        "platform": platform.platform(),
+        "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
         "machine": platform.machine(),
         "python": sys.version.split()[0],
         "cpu_count": os.cpu_count() or 0,

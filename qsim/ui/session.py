@@ -236,10 +236,10 @@ class LiveSession(ReplayControl, QObject):
             self.run.pause()
         # starting processes (spawn: ~50 ms each; a manager: up to a second)
         # must not freeze the window: it happens on a thread, events follow
+        self._run_started_ns = time.monotonic_ns()
+        self._record(self.run)  # before any process starts (nothing may fork meanwhile)
         self._starter = self.run.start_in_background()
         self.started_at = time.monotonic()
-        self._run_started_ns = time.monotonic_ns()
-        self._record(self.run)
         self.frames = 0
         self.events_total = 0
         self._timer.start()
