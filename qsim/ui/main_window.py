@@ -382,9 +382,9 @@ class MainWindow(FileActions, QMainWindow):
         self.diagram.set_theme(theme, presenting=self.presenting)
         self._size_lines()
         self.actions_run.set_icon_colour(theme.text)
-        self.timeline.set_icon_colour(theme.text)
         icon = round(self.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize))
         self.toolbar.setIconSize(QSize(icon, icon) * theme.font_scale)
+        self.timeline.set_look(theme.text, round(icon * theme.font_scale * 0.75))
 
     def _size_lines(self) -> None:
         """The caption's and the key figure's type: large to present (in

@@ -11,7 +11,7 @@ signal blockers, so the slider and the session never ping-pong.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSettings, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPoint, QSettings, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
@@ -239,6 +239,12 @@ class Timeline(QWidget):
         b.setAutoRaise(True)
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return b
+
+    def set_look(self, colour: str, icon_px: int) -> None:
+        """Icons in the theme's text colour, as large as the toolbar's (presentation)."""
+        for b in (self.start, self.back, self.play, self.forward):
+            b.setIconSize(QSize(icon_px, icon_px))
+        self.set_icon_colour(colour)
 
     def set_icon_colour(self, colour: str) -> None:
         """Redraw the buttons' icons in ``colour`` (the theme's text colour)."""
