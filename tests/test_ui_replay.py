@@ -9,6 +9,9 @@ fresh replay of the same recording at the same instant.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -306,3 +309,26 @@ def test_a_bad_recording_shows_why_and_the_window_keeps_its_run(
     assert win.session.mode == "live" and win.session.scenario is not None
     assert win.session.scenario.id == "backpressure"
     boxes[0].close()
+
+
+# ---------------------------------------------------------------- qsim replay
+def test_qsim_replay_opens_the_window_and_plays_it(tmp_path: Path) -> None:
+    """``qsim replay FILE`` is the window replaying FILE (here offscreen, quitting
+    itself); a bad file is one line in the window and the app still starts."""
+    good = record("basic", "fork", tmp_path / "good.qrec", speed=10)
+    bad = tmp_path / "bad.qrec"
+    bad.write_bytes(b"not a recording")
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # never the user's settings
+    }
+    for path in (good, bad):
+        done = subprocess.run(
+            [sys.executable, "-m", "qsim", "replay", str(path), "--quit-after", "1.5"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
