@@ -433,16 +433,16 @@ class MainWindow(FileActions, QMainWindow):
 
     def fit_docks(self) -> None:
         """Share the window between the docks and the diagram as suits its size
-        (the bottom panels get about a quarter of the height: plots need it)."""
+        (the bottom panels get about a quarter of the height: plots need it; the
+        timeline's row comes out of theirs, so the diagram keeps its height)."""
         w, h = self.width(), self.height()
         self.resizeDocks(
             [self.docks["lessons"], self.docks["lesson_text"]],
             [max(220, w * 17 // 100), max(280, w * 22 // 100)],
             Qt.Orientation.Horizontal,
         )
-        self.resizeDocks(
-            [self.docks["event_log"]], [max(170, h * 27 // 100)], Qt.Orientation.Vertical
-        )
+        bottom = h * 27 // 100 - self.timeline.sizeHint().height()
+        self.resizeDocks([self.docks["event_log"]], [max(140, bottom)], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
