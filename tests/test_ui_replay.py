@@ -332,3 +332,27 @@ def test_qsim_replay_opens_the_window_and_plays_it(tmp_path: Path) -> None:
             env=env,
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_presenting_the_keys_still_move_the_timeline(
+    make_window: WindowFactory, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Issue 12: presenting (no menus, no toolbar), 1-9 jump to the marks and
+    Left/Right/Home/End move through the run as they do otherwise."""
+    path = record("backpressure", "fork", tmp_path / "bp.qrec")
+    win = make_window("fork")
+    assert win.open_recording(str(path))
+    win.set_presentation(True, fullscreen=False)
+    assert not win.menuBar().isVisible() and win.timeline.isVisible()
+    src = win.session.source
+    assert src is not None
+    QTest.keyClick(win, Qt.Key.Key_1)
+    mark = src.replay.marks()["first_block"]
+    qtbot.waitUntil(lambda: src.pos == mark)
+    QTest.keyClick(win, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: src.pos == mark - 1)
+    QTest.keyClick(win, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: src.pos == len(src))
+    QTest.keyClick(win, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: src.pos == 0)
+    win.set_presentation(False)
