@@ -139,3 +139,38 @@ def test_source_seeks_by_time_marks_and_reads_ahead(tmp_path: Path) -> None:
     src.seek_time(10**18)
     assert src.at_end and src.upcoming(10**9) == []
     assert src.seconds(src.t0 + 1_500_000_000) == 1.5
+
+
+def test_a_full_disk_stops_recording_and_keeps_what_was_recorded(tmp_path: Path) -> None:
+    """The window records every run to a temporary file: when the disk is full the
+    run goes on unrecorded from there, and what was recorded still saves."""
+    import errno
+
+    frames = made_up_run(60)
+    r = Reducer(TOPO, reorder_ns=0)
+    with Recorder(TOPO, scenario_id="made-up", snapshot_every=16) as rec:
+        rec.attach(r)
+        for frame in frames[:5]:
+            r.feed(frame)
+            r.advance(frame[-1][0] + 1)
+        kept = rec.count
+        at = snapshot.capture(r)
+        real = rec._f
+
+        class Full:
+            def write(self, _data: bytes) -> int:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(real, name)
+
+        rec._f = Full()  # type: ignore[assignment]
+        r.feed(frames[5])
+        r.advance(frames[5][-1][0] + 1)  # the reducer goes on
+        rec._f = real
+        assert rec.count == kept and "No space left" in rec.error
+        assert r.on_applied is None and r.applied > kept
+        saved = open_recording(rec.save(tmp_path / "early.qrec"))
+    replay = Replay(saved)
+    replay.seek(len(saved))
+    assert len(saved) == kept and snapshot.capture(replay.reducer) == at

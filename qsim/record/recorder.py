@@ -101,6 +101,8 @@ class Recorder:
         self._time_blocks: list[int] = []  # newest time up to each full block's end
         self._t_max = 0
         self.settled = False
+        #: why recording stopped early ("" while it goes on): what was recorded stays good
+        self.error = ""
         self.run_info: dict[str, Any] = {}
         self.closed = False
 
@@ -111,6 +113,14 @@ class Recorder:
         reducer.on_applied = self._on_applied
 
     def _on_applied(self, events: list[Event], settled: bool) -> None:
+        try:
+            self._record(events, settled)
+        except OSError as e:  # a full disk: the run goes on, unrecorded from here
+            self.error = f"recording stopped after {self.count:,} events: {e.strerror or e}"
+            if self._reducer is not None and self._reducer.on_applied == self._on_applied:
+                self._reducer.on_applied = None
+
+    def _record(self, events: list[Event], settled: bool) -> None:
         r = self._reducer
         if r is not None:  # workers that joined live (before these events)
             while self._n_actors < len(r.actors):
