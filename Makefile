@@ -91,9 +91,10 @@ $(BIN)/python: | debs
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 # Reinstall only when pyproject.toml changed since the last install. The
-# `package` extra (PyInstaller) too: the packaging tests build the app.
+# `package` extra (PyInstaller) too: the packaging tests build the app; and
+# `video` (imageio-ffmpeg) so that the MP4 export is tested (the app leaves it out).
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev,package]'
+	$(BIN)/python -m pip install -q -e '.[dev,package,video]'
 	@touch $@
 
 clean: ## caches and build output (keeps .venv)

@@ -45,10 +45,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     r.add_argument("--record", metavar="FILE", help="also write the run's recording (.qrec)")
 
-    rp = sub.add_parser("replay", help="replay a recording (.qrec)")
+    rp = sub.add_parser("replay", help="replay a recording (.qrec) in the window")
     rp.add_argument("recording")
-    rp.add_argument("--headless", action="store_true", help="no window (the only mode for now)")
+    rp.add_argument(
+        "--headless", action="store_true", help="no window: print the recorded run's report"
+    )
     rp.add_argument("--json", action="store_true", help="print the run's report as JSON")
+    rp.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="play it and quit after this many seconds (a smoke test of the window)",
+    )
 
     ex = sub.add_parser("export", help="a recording as Chrome/Perfetto trace JSON")
     ex.add_argument("recording")
@@ -75,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         help="run your own Python program and watch its processes and queues",
         add_help=False,  # its own parser: options may follow the program's arguments
     )
+
+    from qsim.ui.render_cli import add_render_parser
+
+    add_render_parser(sub)
 
     s = sub.add_parser("shot", help="run the real window offscreen and save a screenshot")
     s.add_argument("scenario")
@@ -113,10 +125,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     if args.verb == "bench":
         return _bench(args)
+    if args.verb == "replay" and not (args.headless or args.json):
+        from qsim.ui.app import run_gui
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        return run_gui(recording=args.recording, quit_after=args.quit_after)
     if args.verb in ("replay", "export"):
         from qsim.record.cli import export_main, replay_main
 
         return replay_main(args) if args.verb == "replay" else export_main(args)
+    if args.verb == "render":
+        from qsim.ui.render_cli import render_main
+
+        return render_main(args)
     if args.verb == "shot":
         from qsim.ui.shot import shot_main
 

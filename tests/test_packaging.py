@@ -225,6 +225,38 @@ def test_bundle_takes_a_shot_of_the_real_window(build: dict[str, object], tmp_pa
     _assert_no_bundle_process_left(APP_DIR)
 
 
+def test_bundle_renders_a_gif_and_says_how_to_get_mp4(
+    build: dict[str, object], tmp_path: Path
+) -> None:
+    """The app exports GIF with the Pillow it bundles; the 170 MB GPL ffmpeg that
+    MP4 needs is an optional extra, not in the bundle, and the app says so."""
+    assert not list((APP_DIR / "_internal").glob("imageio_ffmpeg*"))
+    out = tmp_path / "clip.gif"
+    p = subprocess.run(
+        [str(APP), "render", "basic", "-o", str(out), "--size", "320x240", "--fps", "5"],
+        capture_output=True,
+        text=True,
+        env=_student_env(tmp_path),
+        cwd=tmp_path,
+        timeout=180,
+    )
+    assert p.returncode == 0, p.stderr
+    from PIL import Image
+
+    with Image.open(out) as im:
+        assert im.size == (320, 240) and im.n_frames >= 5
+    p = subprocess.run(
+        [str(APP), "render", "basic", "-o", str(tmp_path / "clip.mp4")],
+        capture_output=True,
+        text=True,
+        env=_student_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert p.returncode == 2 and "pip install 'qsim[video]'" in p.stderr
+    _assert_no_bundle_process_left(APP_DIR)
+
+
 def test_workers_leave_when_the_app_is_killed(build: dict[str, object], tmp_path: Path) -> None:
     app = subprocess.Popen(
         [str(APP), "run", "backpressure", "--headless", "--speed", "0.3", "--duration", "60"],

@@ -34,6 +34,28 @@ FRAME = 4096
 ITEM_NS = 1_000
 
 
+#: the scenario the synthesised recording claims (so the window can draw it)
+SYNTH_TOML = """\
+[scenario]
+id = "bench-replay"
+title = "Replay benchmark: a synthesised flat-out run"
+
+[[queues]]
+id = "q"
+kind = "Queue"
+maxsize = 64
+
+[[producers]]
+id = "P"
+queue = "q"
+items = 999000
+
+[[consumers]]
+id = "C"
+queue = "q"
+"""
+
+
 def synth_topology() -> Topology:
     return Topology(
         (
@@ -58,7 +80,14 @@ def make_recording(path: str | Path, events: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     topo = synth_topology()
     r = Reducer(topo, reorder_ns=0)
-    rec = Recorder(topo, scenario_id="bench-replay", start_method="none", path=path)
+    rec = Recorder(
+        topo,
+        scenario_id="bench-replay",
+        scenario_toml=SYNTH_TOML,
+        start_method="none",
+        path=path,
+    )
+    rec.meta["t0_ns"] = 0  # its clock is made up: times count from its first event
     rec.attach(r)
     table = StringTable()
     items = max(1, events // 2)
@@ -196,4 +225,28 @@ def bench_replay(events: int = 10_000_000, path: str | None = None) -> dict[str,
         if out.returncode != 0:
             raise RuntimeError(f"measuring {target} failed: {out.stderr.strip()[-2000:]}")
         figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        figures.update(_measure_gui(target))
     return {"recording": path or "synthesised", **made, **figures}
+
+
+def _measure_gui(path: str) -> dict[str, Any]:
+    """Seeks in the window and video frames at 1080p (``qsim.ui.render_bench``), in
+    a fresh interpreter, when the window can be made here (Qt installed)."""
+    code = (
+        "import json, sys\n"
+        "from qsim.ui.render_bench import measure_gui\n"
+        "print(json.dumps(measure_gui(sys.argv[1])))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    out = subprocess.run(
+        [sys.executable, "-c", code, path],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+        env=env,
+    )
+    if out.returncode != 0:
+        return {"gui": f"not measured: {out.stderr.strip().splitlines()[-1:]}"}
+    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures

@@ -8,6 +8,7 @@ topology they can draw and indexes they can look up.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -61,14 +62,27 @@ class Meta:
         return dict(self.raw.get("run", {}))
 
     @property
+    def t0_ns(self) -> int:
+        """When the run started (monotonic ns; the origin of its shown times), 0 if unknown."""
+        v = self.raw.get("t0_ns", 0)
+        return v if _is_int(v) and v > 0 else 0
+
+    @property
     def final_topology(self) -> Topology:
         t = self.topology
         return Topology((*t.actors, *(a for _, a in self.added)), t.queues)
 
 
 def machine_facts() -> dict[str, Any]:
+    """What machine made a recording. Not ``platform.platform()``: it runs ``uname -p``
+    in a subprocess, which took seconds in a window whose run was starting."""
+    return dict(_machine())
+
+
+@functools.cache
+def _machine() -> dict[str, Any]:
     return {
-        "platform": platform.platform(),
+        "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
         "machine": platform.machine(),
         "python": sys.version.split()[0],
         "cpu_count": os.cpu_count() or 0,
@@ -101,6 +115,7 @@ def build_meta(
         "format": 1,
         "qsim": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "t0_ns": time.monotonic_ns(),  # the run starts now: its times count from here
         "source": source,
         "scenario_id": scenario_id,
         "scenario_toml": scenario_toml,
@@ -131,6 +146,8 @@ def parse_meta(data: bytes, count: int, name: str) -> Meta:
         raise where.bad("scenario_id", "is too long")
     topo = _topology(where, raw.get("topology"))
     added = _added(where, raw.get("added", []), topo, count)
+    if not (_is_int(raw.get("t0_ns", 0)) and 0 <= raw.get("t0_ns", 0) < 2**62):
+        raise where.bad("t0_ns", "must be a time in nanoseconds")
     if not isinstance(raw.get("settled", False), bool):
         raise where.bad("settled", "must be true or false")
     marks = raw.get("marks", {})

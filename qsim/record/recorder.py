@@ -11,9 +11,11 @@ a 10-minute flat-out run keeps the process's memory flat.
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,11 +24,20 @@ import numpy as np
 from qsim.model.events import Event, EventKind
 from qsim.model.records import RECORD_DTYPE
 from qsim.model.state import Reducer
-from qsim.model.topology import Topology
-from qsim.model.wire import MAX_STRING, VT_NONE, VT_STR
+from qsim.model.topology import ActorInfo, Topology
+from qsim.model.wire import MAX_STRING, RECORD_SIZE, VT_NONE, VT_STR
 from qsim.record import snapshot
-from qsim.record.format import copy_records, replace_file, start_file, write_tail
-from qsim.record.meta import actor_json, build_meta
+from qsim.record.format import (
+    DATA_OFFSET,
+    WIRE_DTYPE,
+    RecordingError,
+    copy_records,
+    replace_file,
+    start_file,
+    write_tail,
+)
+from qsim.record.meta import Meta, actor_json, build_meta
+from qsim.record.recording import Recording, Strings
 
 #: events between snapshots (a seek applies at most about this many): measured
 #: with ``qsim bench replay`` (about 1M events/s applied, so ~30 ms)
@@ -84,10 +95,14 @@ class Recorder:
         self._snap_end = 0
         self._reducer: Reducer | None = None
         self._n_actors = len(topology.actors)
+        self._added: list[tuple[int, ActorInfo]] = []
         self.marks: dict[str, int] = {}
+        self.mark_times: dict[str, int] = {}
         self._time_blocks: list[int] = []  # newest time up to each full block's end
         self._t_max = 0
         self.settled = False
+        #: why recording stopped early ("" while it goes on): what was recorded stays good
+        self.error = ""
         self.run_info: dict[str, Any] = {}
         self.closed = False
 
@@ -98,11 +113,20 @@ class Recorder:
         reducer.on_applied = self._on_applied
 
     def _on_applied(self, events: list[Event], settled: bool) -> None:
+        try:
+            self._record(events, settled)
+        except OSError as e:  # a full disk: the run goes on, unrecorded from here
+            self.error = f"recording stopped after {self.count:,} events: {e.strerror or e}"
+            if self._reducer is not None and self._reducer.on_applied == self._on_applied:
+                self._reducer.on_applied = None
+
+    def _record(self, events: list[Event], settled: bool) -> None:
         r = self._reducer
         if r is not None:  # workers that joined live (before these events)
             while self._n_actors < len(r.actors):
                 info = r.topology.actors[self._n_actors]
                 self.meta["added"].append([self.count, actor_json(info)])
+                self._added.append((self.count, info))
                 self._n_actors += 1
         if events:
             arr = self._encode(events)
@@ -112,7 +136,10 @@ class Recorder:
                 if name not in self.marks:
                     hit = np.flatnonzero(kinds == kind)
                     if len(hit):
-                        self.marks[name] = self.count + int(hit[0])
+                        h = int(hit[0])
+                        self.marks[name] = self.count + h
+                        # the time of the instant that shows it (as Replay.time_at says)
+                        self.mark_times[name] = max(self._t_max, int(arr["t"][: h + 1].max()))
             self._index_times(arr["t"])
             self.count += len(arr)
             if r is not None and self.count >= self._next_snap:
@@ -201,6 +228,45 @@ class Recorder:
     @property
     def snapshots(self) -> list[tuple[int, int, int]]:
         return list(self._snaps)
+
+    # ------------------------------------------------------------ reading live
+    def view(self) -> Recording:
+        """What is recorded so far, readable as a ``Recording`` while the run goes on
+        (the window scrubs back with it): the records memory-mapped from the spill
+        file, strings and snapshots read from theirs. Nothing is copied; the view
+        keeps the count it was made with (ask again for a longer one)."""
+        if self.closed:
+            raise RecordingError("the recording was closed")
+        count = self.count
+        for f in (self._f, self._str_blob, self._snap_blob):
+            f.flush()
+        name = str(self.path) if self.path is not None else "the live recording"
+        if count:
+            size = DATA_OFFSET + count * RECORD_SIZE
+            mm = mmap.mmap(self._f.fileno(), size, access=mmap.ACCESS_READ)
+            records = np.ndarray((count,), WIRE_DTYPE, buffer=mm, offset=DATA_OFFSET)
+        else:
+            records = np.zeros(0, WIRE_DTYPE)
+        n_str = self.string_count
+        offsets = np.asarray(self._str_offsets[: n_str + 1], dtype=np.uint64)
+
+        def reader(f: IO[bytes]) -> Callable[[int, int], bytes]:
+            def read(offset: int, size: int) -> bytes:
+                if f.closed:  # its fd number may belong to another file by now
+                    raise RecordingError(f"{name}: the recording was closed")
+                return os.pread(f.fileno(), size, offset)
+
+            return read
+
+        meta = Meta(self.final_meta(), self.topology, list(self._added))
+        return Recording(
+            name,
+            meta,
+            records.view(RECORD_DTYPE),
+            Strings(name, n_str, offsets, reader(self._str_blob)),
+            list(self._snaps),
+            reader(self._snap_blob),
+        )
 
     # ------------------------------------------------------------ files
     def final_meta(self) -> dict[str, Any]:

@@ -125,6 +125,17 @@ class Recording:
                 rows[i] = (*r[:6], strings[r[6]], *r[7:])  # type: ignore[index]
         return rows
 
+    def check_all(self, chunk: int = 1 << 20) -> None:
+        """Check every record now (a window opening the file must not find a
+        corrupt one halfway through a replay): ``RecordingError`` for the first."""
+        n_strings = len(self.strings)
+        for lo in range(0, len(self.records), chunk):
+            arr = np.asarray(self.records[lo : lo + chunk])
+            self._check(arr, lo)
+            texts = arr["value"][arr["vtype"] == VT_STR]
+            if len(texts) and (int(texts.min()) < 0 or int(texts.max()) >= n_strings):
+                raise RecordingError(f"{self.name}: a record names a string it does not have")
+
     def _check(self, arr: np.ndarray, lo: int) -> None:
         """Indexes the reducer would look up must be in range (a corrupt file)."""
         actor, queue, vtype, t = arr["actor"], arr["queue"], arr["vtype"], arr["t"]

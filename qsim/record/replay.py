@@ -66,16 +66,35 @@ class Replay:
         self._memory_bytes = 0
         self._time_blocks: np.ndarray | None = None
         self.pos = 0
+        self.played_on = True
         self.reducer = self._fresh(self._topology_at(0))
         self._settled = False
 
     def __len__(self) -> int:
         return len(self.rec)
 
+    def grow(self, rec: Recording) -> None:
+        """Go on with a longer view of the same recording (a live run's, which grows
+        while it is watched): the position, the reducer and every snapshot stay."""
+        if len(rec) < len(self.rec):
+            raise ValueError("a replay can only grow")
+        self.rec, self.meta = rec, rec.meta
+        if not self.full_history:
+            for k, (p, _o, _s) in enumerate(rec.snapshots):
+                if p not in self._snaps:
+                    self._snaps[p] = k
+            self._snap_prefixes = sorted(self._snaps)
+        self._time_blocks = None
+
     # ------------------------------------------------------------ seeking
     def seek(self, k: int) -> None:
-        """Show the state after the first ``k`` events (clamped to the recording)."""
+        """Show the state after the first ``k`` events (clamped to the recording).
+
+        ``played_on`` tells afterwards whether it played on from where it was
+        (``reducer.last_applied`` then holds just the events it passed), or
+        restored a snapshot first."""
         k = max(0, min(int(k), len(self.rec)))
+        self.played_on = True
         if k != self.pos or not self._at_end_settled(k):
             base = self._nearest(k)
             # playing on beats restoring unless a snapshot is much nearer (restoring
@@ -83,6 +102,7 @@ class Replay:
             ahead = self.pos <= k and k - self.pos <= k - base + RESTORE_COST
             if not ahead or self._settled:
                 self._restore(base)
+                self.played_on = False
             self._forward(k)
 
     def step(self, n: int = 1) -> None:

@@ -89,11 +89,15 @@ def _initial_lesson(asked: str | None, last: str) -> str:
     return ids[0] if ids else ""
 
 
-def run_gui(lesson: str | None = None, quit_after: float | None = None) -> int:
+def run_gui(
+    lesson: str | None = None, quit_after: float | None = None, recording: str | None = None
+) -> int:
     """Open the main window; return the exit code.
 
     ``quit_after`` (hidden ``--quit-after``): play the lesson and close the
     window after that many seconds (smoke tests of the real app).
+    ``recording``: replay this ``.qrec`` file instead of opening a lesson (a
+    file that cannot be replayed is reported, and the last lesson opens).
     """
     app = make_app()
     from qsim.ui.main_window import MainWindow
@@ -113,8 +117,11 @@ def run_gui(lesson: str | None = None, quit_after: float | None = None) -> int:
         ref = _initial_lesson(lesson, win.last_lesson())
         if ref:
             win.open_lesson(ref)
-        if quit_after is not None:
+        if recording is not None and win.open_recording(recording):
+            session.replay_play()
+        elif quit_after is not None:
             session.play()
+        if quit_after is not None:
             QTimer.singleShot(int(quit_after * 1000), win.close)
 
     FirstPaint(win.diagram.viewport(), fill)

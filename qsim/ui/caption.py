@@ -25,7 +25,13 @@ HINTS = {
     "operation.",
     "finished": "The run is over: every worker has ended. R runs it again.",
     "stopped": "Stopped: every worker process has ended. R runs it again.",
+    "replaying": "A recording plays: every token is an item a real process put or got "
+    "when it was recorded.",
+    "replay_paused": "A recording, paused: Space plays it, Left and Right step one event, "
+    "drag the timeline to any moment.",
 }
+#: statuses whose picture is a moment of a run (narrated by its notes)
+NARRATED = ("running", "paused", "replaying", "replay_paused")
 
 
 def hung_text(reducer: Reducer, hang_after: float) -> str:
@@ -89,7 +95,7 @@ class CaptionBar(FitLabel):
                 self._hung = hung_text(reducer, hang_after)
             self.show_text("⚠ " + self._hung, alert=True)
             return
-        if reducer is not None and status in ("running", "paused"):
+        if reducer is not None and status in NARRATED:
             inside = story(reducer)  # a watched queue's insides say more than a note
             if inside:
                 self.show_text(inside)

@@ -27,6 +27,17 @@ def _draw(name: str, p: QPainter, colour: QColor) -> None:
     elif name == "step":
         _triangle(p, 14, 42)
         p.drawRoundedRect(QRectF(44, 14, 7, 36), 2, 2)
+    elif name == "step_back":
+        p.drawRoundedRect(QRectF(13, 14, 7, 36), 2, 2)
+        _triangle(p, 50, 22)
+    elif name == "start":
+        p.drawRoundedRect(QRectF(12, 14, 7, 36), 2, 2)
+        _triangle(p, 36, 20)
+        _triangle(p, 54, 38)
+    elif name == "end":
+        _triangle(p, 10, 26)
+        _triangle(p, 28, 44)
+        p.drawRoundedRect(QRectF(45, 14, 7, 36), 2, 2)
     elif name == "stop":
         p.drawRoundedRect(QRectF(16, 16, 32, 32), 4, 4)
     elif name == "reset":
@@ -45,7 +56,8 @@ def _draw(name: str, p: QPainter, colour: QColor) -> None:
 
 
 def run_icon(name: str, colour: str) -> QIcon:
-    """``play``, ``pause``, ``step``, ``stop`` or ``reset`` in ``colour``."""
+    """``play``, ``pause``, ``step``, ``step_back``, ``start``, ``end``, ``stop`` or
+    ``reset`` in ``colour``."""
     pix = QPixmap(SIZE, SIZE)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)

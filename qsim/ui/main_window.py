@@ -8,6 +8,7 @@ this module waits on a multiprocessing call.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent
@@ -30,7 +31,7 @@ from qsim.ui.controls import RunActions
 from qsim.ui.debug_overlay import ConsistencyOverlay
 from qsim.ui.diagram.view import DiagramView
 from qsim.ui.docks import PANELS, panel_key, placeholder, scrolled
-from qsim.ui.event_log import EventLog
+from qsim.ui.event_log import PER_FRAME, EventLog
 from qsim.ui.file_actions import FileActions
 from qsim.ui.knobs import KnobPanel
 from qsim.ui.lesson_list import LessonList
@@ -40,6 +41,7 @@ from qsim.ui.presenting import KeyFigureBar, PresentationChrome, line_sizes
 from qsim.ui.session import LiveSession
 from qsim.ui.status import RunStatusBar
 from qsim.ui.theme import THEMES, Theme, presentation, qt_palette, stylesheet
+from qsim.ui.timeline import Timeline
 
 #: docks hidden in presentation mode (the lesson text stays)
 SECONDARY = ("lessons", "knobs", "event_log", *PANELS)
@@ -75,6 +77,7 @@ class MainWindow(FileActions, QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
         self.act_open = self.act_save = self.act_export = QAction(self)
+        self.act_open_recording = self.act_save_recording = self.act_export_video = QAction(self)
         self.act_presentation = QAction(self)
         self.theme_actions: dict[str, QAction] = {}
 
@@ -86,6 +89,8 @@ class MainWindow(FileActions, QMainWindow):
         self.figure_big = KeyFigureBar(self)
         self.figure_big.hide()
         self.figure_small = KeyFigureBar(self)
+        self.timeline = Timeline(self.session, settings, self)
+        self._generation = self.session.generation
         centre = QWidget(self)
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +98,7 @@ class MainWindow(FileActions, QMainWindow):
         lay.addWidget(self.figure_big)
         lay.addWidget(self.diagram, 1)
         lay.addWidget(self.caption)
+        lay.addWidget(self.timeline)
         self.setCentralWidget(centre)
         self.chrome = PresentationChrome(self, centre)
 
@@ -153,6 +159,7 @@ class MainWindow(FileActions, QMainWindow):
         s.state_changed.connect(self._on_state)
         s.run_started.connect(self._on_run_started)
         s.error.connect(self._on_session_error)
+        s.source_changed.connect(self._on_source_changed)
         ra.play.triggered.connect(s.toggle)
         ra.step.triggered.connect(s.step)
         ra.stop.triggered.connect(self.stop)
@@ -258,7 +265,9 @@ class MainWindow(FileActions, QMainWindow):
             self.actions_run.speed.set_speed(self.session.speed)
             self.lessons.select(sc.id)
             self._raise_topic_panel(sc)
-        self.setWindowTitle(f"qsim — {sc.title}")
+        replayed = self.session.recording_path
+        what = f"replay of {Path(replayed).name} — " if replayed else ""
+        self.setWindowTitle(f"qsim — {what}{sc.title}")
         self._on_state(self.session.status)
 
     def _raise_topic_panel(self, sc: Scenario) -> None:
@@ -285,8 +294,15 @@ class MainWindow(FileActions, QMainWindow):
         reducer = s.reducer
         if reducer is None:
             return
+        if s.generation != self._generation:  # the shown instant jumped
+            self._generation = s.generation
+            self.diagram.jump()
+            self.event_log.reset(reducer.topology)
+            self.event_log.t0 = s.run_started_ns
+            self.event_log.add_events(s.recent_events(PER_FRAME))
+            self._status_at = 0  # the figures of the new instant, this frame
         applied: list[Event] = s.applied
-        settled = s.clock.rate == 0 and not s.clock.behind_ns
+        settled = s.display_settled
         self.diagram.apply_frame(
             reducer, applied, now_ns, s.t_display, s.upcoming(LEAD_NS), settled
         )
@@ -297,6 +313,7 @@ class MainWindow(FileActions, QMainWindow):
         if now_ns - self._status_at >= STATUS_EVERY_NS:
             self._status_at = now_ns
             self.status.update_from(s)
+            self.act_save_recording.setEnabled(s.can_save_recording)
             self._update_key_figure()
 
     def refresh_key_figure(self) -> None:
@@ -322,15 +339,26 @@ class MainWindow(FileActions, QMainWindow):
 
     def _on_state(self, status: str) -> None:
         ra = self.actions_run
-        ra.show_playing(status == "running")
+        ra.show_playing(status in ("running", "replaying"))
         ra.stop.setEnabled(self.session.run is not None)
-        self.diagram.set_paused(status != "running")
+        self.diagram.set_paused(not self.session.moving)
+        self.act_save_recording.setEnabled(self.session.can_save_recording)
         self.status.show_state(status)
         self.status.update_from(self.session)
         self._update_caption()
         self._update_key_figure()
         if status == "hung":
             self._hang_timer.start()
+
+    def _on_source_changed(self) -> None:
+        """The views switched between the live run and a replay, or a replay
+        started or stopped playing."""
+        s = self.session
+        self.diagram.set_paused(not s.moving)
+        self.knobs.setEnabled(s.mode != "replay")  # a knob would start a live run
+        self.act_save_recording.setEnabled(s.can_save_recording)
+        self.status.update_from(s)
+        self._update_caption()
 
     def _on_session_error(self, text: str) -> None:
         self.show_error("The run failed", text)
@@ -356,6 +384,7 @@ class MainWindow(FileActions, QMainWindow):
         self.actions_run.set_icon_colour(theme.text)
         icon = round(self.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize))
         self.toolbar.setIconSize(QSize(icon, icon) * theme.font_scale)
+        self.timeline.set_look(theme.text, round(icon * theme.font_scale * 0.75))
 
     def _size_lines(self) -> None:
         """The caption's and the key figure's type: large to present (in
@@ -404,16 +433,16 @@ class MainWindow(FileActions, QMainWindow):
 
     def fit_docks(self) -> None:
         """Share the window between the docks and the diagram as suits its size
-        (the bottom panels get about a quarter of the height: plots need it)."""
+        (the bottom panels get about a quarter of the height: plots need it; the
+        timeline's row comes out of theirs, so the diagram keeps its height)."""
         w, h = self.width(), self.height()
         self.resizeDocks(
             [self.docks["lessons"], self.docks["lesson_text"]],
             [max(220, w * 17 // 100), max(280, w * 22 // 100)],
             Qt.Orientation.Horizontal,
         )
-        self.resizeDocks(
-            [self.docks["event_log"]], [max(170, h * 27 // 100)], Qt.Orientation.Vertical
-        )
+        bottom = h * 27 // 100 - self.timeline.sizeHint().height()
+        self.resizeDocks([self.docks["event_log"]], [max(140, bottom)], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------ settings
     def _restore_settings(self) -> None:

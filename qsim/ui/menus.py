@@ -6,11 +6,12 @@ import sys
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 import qsim
 from qsim.ui.controls import make_action
+from qsim.ui.timeline import MARK_KEYS
 
 if TYPE_CHECKING:
     from qsim.ui.main_window import MainWindow
@@ -37,6 +38,67 @@ def about_text() -> str:
         f"<p>Python {py}, Qt {qVersion()}, PySide6 {pyside_version}</p>"
         f"<p>Licences:</p><table>{rows}</table>"
     )
+
+
+def recording_actions(win: MainWindow) -> list[QAction]:
+    """File menu: open and save recordings, export a video."""
+    win.act_open_recording = make_action(
+        win,
+        "Open &recording…",
+        "Replay a recorded run (.qrec) in this window",
+        ("Ctrl+Shift+O",),
+        win.open_recording_dialog,
+        name="act_open_recording",
+    )
+    win.act_save_recording = make_action(
+        win,
+        "Save re&cording…",
+        "Save the recording of this run (every run is recorded) as a .qrec file",
+        ("Ctrl+Shift+S",),
+        win.save_recording_dialog,
+        name="act_save_recording",
+    )
+    win.act_save_recording.setEnabled(win.session.can_save_recording)
+    win.act_export_video = make_action(
+        win,
+        "Export &video…",
+        "Render the recording as a video (MP4) or an animated GIF",
+        ("Ctrl+Shift+E",),
+        win.export_video_dialog,
+        name="act_export_video",
+    )
+    return [win.act_open_recording, win.act_save_recording, win.act_export_video]
+
+
+def timeline_actions(win: MainWindow) -> list[QAction]:
+    """Run menu: move through the run's timeline (its recording)."""
+    s = win.session
+    return [
+        make_action(
+            win,
+            "Step &back",
+            "One event back: look at the moment just before the last event",
+            ("Left", "Shift+Left"),
+            lambda: s.step_events(-1),
+            name="act_step_back",
+        ),
+        make_action(
+            win,
+            "Go to the s&tart",
+            "The start of the run",
+            ("Home",),
+            s.go_start,
+            name="act_timeline_start",
+        ),
+        make_action(
+            win,
+            "&Live",
+            "Back to the run as it is now (the end of a recording)",
+            ("End",),
+            s.go_end,
+            name="act_live",
+        ),
+    ]
 
 
 def build_menus(win: MainWindow) -> None:
@@ -74,6 +136,9 @@ def build_menus(win: MainWindow) -> None:
     for act in (win.act_open, win.act_save, win.act_export):
         file_menu.addAction(act)
     file_menu.addSeparator()
+    for act in recording_actions(win):
+        file_menu.addAction(act)
+    file_menu.addSeparator()
     file_menu.addAction(act_quit)
 
     run_menu = bar.addMenu("&Run")
@@ -83,6 +148,20 @@ def build_menus(win: MainWindow) -> None:
     run_menu.addSeparator()
     run_menu.addAction(ra.faster)
     run_menu.addAction(ra.slower)
+    run_menu.addSeparator()
+    for act in timeline_actions(win):
+        run_menu.addAction(act)
+    for n in range(MARK_KEYS):  # 1-9: the marks, earliest first (no menu entries)
+        win.addAction(
+            make_action(
+                win,
+                f"Mark {n + 1}",
+                f"Show mark {n + 1} of the timeline",
+                (str(n + 1),),
+                partial(win.session.jump_to_mark, n),
+                name=f"act_mark_{n + 1}",
+            )
+        )
 
     view = bar.addMenu("&View")
     panels = QMenu("&Panels", view)

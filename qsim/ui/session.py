@@ -24,6 +24,7 @@ from qsim.model.scenario import Knob, Scenario
 from qsim.model.scenario_io import apply_knob
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology, build_topology
+from qsim.ui.replay_control import ReplayControl
 
 FRAME_MS = 16
 DRAIN_BUDGET_NS = 6_000_000  # at most 6 ms of a 16 ms frame for draining
@@ -35,8 +36,12 @@ THROTTLE_BEHIND_NS = 400_000_000  # the display this far behind: slow the worker
 _time = operator.itemgetter(0)
 
 
-class LiveSession(QObject):
+class LiveSession(ReplayControl, QObject):
     """Owns the current scenario, its run, its reducer and the frame timer.
+
+    Every run is recorded (``recorder``); the views can be switched to a
+    replay of it, or of a recording file (``ReplayControl``): ``reducer``,
+    ``applied``, ``t_display`` and ``upcoming`` are then the replay's.
 
     Signals
     -------
@@ -45,11 +50,14 @@ class LiveSession(QObject):
     run_started / run_stopped
         processes were started / every process of the run is gone.
     state_changed(str)
-        "idle", "running", "paused", "finished", "hung", "stopped".
+        "idle", "running", "paused", "finished", "hung", "stopped"; a file's
+        replay: "replaying", "replay_paused".
     frame(int)
         events were applied this frame (``self.applied``); the int is now_ns.
     topology_changed(Topology)
         a worker joined the run live (``add_worker``); views add its row.
+    source_changed
+        the views switched between the live run and a replay (``mode``).
     """
 
     scenario_loaded = Signal(object)
@@ -59,6 +67,7 @@ class LiveSession(QObject):
     frame = Signal(object)  # now_ns (an int too big for a C int)
     error = Signal(str)
     topology_changed = Signal(object)
+    source_changed = Signal()
 
     def __init__(
         self,
@@ -72,8 +81,9 @@ class LiveSession(QObject):
         self.scenario: Scenario | None = None
         self.topology: Topology | None = None
         self.run: Run | None = None
-        self.reducer: Reducer | None = None
-        self.applied: list[Event] = []
+        #: the run's reducer (``reducer`` is what the views show: this, or a replay's)
+        self.live_reducer: Reducer | None = None
+        self._applied: list[Event] = []
         self.speed = 1.0
         self.status = "idle"
         self.started_at = 0.0
@@ -97,15 +107,17 @@ class LiveSession(QObject):
         self._run_started_ns = 0
         #: microseconds each worker now waits after sending a batch (0: full speed)
         self.throttle_us = 0
+        self._init_replay()
 
     # ------------------------------------------------------------ scenario
     def load(self, scenario: Scenario) -> None:
         """Stop whatever runs and get ``scenario`` ready to play."""
         self.stop()
+        self._forget_recording()
         self.scenario = scenario
         self.topology = build_topology(scenario)
-        self.reducer = Reducer(self.topology, self.reorder_ns)
-        self.applied = []
+        self.live_reducer = Reducer(self.topology, self.reorder_ns)
+        self._applied = []
         self.clock = DisplayClock()
         self._last_tick = self._fed_t = 0
         self.speed = scenario.run.speed
@@ -133,12 +145,13 @@ class LiveSession(QObject):
 
         Returns its actor index, or -1 if there is no live run or the stage stopped.
         """
-        if self.run is None or self.reducer is None or self.status not in ("running", "paused"):
+        r = self.live_reducer
+        if self.run is None or r is None or self.status not in ("running", "paused"):
             return -1
         index = self.run.add_worker(group_id)
         if index >= 0:
             self.topology = self.run.topology
-            self.reducer.add_actor(self.topology.actors[index])
+            r.add_actor(self.topology.actors[index])
             self.topology_changed.emit(self.topology)
         return index
 
@@ -152,6 +165,9 @@ class LiveSession(QObject):
     def play(self) -> None:
         if self.scenario is None:
             return
+        if self.mode == "replay":
+            self.replay_play()
+            return
         if self.run is None or self.status in ("finished", "hung", "stopped"):
             if self.run is not None:
                 self._end_run()
@@ -162,19 +178,25 @@ class LiveSession(QObject):
             self._set_status("running")
 
     def pause(self) -> None:
-        if self.run is not None and self.status == "running":
+        if self.mode == "replay":
+            self.replay_pause()
+        elif self.run is not None and self.status == "running":
             self.run.pause()
             self._set_status("paused")
 
     def toggle(self) -> None:
-        if self.status == "running":
+        if self.status in ("running", "replaying"):
             self.pause()
         else:
             self.play()
 
     def step(self) -> None:
-        """One queue operation (pauses first if running; starts paused if idle)."""
+        """One queue operation (pauses first if running; starts paused if idle);
+        one recorded event on when the views show a replay."""
         if self.scenario is None:
+            return
+        if self.source is not None:
+            self.step_events(1)
             return
         if self.run is None:
             self._start_run(paused=True)
@@ -214,9 +236,10 @@ class LiveSession(QObject):
             self.run.pause()
         # starting processes (spawn: ~50 ms each; a manager: up to a second)
         # must not freeze the window: it happens on a thread, events follow
+        self._run_started_ns = time.monotonic_ns()
+        self._record(self.run)  # before any process starts (nothing may fork meanwhile)
         self._starter = self.run.start_in_background()
         self.started_at = time.monotonic()
-        self._run_started_ns = time.monotonic_ns()
         self.frames = 0
         self.events_total = 0
         self._timer.start()
@@ -236,22 +259,22 @@ class LiveSession(QObject):
             return
         if wait or run.finished:
             run.stop()
-            self._settle(run, self.reducer)
+            self._settle(run, self.live_reducer)
             return
         run.control.request_stop()  # workers start leaving now
         reaper = threading.Thread(target=run.stop, name="qsim-reaper", daemon=True)
         reaper.start()
-        self._reaping.append((run, self.reducer, reaper))
+        self._reaping.append((run, self.live_reducer, reaper))
         self._reap_timer.start()
 
     def _settle(self, run: Run, reducer: Reducer | None) -> None:
         """Apply a stopped run's last events, if its reducer is still shown."""
-        if reducer is not None and reducer is self.reducer:
+        if reducer is not None and reducer is self.live_reducer:
             for batch in run.collector.drain():
                 reducer.feed(batch)
                 self.events_total += len(batch)
             reducer.flush()
-            self.applied = reducer.last_applied
+            self._applied = reducer.last_applied
             self.clock.t = max(self.clock.t, reducer.last_t)
             self.frame.emit(time.monotonic_ns())
         self.run_stopped.emit()
@@ -277,9 +300,14 @@ class LiveSession(QObject):
             self.state_changed.emit(status)
 
     def _on_tick(self) -> None:
-        run, reducer = self.run, self.reducer
-        if run is None or reducer is None:
-            self._timer.stop()
+        run, reducer = self.run, self.live_reducer
+        if run is None or reducer is None:  # a replay of a file, or of a run that ended
+            now = time.monotonic_ns()
+            more = self._tick_source(now)
+            if self.source is not None:
+                self.frame.emit(now)
+            if not more:
+                self._timer.stop()
             return
         if run.start_error:
             scenario_id = self.scenario.id if self.scenario is not None else "?"
@@ -318,6 +346,8 @@ class LiveSession(QObject):
             self._end_run()
             self._timer.stop()
             self._set_status("finished")
+        if self._tick_source(now) and not self._timer.isActive():
+            self._timer.start()  # the run ended; the replay of it plays on
         self.frame.emit(now)
 
     def _feed(self, run: Run, reducer: Reducer, deadline: int) -> int:
@@ -357,16 +387,28 @@ class LiveSession(QObject):
         upcoming = reducer.upcoming()
         t = self.clock.advance(wall_dt, edge, EventTimes(upcoming), FRAME_EVENTS)
         reducer.apply_until(t)
-        self.applied = reducer.last_applied
+        self._applied = reducer.last_applied
+
+    @property
+    def reducer(self) -> Reducer | None:
+        """The state the views show: the live run's, or the replay's at its instant."""
+        return self.source.reducer if self.source is not None else self.live_reducer
+
+    @property
+    def applied(self) -> list[Event]:
+        """The events the shown state passed this frame (views animate them)."""
+        return self.source.applied if self.source is not None else self._applied
 
     @property
     def t_display(self) -> int:
         """The displayed instant (monotonic ns): what every view shows."""
-        return self.clock.t
+        return self.source.t if self.source is not None else self.clock.t
 
     def upcoming(self, within_ns: int) -> list[Event]:
         """Events just after the displayed instant (a token may set off for them)."""
-        r = self.reducer
+        if self.source is not None:
+            return self.source.upcoming(within_ns)
+        r = self.live_reducer
         if r is None:
             return []
         pending = r.upcoming()
@@ -394,14 +436,17 @@ class LiveSession(QObject):
     @property
     def run_started_ns(self) -> int:
         """When the run started (monotonic ns; the origin of every shown time)."""
+        if self.mode == "replay" and self.source is not None:
+            return self.source.t0
         return self._run_started_ns
 
     @property
     def shown_time(self) -> float:
         """The displayed instant in seconds since the run started (the status bar's t)."""
-        if not self._run_started_ns or not self.clock.t:
+        t0, t = self.run_started_ns, self.t_display
+        if not t0 or not t:
             return 0.0
-        return max(0.0, (self.clock.t - self._run_started_ns) / 1e9)
+        return max(0.0, (t - t0) / 1e9)
 
     @property
     def events_per_s(self) -> float:
@@ -423,3 +468,4 @@ class LiveSession(QObject):
             reaper.join()
         self._on_reap()
         self._reap_timer.stop()
+        self._forget_recording()

@@ -16,6 +16,8 @@ STATUS_WORDS = {
     "finished": ("finished", "✔"),
     "stopped": ("stopped", "■"),
     "hung": ("HUNG", STATE_LABELS["hung"][1]),
+    "replaying": ("replay", "▶"),
+    "replay_paused": ("replay paused", "⏸"),
 }
 
 
@@ -35,6 +37,10 @@ SLOWED_TIP = (
     "pause briefly after each batch until it catches up: the run is really "
     "slower while you watch. For full-speed figures run it headless: "
     "qsim run LESSON --headless"
+)
+SCRUB_TIP = (
+    "You are looking at a past moment of the run, replayed from its recording; "
+    "the worker processes go on meanwhile. Live (End) shows the run as it is now."
 )
 BEHIND_TIP = (
     "The window shows the run as it was this long ago, and plays faster until it "
@@ -99,7 +105,11 @@ class RunStatusBar(QStatusBar):
         self.rate.setText(f"{session.events_per_s:7.0f} events/s" if running else "")
         self.fps.setText(f"{session.fps:3.0f} fps" if running else "")
         behind = session.clock.behind_ns / 1e9
-        if running and behind >= 1.0:  # replaying a measured lane, or a burst
+        if session.mode == "scrub":  # the run goes on; the views show its past
+            live = max(0.0, (session.clock.t - session.run_started_ns) / 1e9)
+            self.slowed.setText(f"◀◀ looking back: live is at {live:.1f} s")
+            self.slowed.setToolTip(SCRUB_TIP)
+        elif running and behind >= 1.0:  # replaying a measured lane, or a burst
             self.slowed.setText(f"▶▶ showing {behind:.1f} s behind")
             self.slowed.setToolTip(BEHIND_TIP)
         elif running and session.throttle_us:

@@ -97,6 +97,7 @@ class DiagramView(QGraphicsView):
         self.paused = False
         self._anim_t = 0
         self._last_now = 0
+        self._jumped = False
         self.setBackgroundBrush(QColor(self.theme.background))
 
     # ------------------------------------------------------------ setup
@@ -224,6 +225,13 @@ class DiagramView(QGraphicsView):
             self.painter.complete_next = True
             self.layer.update()
 
+    def jump(self) -> None:
+        """The shown instant jumped (a seek, a step back, back to live): animation
+        time starts afresh at the next frame's instant, which shows every token at
+        its place at once, labelled."""
+        self._anim_t = self._last_now = 0
+        self._jumped = True
+
     def snap(self) -> None:
         """Every token where the state says, at once (paused, finished, stopped)."""
         if self.animator is not None and self.layer is not None:
@@ -270,6 +278,13 @@ class DiagramView(QGraphicsView):
         self.reducer = reducer
         t = self._clock(now_ns, shown_ns)
         changed = animator.update(reducer, applied, t, upcoming, shown_ns)
+        if self._jumped:
+            self._jumped = False
+            animator.snap()
+            for tok in animator.placed.values():
+                tok.born = 0  # born on the old time line: not "young" on the new one
+            self.painter.complete_next = True
+            changed = True
         if self.paused and not upcoming and settled and animator.in_flight():
             animator.snap()  # held still and played out: no token half-way
             changed = True

@@ -48,6 +48,7 @@ class PanelHistory:
         self.capacity = capacity
         self.sample_ns = sample_ns
         self.reducer: Reducer | None = None
+        self._generation = 0
         self.observer: RunObserver | None = None
         self.series: dict[str, Ring] = {}
         self.states: dict[int, Ring] = {}
@@ -75,7 +76,10 @@ class PanelHistory:
     def sync(self, session: LiveSession) -> Reducer | None:
         """Reset for a new reducer, grow for new actors; return the reducer."""
         r = session.reducer
-        if r is not self.reducer:
+        # a new reducer, or the shown instant jumped (a replay's seek): start afresh
+        generation = getattr(session, "generation", 0)
+        if r is not self.reducer or generation != self._generation:
+            self._generation = generation
             sc = session.scenario
             self._reset(r, sc is not None and any(p.batch_size > 1 for p in sc.producers))
         obs = self.observer
