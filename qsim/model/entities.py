@@ -134,6 +134,7 @@ class ActorState:
     state: str = STARTING
     since_ns: int = 0
     started: bool = False
+    started_ns: int = 0  # when it said it started (its lifetime begins)
     paused: bool = False
     hung: bool = False
     hung_reason: str = ""  # what it was doing when found hung, in words

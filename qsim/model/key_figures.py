@@ -178,7 +178,7 @@ def _blocked(sc: Scenario, r: Reducer, t: int) -> str:
     parts = []
     for a in fed[:3]:
         end = a.since_ns if a.state in (FINISHED, CRASHED) and a.since_ns else t
-        life = end - r.first_t
+        life = end - (a.started_ns or r.first_t)  # its own lifetime, as the panel counts
         share = 100.0 * time_in_ns(a, BLOCKED_PUT, end) / life if life > 0 else 0.0
         parts.append(f"{a.name} blocked {min(100.0, share):.0f}%")
     return " · ".join(parts) + " of the time"

@@ -246,6 +246,8 @@ class Reducer(TracedTopology):
     def _on_actor_started(self, e: Event) -> None:
         a = self.actors[e[2]]
         a.started = True
+        if not a.started_ns:
+            a.started_ns = e[0]
         self._set(a, IDLE, e[0])
 
     def _on_actor_exited(self, e: Event) -> None:
