@@ -28,7 +28,13 @@ from typing import Any, TypeGuard
 
 from qsim.engine.control import RunControl, live_slot
 from qsim.engine.runtime import Runtime, StopRun
-from qsim.engine.workers import _run_actor, produce_items, producer_done, send_stops
+from qsim.engine.workers import (
+    _run_actor,
+    produce_items,
+    producer_done,
+    send_stops,
+    wait_for_turn,
+)
 from qsim.model.events import EventKind, ItemKind
 from qsim.model.lessons import mark
 from qsim.model.limits import MAX_PAYLOAD_BYTES
@@ -170,6 +176,9 @@ def shm_ref_producer(
     def body() -> None:
         size = max(1, spec.payload_bytes)
         data = b"x" * size
+        if ctl.lane_mode.value:  # lanes one at a time: each has the machine to itself
+            wait_for_turn(rt, ctl, group, qi)
+            rt.emit(K.PHASE, 0, qi, "")
         for n, item in produce_items(rt, actor, spec, slot_interval):
             shm = _shm(block_name(ctl, actor, n), size)
             ctl.shm_made[actor] = n  # only this process writes its slot

@@ -24,6 +24,7 @@ from qsim.engine.queues import QueueAdapter
 from qsim.engine.runtime import Retired, Runtime, StopRun
 from qsim.model.events import EventKind, ItemKind, producer_item_id, sentinel_id
 from qsim.model.lessons import mark
+from qsim.model.measured import pickle_marks
 from qsim.model.scenario import ConsumerSpec, MainSpec, ProducerSpec
 from qsim.model.transforms import TRANSFORMS
 from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE
@@ -188,6 +189,10 @@ def producer_main(
 
     def body() -> None:
         payload = b"x" * spec.payload_bytes if spec.payload_bytes else None
+        if spec.measure_pickle:  # once, before its lane: pickle.dumps size and time
+            for text in pickle_marks():
+                rt.emit(K.MARK, 0, qi, text)
+            rt.flush()
         if ctl.lane_mode.value:
             wait_for_turn(rt, ctl, group, qi)
             if ctl.lane_mode.value == 2:  # first the same puts as a plain program
@@ -196,6 +201,10 @@ def producer_main(
                 plain = ctl.plain_queues.get(qi, q)
                 plain_put(plain, payload, spec.batch_size, spec.items, spec.duration)
             rt.emit(K.PHASE, 0, qi, "")
+            if spec.items:  # a lane of so many items: when its first put began
+                rt.emit(
+                    K.MARK, 0, qi, mark(f"{spec.id}.first_put_us", time.monotonic_ns() // 1000)
+                )
         prios = spec.priorities
         weights = spec.priority_weights or None
         records = spec.records
@@ -231,13 +240,15 @@ def producer_main(
                 body_ = n
             ikind = _DATA
             fail = live[slot_fail]
+            abort = False
             if fail and rt.rng.random() < fail:
                 ikind = _ERROR_RECORD
                 body_ = f"error producing item {n}"
                 rt.emit(K.ITEM_FAILED, item, qi, body_)
+                abort = spec.abort_on_failure
             if batch_size > 1:
                 batch.append(body_)
-                if len(batch) < batch_size and n != total:
+                if len(batch) < batch_size and n != total and not abort:
                     continue
                 obj: tuple[Any, ...] = (_BATCH, item, prio, batch)
                 count, batch = len(batch), []
@@ -246,6 +257,9 @@ def producer_main(
             put(qa, qi, obj, count, put_timeout)
             if crash_after and n >= crash_after:
                 _crash(rt, spec.crash_mode, n)
+            if abort:  # the error record went out; the items after it are never made
+                rt.exit_reason = f"aborted after item {n} failed"
+                break
         if batch:
             rt.put(qa, qi, (_BATCH, producer_item_id(actor, n), 0, batch), len(batch))
         send_stops(rt, qa, qi, actor, sentinels)
@@ -369,6 +383,7 @@ def consumer_main(
             if not ok:
                 timeouts += 1
                 if spec.stop_after_timeouts and timeouts >= spec.stop_after_timeouts:
+                    rt.exit_reason = f"gave up after {timeouts} queue.Empty in a row"
                     forward_stop()
                     return
                 continue

@@ -65,12 +65,18 @@ class ProducerSpec:
     priorities: tuple[int, ...] = ()  # drawn per item; empty = no priority
     priority_weights: tuple[float, ...] = ()
     failure_rate: float = 0.0  # chance an item is sent as an error record
+    #: after its first failed item (sent as an error record) make no more items;
+    #: its sentinels still go out
+    abort_on_failure: bool = False
     sentinels: int = 0  # sentinels each producer puts when done
     put_timeout: float = 0.0  # > 0: put(timeout=...) and count queue.Full
     records: tuple[str, ...] = ()  # payloads to send in order (pipeline lesson)
     crash_after: int = 0
     crash_mode: str = "exception"
     loop: str = ""  # a lesson's own producer loop (qsim.model.lessons.PRODUCER_LOOPS)
+    #: before its lane: time ``pickle.dumps`` of a simple and a complex message
+    #: (``qsim.model.measured``) and report sizes and times as MARKs
+    measure_pickle: bool = False
 
 
 @dataclass(frozen=True)

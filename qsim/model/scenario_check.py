@@ -129,6 +129,12 @@ def _check_producer(where: Where, p: Path, pr: ProducerSpec, qids: dict[str, Que
         from qsim.model.lessons import PRODUCER_LOOPS
 
         choice(where, (*p, "loop"), pr.loop, tuple(PRODUCER_LOOPS))
+        for name in ("abort_on_failure", "measure_pickle"):
+            if getattr(pr, name):
+                raise where.error(
+                    (*p, name),
+                    f"works only with the usual producer loop, not loop = {show(pr.loop)}",
+                )
     if len(pr.records) > L.MAX_RECORDS:
         raise where.error((*p, "records"), f"at most {L.MAX_RECORDS:,} records")
     for k, rec in enumerate(pr.records):

@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
+from qsim.model.measured import with_measured
 from qsim.model.scenario import QUEUE_KIND_LABELS, Scenario
 from qsim.model.scenario_errors import short
 from qsim.ui.theme import MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING
@@ -96,15 +97,28 @@ class LessonText(QTextBrowser):
         self._code: list[tuple[int, int, str]] = []
         self._code_px = 0
         self.markdown = "Choose a lesson on the left."
+        self.measured: list[str] = []
         self._render()
 
     def set_scenario(self, sc: Scenario) -> None:
         self.markdown = lesson_markdown(sc)
+        self.measured = []
         self._render()
+
+    def show_measured(self, lines: list[str]) -> None:
+        """What the run measured (``qsim.model.measured.measured_lines``), shown
+        before *What to notice*; the text is redrawn only when they change."""
+        if lines == self.measured:
+            return
+        self.measured = lines
+        bar = self.verticalScrollBar()
+        at = bar.value()
+        self._render()
+        bar.setValue(at)
 
     def _render(self) -> None:
         self._code = []  # (start, end, text) of each code line
-        self.setMarkdown(self.markdown)
+        self.setMarkdown(with_measured(self.markdown, self.measured))
         # code gets a fixed size from the markdown reader: follow ours (1.5x to
         # present); a code line may wrap only where it has a space (never inside
         # a name: see ``_fit_code``), continued further right than its own indent

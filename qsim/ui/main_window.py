@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from qsim.model.display import LEAD_NS
 from qsim.model.events import Event
+from qsim.model.measured import measured_lines
 from qsim.model.scenario import Scenario
 from qsim.model.scenario_io import ScenarioError
 from qsim.ui.caption import CaptionBar
@@ -315,6 +316,7 @@ class MainWindow(FileActions, QMainWindow):
             self.status.update_from(s)
             self.act_save_recording.setEnabled(s.can_save_recording)
             self._update_key_figure()
+            self.show_measured()
 
     def refresh_key_figure(self) -> None:
         """Recompute the key figure now (it is refreshed a few times a second)."""
@@ -332,6 +334,12 @@ class MainWindow(FileActions, QMainWindow):
         """The key figure's line on screen (large above the diagram when presenting)."""
         return self.figure_big if self.presenting else self.figure_small
 
+    def show_measured(self) -> None:
+        """What the run has measured, listed in the lesson text (a few times a second)."""
+        s = self.session
+        if s.scenario is not None and s.reducer is not None:
+            self.lesson_text.show_measured(measured_lines(s.scenario, s.reducer))
+
     def _update_caption(self) -> None:
         s = self.session
         hang_after = s.scenario.run.hang_after if s.scenario else 3.0
@@ -345,6 +353,7 @@ class MainWindow(FileActions, QMainWindow):
         self.act_save_recording.setEnabled(self.session.can_save_recording)
         self.status.show_state(status)
         self.status.update_from(self.session)
+        self.show_measured()
         self._update_caption()
         self._update_key_figure()
         if status == "hung":

@@ -87,6 +87,7 @@ def bring_up_to_date(win: MainWindow) -> None:
     tells the same story as the diagram, which is redrawn every frame."""
     win.status.update_from(win.session)
     win.refresh_key_figure()
+    win.show_measured()
     for panel in win.panels.values():
         redraw = getattr(panel, "redraw", None)
         if redraw is not None and panel.isVisible():
