@@ -56,10 +56,10 @@ def test_serialization_big_payloads_move_fewer_items_more_bytes() -> None:
 def test_batching_larger_batches_give_more_items_per_second() -> None:
     sc, _ = lanes_for("batching")
     lanes, _, _ = measure(sc)
-    rate = {b: lanes[f"C-batch{b}"].items_per_s for b in (1, 10, 100, 1000)}
-    assert rate[10] > rate[1]
+    rate = {b: lanes[f"C-batch{b}"].items_per_s for b in (1, 20, 100, 1000)}
+    assert rate[20] > rate[1]
     assert rate[100] > rate[1]
-    assert rate[1000] > rate[10]
+    assert rate[1000] > rate[20]
 
 
 def _shm_blocks() -> set[str]:
@@ -78,6 +78,8 @@ def test_large_objects_reference_lane_sends_bytes_not_megabytes() -> None:
     name_bytes = marks["GetName.bytes_per_item"]
     assert data_bytes >= 1_000_000 > 100 * name_bytes
     assert marks["GetData.peak_rss_mb"] > 0 and marks["GetName.peak_rss_mb"] > 0
+    if "GetData.peak_rise_mb" in marks:  # Linux: the rise while reading, not the parent's size
+        assert marks["GetData.peak_rise_mb"] > marks["GetName.peak_rise_mb"]
     assert lanes["GetData"].items > 0 and lanes["GetName"].items > 0
     assert report["actors"]["GetName"]["errors"] == 0, "every block it got was ours"  # type: ignore[index]
     assert _shm_blocks() <= before, "every shared-memory block was unlinked"
@@ -87,6 +89,8 @@ def test_large_objects_reference_lane_sends_bytes_not_megabytes() -> None:
 def test_large_objects_stopped_mid_run_leaves_no_shared_memory() -> None:
     before = _shm_blocks()
     sc = load("pitfall-large-objects")
+    # both lanes at once, so that the shared-memory lane is mid-run when stopped
+    sc = dataclasses.replace(sc, run=dataclasses.replace(sc.run, lanes="together"))
     report, _ = run_headless(sc, start_method="fork", duration=0.7)  # lanes run 3 s
     assert not report["finished"]
     assert _shm_blocks() <= before

@@ -145,13 +145,54 @@ def _read_payload(ctl: RunControl, payload: Any) -> int:
     return zlib.crc32(payload) if isinstance(payload, bytes | bytearray) else 0
 
 
-def _peak_rss_mb() -> float | None:
+def _proc_status_mb(field: str) -> float:
+    """``VmRSS``/``VmHWM`` of this process from ``/proc/self/status``, in MB."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024 / 1e6  # kB
+    raise OSError(f"no {field} in /proc/self/status")
+
+
+def _start_peak() -> float | None:
+    """Begin measuring this process's peak memory from now: its resident size
+    now (MB), with the kernel's high-water mark reset to it (Linux); None where
+    that cannot be done.
+
+    The high-water mark of a new process is not its own: after ``fork`` (and
+    ``spawn``'s fork and exec) it starts at the parent's size, so without the
+    reset a consumer of a big window would report the window's memory.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")  # reset VmHWM to VmRSS
+        return _proc_status_mb("VmRSS")
+    except (OSError, ValueError):
+        return None
+
+
+def _peak_marks(name: str, start_mb: float | None) -> list[str]:
+    """``MARK`` texts: the peak since ``_start_peak`` and how far it rose above
+    the start; elsewhere only the process's peak as the OS counts it."""
+    if start_mb is not None:
+        try:
+            peak = _proc_status_mb("VmHWM")
+        except (OSError, ValueError):
+            return []
+        return [
+            mark(f"{name}.peak_rss_mb", round(peak, 1)),
+            mark(f"{name}.peak_rise_mb", round(max(0.0, peak - start_mb), 1)),
+        ]
     try:
         import resource
     except ImportError:  # Windows
-        return None
+        return []
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1e6 if sys.platform == "darwin" else peak / 1e3  # bytes vs KiB
+    return [
+        mark(
+            f"{name}.peak_rss_mb", round(peak / 1e6 if sys.platform == "darwin" else peak / 1e3, 1)
+        )
+    ]
 
 
 def shm_ref_producer(
@@ -229,8 +270,12 @@ def read_payload_consumer(
     slot_work = live_slot("consumer", group, "work_time")
     slot_fail = live_slot("consumer", group, "failure_rate")
 
+    start_mb: float | None = None
+
     def body() -> None:
+        nonlocal start_mb
         measured = False
+        start_mb = _start_peak()
         while True:
             ok, obj = rt.get(qa, qi, spec.get_timeout)
             if not ok:
@@ -275,10 +320,9 @@ def read_payload_consumer(
                         _unlink(own_block(ctl, payload)[0])
             raise
         finally:
-            peak = _peak_rss_mb()
-            if peak is not None:
-                with contextlib.suppress(OSError, StopRun):
-                    rt.emit(K.MARK, 0, qi, mark(f"{spec.id}.peak_rss_mb", round(peak, 1)))
+            with contextlib.suppress(OSError, StopRun):
+                for text in _peak_marks(spec.id, start_mb):
+                    rt.emit(K.MARK, 0, qi, text)
 
     _run_actor(rt, [qa], guarded)
 

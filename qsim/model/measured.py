@@ -10,7 +10,8 @@ lesson text shows under *Measured in this run*:
 * a lane with a fixed number of items: items, puts, and the time from the
   producer's first put to the consumer's last finished item (batching);
 * what a consumer reported about its payloads: bytes through the queue per
-  item and its peak memory (pitfall-large-objects), with its items/s.
+  item and how far its memory rose at its peak (pitfall-large-objects), with
+  its items/s.
 """
 
 from __future__ import annotations
@@ -120,17 +121,20 @@ def _payload_lines(r: Reducer, fig: dict[str, float]) -> list[str]:
     for a in r.actors:
         per_item = fig.get(f"{a.name}.bytes_per_item")
         peak = fig.get(f"{a.name}.peak_rss_mb")
+        rise = fig.get(f"{a.name}.peak_rise_mb")
         if per_item is None and peak is None:
             continue
         parts = []
         if per_item is not None:
-            parts.append(f"{int(per_item):,} bytes through the queue per item")
+            parts.append(f"{int(per_item):,} bytes per item through the queue")
         rate = sink_rate(a)
         if rate:
             parts.append(f"{rate:,.0f} items/s")
-        if peak is not None:
+        if rise is not None:
+            parts.append(f"memory up {rise:.1f} MB at its peak")
+        elif peak is not None:
             parts.append(f"peak memory {peak:.1f} MB")
-        out.append(f"{a.name}: " + ", ".join(parts))
+        out.append(f"{a.name}: " + " · ".join(parts))
     return out
 
 
