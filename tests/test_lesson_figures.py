@@ -171,3 +171,18 @@ def test_measured_lines_go_before_what_to_notice() -> None:
     )
     assert with_measured(text, []) == text
     assert with_measured("# T\n", ["x"]).endswith("## Measured in this run\n\n- x\n\n")
+
+
+def test_errors_consumers_give_up_when_items_come_too_slowly(start_method: str) -> None:
+    sc = load("errors")
+    knob = next(k for k in sc.knobs if k.path == "producers.P-keep.interval")
+    report, r = run_headless(apply_knob(sc, knob, 1.5), start_method=start_method, speed=10)
+    ac = report["accounting"]
+    print(f"\nerrors, P-keep slow: {ac}")
+    assert report["finished"] and ac["closes"]
+    for name in ("C1", "C2"):  # 4 queue.Empty in a row: each left by itself
+        c = r.actors[r.topology.names.index(name)]
+        assert c.exit_reason == "gave up after 4 queue.Empty in a row", name
+        assert c.get_timeouts >= 4 and c.sentinels_received == 0, name
+    assert ac["in_queue"] > 0, "what came after they gave up is left in the queue"
+    assert report["queues"]["q"]["contents"][-1] == "STOP(main)"
