@@ -127,7 +127,7 @@ def _payload_lines(r: Reducer, fig: dict[str, float]) -> list[str]:
         parts = []
         if per_item is not None:
             parts.append(f"{int(per_item):,} bytes per item through the queue")
-        rate = sink_rate(a)
+        rate = sink_rate(a) if a.state == FINISHED else 0.0  # once, not a moving figure
         if rate:
             parts.append(f"{rate:,.0f} items/s")
         if rise is not None:
