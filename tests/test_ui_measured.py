@@ -1,6 +1,6 @@
-"""The window shows what a lesson measured and what the items came to: the
-*Measured in this run* list in the lesson text, and failed/lost items in the
-status bar (real runs under fork and spawn)."""
+"""The window shows what a lesson measured: the *Measured in this run* list in
+the lesson text; and the errors lesson's accounting and why P-abort stopped
+(real runs under fork and spawn)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_batching_shows_100_items_in_5_puts_of_20(window: MainWindow, qtbot: QtB
     assert shown.index(HEADING) < shown.index("What to notice")
 
 
-def test_errors_status_bar_says_how_many_failed_and_were_lost(
+def test_errors_window_says_what_the_items_came_to_and_why_p_abort_stopped(
     window: MainWindow, qtbot: QtBot
 ) -> None:
     assert window.open_lesson("errors")
@@ -70,7 +70,11 @@ def test_errors_status_bar_says_how_many_failed_and_were_lost(
     qtbot.waitUntil(lambda: window.session.status == "finished", timeout=30_000)
     r = window.session.reducer
     assert r is not None and r.acct.failed > 0
-    window.status.show_items(window.session)
-    assert window.status.items.text() == (
-        f"items done {r.acct.consumed}/30 · {r.acct.failed} failed · {r.acct.lost} lost"
+    window.refresh_key_figure()
+    ac = r.acct
+    assert window.key_figure.text() == (
+        f"processed {ac.processed} · failed {ac.failed} of {ac.produced} made"
     )
+    abort = r.topology.names.index("P-abort")
+    k = r.actors[abort].items
+    assert f"aborted after item {k} failed" in window.diagram.actor_tooltip(abort)
