@@ -3,7 +3,8 @@
 The ``shm_ref`` producer sends the *name* of a
 ``multiprocessing.shared_memory`` block instead of the data; the
 ``read_payload`` consumer reads either kind of payload and reports the bytes
-that crossed the queue per item and its peak memory as ``MARK`` events.
+that crossed the queue per item and the most memory its objects took at once
+(``MemoryProbe``) as ``MARK`` events.
 Nothing here imports Qt.
 
 The reader unlinks what it has read, so it must never take a name from
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+import tracemalloc
 import zlib
 from collections import deque
 from collections.abc import Iterator
@@ -145,54 +147,38 @@ def _read_payload(ctl: RunControl, payload: Any) -> int:
     return zlib.crc32(payload) if isinstance(payload, bytes | bytearray) else 0
 
 
-def _proc_status_mb(field: str) -> float:
-    """``VmRSS``/``VmHWM`` of this process from ``/proc/self/status``, in MB."""
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024 / 1e6  # kB
-    raise OSError(f"no {field} in /proc/self/status")
+class MemoryProbe:
+    """The most memory this process's Python objects take at once while it
+    reads its first ``ITEMS`` items (``tracemalloc``'s peak).
 
-
-def _start_peak() -> float | None:
-    """Begin measuring this process's peak memory from now: its resident size
-    now (MB), with the kernel's high-water mark reset to it (Linux); None where
-    that cannot be done.
-
-    The high-water mark of a new process is not its own: after ``fork`` (and
-    ``spawn``'s fork and exec) it starts at the parent's size, so without the
-    reset a consumer of a big window would report the window's memory.
+    Not the process's resident size: a new process's high-water mark starts
+    at its parent's size (fork copies the page tables; exec keeps the larger
+    mark), and under fork malloc reuses pages the parent left resident, so
+    neither shows the copies a message costs. Tracing costs time, so only
+    the first items are traced: the lane's items/s is hardly touched.
     """
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")  # reset VmHWM to VmRSS
-        return _proc_status_mb("VmRSS")
-    except (OSError, ValueError):
-        return None
 
+    ITEMS = 16
 
-def _peak_marks(name: str, start_mb: float | None) -> list[str]:
-    """``MARK`` texts: the peak since ``_start_peak`` and how far it rose above
-    the start; elsewhere only the process's peak as the OS counts it."""
-    if start_mb is not None:
-        try:
-            peak = _proc_status_mb("VmHWM")
-        except (OSError, ValueError):
+    def __init__(self) -> None:
+        self.left = self.ITEMS
+        tracemalloc.start(1)
+
+    def item(self, name: str) -> list[str]:
+        """After each item: the ``MARK`` text once the last traced one is done."""
+        if self.left <= 0:
             return []
-        return [
-            mark(f"{name}.peak_rss_mb", round(peak, 1)),
-            mark(f"{name}.peak_rise_mb", round(max(0.0, peak - start_mb), 1)),
-        ]
-    try:
-        import resource
-    except ImportError:  # Windows
-        return []
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return [
-        mark(
-            f"{name}.peak_rss_mb", round(peak / 1e6 if sys.platform == "darwin" else peak / 1e3, 1)
-        )
-    ]
+        self.left -= 1
+        return self.finish(name) if self.left == 0 else []
+
+    def finish(self, name: str) -> list[str]:
+        """Stop tracing; the peak as a ``MARK`` text (none if already reported)."""
+        if not tracemalloc.is_tracing():
+            return []
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        self.left = 0
+        return [mark(f"{name}.peak_alloc_mb", round(peak / 1e6, 2))]
 
 
 def shm_ref_producer(
@@ -264,18 +250,17 @@ def read_payload_consumer(
     added: bool = False,
 ) -> None:
     """Read every payload (inline bytes or a shared-memory name) and report
-    the bytes that crossed the queue per item and this process's peak memory."""
+    the bytes that crossed the queue per item and the most memory its objects
+    took at once over its first items (``MemoryProbe``)."""
     rt = Runtime(actor, conn, ctl, seed)
     qa = rt.adapter(q, kind, qi)
     slot_work = live_slot("consumer", group, "work_time")
     slot_fail = live_slot("consumer", group, "failure_rate")
 
-    start_mb: float | None = None
+    probe = MemoryProbe()
 
     def body() -> None:
-        nonlocal start_mb
         measured = False
-        start_mb = _start_peak()
         while True:
             ok, obj = rt.get(qa, qi, spec.get_timeout)
             if not ok:
@@ -301,6 +286,8 @@ def read_payload_consumer(
                 if fail and rt.rng.random() < fail:
                     rt.emit(K.ERROR, item, qi, "processing failed")
             rt.emit(K.WORK_END, item, qi, None)
+            for text in probe.item(spec.id):
+                rt.emit(K.MARK, item, qi, text)
 
     def guarded() -> None:
         try:
@@ -321,7 +308,7 @@ def read_payload_consumer(
             raise
         finally:
             with contextlib.suppress(OSError, StopRun):
-                for text in _peak_marks(spec.id, start_mb):
+                for text in probe.finish(spec.id):
                     rt.emit(K.MARK, 0, qi, text)
 
     _run_actor(rt, [qa], guarded)

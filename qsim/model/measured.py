@@ -10,8 +10,8 @@ lesson text shows under *Measured in this run*:
 * a lane with a fixed number of items: items, puts, and the time from the
   producer's first put to the consumer's last finished item (batching);
 * what a consumer reported about its payloads: bytes through the queue per
-  item and how far its memory rose at its peak (pitfall-large-objects), with
-  its items/s.
+  item and the most memory its objects took at once (pitfall-large-objects),
+  with its items/s.
 """
 
 from __future__ import annotations
@@ -120,8 +120,7 @@ def _payload_lines(r: Reducer, fig: dict[str, float]) -> list[str]:
     out = []
     for a in r.actors:
         per_item = fig.get(f"{a.name}.bytes_per_item")
-        peak = fig.get(f"{a.name}.peak_rss_mb")
-        rise = fig.get(f"{a.name}.peak_rise_mb")
+        peak = fig.get(f"{a.name}.peak_alloc_mb")
         if per_item is None and peak is None:
             continue
         parts = []
@@ -130,10 +129,8 @@ def _payload_lines(r: Reducer, fig: dict[str, float]) -> list[str]:
         rate = sink_rate(a) if a.state == FINISHED else 0.0  # once, not a moving figure
         if rate:
             parts.append(f"{rate:,.0f} items/s")
-        if rise is not None:
-            parts.append(f"memory up {rise:.1f} MB at its peak")
-        elif peak is not None:
-            parts.append(f"peak memory {peak:.1f} MB")
+        if peak is not None:
+            parts.append(f"its objects took at most {peak:.3g} MB at once")
         out.append(f"{a.name}: " + " · ".join(parts))
     return out
 
