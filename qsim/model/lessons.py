@@ -115,10 +115,16 @@ def lane_figures(sc: Scenario, r: Reducer) -> list[LaneFigure]:
                 bytes_per_s=rate * prod.payload_bytes,
                 payload_bytes=prod.payload_bytes,
                 batch_size=prod.batch_size,
-                plain_items_per_s=plain.get(f"{topo.actors[a].name}.plain_items_per_s", 0.0),
+                plain_items_per_s=plain_rate(plain, topo.actors[a].group),
             )
         )
     return out
+
+
+def plain_rate(marks: Mapping[str, float], group: str) -> float:
+    """A measured lane's plain-program items/s, which its consumer reports under
+    its group's id (the consumer ``C`` is the actor ``C1``)."""
+    return marks.get(f"{group}.plain_items_per_s", 0.0)
 
 
 def sink_rate(a: ActorState) -> float:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from qsim.model import state as S
 from qsim.model.events import Event
 from qsim.model.internals import describe, opened
-from qsim.model.lessons import lane_counter, mark_figures
+from qsim.model.lessons import lane_counter, mark_figures, plain_rate
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
@@ -310,7 +310,8 @@ class DiagramView(QGraphicsView):
             figures = ""
             if lane is not None:  # a measured lane: its speed, and the plain program's
                 a = reducer.actors[lane[0]]
-                figures = lane_counter(a, plain.get(f"{a.name}.plain_items_per_s", 0.0), lane[1])
+                group = reducer.topology.actors[lane[0]].group
+                figures = lane_counter(a, plain_rate(plain, group), lane[1])
             q = reducer.queues[qi]
             inside = opened(q, qitem.box.slots) if qi in animator.opened else None
             qitem.set_content(q, figures, inside, reducer.topology.names)
