@@ -379,11 +379,13 @@ class LiveSession(ReplayControl, QObject):
             # stopped, and the flights it started, then hold still
             edge = self._fed_t + LEAD_NS
         elif ended:
-            edge = self._fed_t  # the processes are gone: play out what is left
+            # the processes are gone: play out what is left, and its last flights
+            edge = self._fed_t + LEAD_NS
         else:
             edge = now - self.reorder_ns - LEAD_NS
             if run is not None and run.collector.deferring:
-                edge = min(edge, self._fed_t)  # nothing new until the lane has run
+                # nothing new until the lane has run: play out the last flights, then wait
+                edge = min(edge, self._fed_t + LEAD_NS)
         upcoming = reducer.upcoming()
         t = self.clock.advance(wall_dt, edge, EventTimes(upcoming), FRAME_EVENTS)
         reducer.apply_until(t)

@@ -59,6 +59,7 @@ class TokenAnimator:
         self.lane_total: dict[tuple[int, int, int], int] = {}
         self.aggregated = 0  # flights counted on a badge rather than drawn, ever
         self._flown: set[int] = set()  # items set off ahead whose put is not applied yet
+        self._since: dict[int, int] = {}  # item -> when its put/get of this frame began
         self.max_flying = MAX_FLYING
         producers = [a.index for a in topo.actors if a.role == "producer"]
         self.ordinal = {idx: n for n, idx in enumerate(producers)}
@@ -173,8 +174,14 @@ class TokenAnimator:
         put_by: dict[int, tuple[int, int]] = {}
         got_by: dict[int, tuple[int, int]] = {}
         PUT, GET, ERR, FAIL = K.PUT_DONE, K.GET_DONE, K.ERROR, K.ITEM_FAILED
+        # a flight starts when its put or get happened, not when the frame shows
+        # it: a busy frame (or a replay catching up) does not leave flights behind
+        since = self._since
+        since.clear()
         for e in applied:
             k = e[3]
+            if shown_ns and k in (PUT, GET):
+                since[e[4]] = t - max(0, shown_ns - e[0])
             if k == PUT:
                 put_by[e[4]] = (e[2], e[5])
                 if e[7] and self.colours is not None:  # got in this frame: keeps its colour
@@ -237,7 +244,8 @@ class TokenAnimator:
                 changed = True
         for item in [i for i in self.arriving if i in put_by]:
             tok = self.arriving.pop(item)[0]  # landed beyond the drawn slots
-            tok.go(tok.x1, tok.y1, t, FADE_NS, a1=0.0)
+            tok.jump(tok.x1, tok.y1, tok.a1)
+            tok.go(tok.x1, tok.y1, self._since.get(item, t), FADE_NS, a1=0.0)
         self._fly(put_by, got_by, want, r, t)
         for tok in placed.values():
             if tok.tick(t):
@@ -297,7 +305,8 @@ class TokenAnimator:
             return
         route = self._route((1, qi, actor))
         tok.jump(*route[0], tok.opacity)
-        tok.go_along((*route[1:-1], (x, y)) if len(route) > 1 else ((x, y),), t, MOVE_NS)
+        start = self._since.get(item, t)
+        tok.go_along((*route[1:-1], (x, y)) if len(route) > 1 else ((x, y),), start, MOVE_NS)
 
     def _leave(
         self,
@@ -318,16 +327,17 @@ class TokenAnimator:
         if in_queue:  # out of the queue from now: drawn out of it from now, at its door
             qb = self.layout.queues[idx]
             tok.jump(*(qb.front if item in got_by else qb.tail), tok.opacity)
+        start = self._since.get(item, t)
         if item in put_by and not in_queue:  # put into a queue beyond its drawn slots
             actor, qi = put_by[item]
             if 0 <= qi < len(self.layout.queues):
-                tok.go_along(self._route((0, actor, qi)), t, MOVE_NS, a1=0.0)
+                tok.go_along(self._route((0, actor, qi)), start, MOVE_NS, a1=0.0)
                 return
         if item in got_by:  # got and finished within one frame
             actor, qi = got_by[item]
             route = self._route((1, qi, actor))
             tok.jump(*route[0], tok.opacity)
-            tok.go_along(route[1:] or route, t, MOVE_NS, a1=0.0)
+            tok.go_along(route[1:] or route, start, MOVE_NS, a1=0.0)
             return
         dest: Point = (tok.x, tok.y)
         if kind == IN_HAND and self.role.get(idx) == "consumer":
@@ -345,7 +355,7 @@ class TokenAnimator:
         """Short flights for items that went through without resting in a drawn place."""
         queues = self.layout.queues
         flown = self._flown
-        counted: dict[tuple[int, int, int], int] = {}
+        counted: dict[tuple[int, int, int], tuple[int, int]] = {}  # lane -> (n, ends)
         # a steady stream, not waves: at most a flight's share of the cap per frame
         room = min(self.max_flying - len(self.flyers), NEW_FLIGHTS_PER_FRAME)
         for flights, putting in ((put_by, True), (got_by, False)):
@@ -358,18 +368,22 @@ class TokenAnimator:
                 if self._hand(actor) is None:
                     continue
                 lane = (0, actor, qi) if putting else (1, qi, actor)
+                start = self._since.get(item, t)
+                if start + MOVE_NS <= t:  # it flew and landed before this instant
+                    continue
                 if room <= 0:
-                    counted[lane] = counted.get(lane, 0) + 1
+                    n, expire = counted.get(lane, (0, 0))
+                    counted[lane] = (n + 1, max(expire, start + MOVE_NS))
                     continue
                 room -= 1
                 tok = self._token(item, r, t, label=False)
                 tok.place = None
                 route = self._route(lane)
                 tok.jump(*route[0])
-                tok.go_along(route[1:] or route, t, MOVE_NS, a1=0.15)
+                tok.go_along(route[1:] or route, start, MOVE_NS, a1=0.15)
                 self.flyers.append(tok)
-        for lane, n in counted.items():
-            self._count(lane, t + MOVE_NS, n)
+        for lane, (n, expire) in counted.items():
+            self._count(lane, expire, n)
 
     def _set_off(self, r: Reducer, upcoming: list[Event], t: int, shown_ns: int) -> None:
         """Puts about to happen: their tokens leave the hand now and land in the
