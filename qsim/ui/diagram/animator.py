@@ -401,7 +401,10 @@ class TokenAnimator:
                 continue
             if e[7] and self.colours is not None:  # its priority, before the put is applied
                 self.colours.remember(item, e[7])
-            tok = self.placed.pop(item, None)  # in the producer's hand until now
+            tok = self.placed.get(item)
+            if tok is not None and tok.place != (IN_HAND, actor, tok.place[2] if tok.place else 0):
+                continue  # still in a queue (or another hand) at this instant: not yet
+            tok = self.placed.pop(item, None)  # in the putting actor's hand until now
             if tok is None:
                 if room <= 0:
                     continue  # too busy: counted on the lane's badge when it lands
