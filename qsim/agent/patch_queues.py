@@ -154,10 +154,20 @@ def install(A: Agent) -> None:
 
         def send_bytes(buf: Any) -> None:  # on the queue's feeder thread
             item = order.popleft() if order else 0
-            size = message_bytes(len(buf))
+            # noted when wholly in the pipe; a write that waits for room is
+            # reported as begun by the control thread (``report_stuck_writes``)
+            began = (_now(), item, message_bytes(len(buf)), qi)
+            key = id(order)
+            A.writing[key] = began
+            try:
+                send(buf)
+            finally:
+                del A.writing[key]
             with A.lock:
-                A.buf.pending.append((_now(), item, size, 0, qi, _FEEDER_WRITE, VT_INT))
-            send(buf)
+                if item in A.stuck_reported:
+                    A.stuck_reported.discard(item)  # told already, when it began
+                else:
+                    A.buf.pending.append((_now(), item, began[2], 0, qi, _FEEDER_WRITE, VT_INT))
 
         q._send_bytes = send_bytes
         return order
@@ -364,10 +374,10 @@ def install(A: Agent) -> None:
             A.where(2)
             A.emit(K.PUT_BLOCKED, w[1], qi, short_repr(obj))
             A.flush()
-        if A.internals:  # no feeder: the put writes the pipe itself
+        orig_simple_put(self, w)
+        if A.internals:  # no feeder: the put wrote the pipe itself, wholly
             size = message_bytes(len(ForkingPickler.dumps(w)))
             A.emit(K.FEEDER_WRITE, w[1], qi, size)
-        orig_simple_put(self, w)
         record_put(w[1], qi, obj, 0)
         return None
 

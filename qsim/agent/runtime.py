@@ -30,7 +30,7 @@ from qsim.agent import where
 from qsim.agent.control import ControlBlock, Registry
 from qsim.model.events import EventKind as K
 from qsim.model.events import Value
-from qsim.model.wire import VT_STR, EventBuffer
+from qsim.model.wire import VT_INT, VT_STR, EventBuffer
 
 FLUSH_EVERY_NS = 10_000_000
 #: a batch is sent when it is 10 ms old or this big. Bigger than a scenario
@@ -41,6 +41,8 @@ FLUSH_EVERY_NS = 10_000_000
 FLUSH_EVENTS = 4096
 SLICE_S = 0.02  # longest a patched call waits before it looks at pause/stop again
 SAMPLE_S = 0.05  # the control thread's beat: late flushes, line samples, EOF
+#: a feeder write still going after this long is reported as begun (the pipe is full)
+STUCK_WRITE_NS = 20_000_000
 SEND_BUFFER = 4 << 20  # bytes asked for (the kernel may give less: net.core.wmem_max)
 EXIT_ORPHANED = 70  # the controller died: the process ends itself with this code
 _now = time.monotonic_ns
@@ -82,6 +84,9 @@ class Agent:
         self.started_t = _now()
         self.finished = False
         self.thread: threading.Thread | None = None
+        #: feeder writes in progress (began, item, bytes, queue) by queue
+        self.writing: dict[int, tuple[int, int, int, int]] = {}
+        self.stuck_reported: set[int] = set()
 
     # ------------------------------------------------------------ connect
     def connect(self, name: str, parent: int, internal: bool = False) -> None:
@@ -285,6 +290,8 @@ class Agent:
                 return
             if self.gate[P.STOP]:
                 self.exit_now("stop", 0)
+            if self.writing:
+                self.report_stuck_writes()
             if self.buf.pending and _now() >= self.flush_at:
                 self.flush()
             frame = sys._current_frames().get(main or 0)
@@ -292,6 +299,17 @@ class Agent:
             if ln is not None and ln != self.line:
                 self.line = ln
                 self.emit(K.LINE, 0, -1, ln[0], ln[1])
+
+    def report_stuck_writes(self) -> None:
+        """A feeder write still waiting for room in the pipe (nobody reads it):
+        the item is partly in the pipe, reported so from when its write began."""
+        now = _now()
+        with self.lock:
+            for began, item, size, qi in list(self.writing.values()):
+                if now - began > STUCK_WRITE_NS and item not in self.stuck_reported:
+                    self.stuck_reported.add(item)
+                    rec = (began, item, size, 0, qi, int(K.FEEDER_WRITE), VT_INT)
+                    self.buf.pending.append(rec)
 
     def _controller_gone(self) -> None:
         if self.is_main:  # nobody else will remove the run's private folder

@@ -5,9 +5,11 @@ buffer in the putting process and returns; the queue's feeder thread pickles
 it and writes it into the pipe (under the queue's write lock); ``get()`` in
 another process reads it from the pipe. ``FeederWatch`` wraps the function
 the feeder thread writes with (``Queue._send_bytes``, set before its first
-put starts the thread) and notes, for each item, when its write began and how
-many bytes it is; the worker's runtime sends those as ``FEEDER_WRITE`` events
-(from its own thread: the event buffer is not shared with the feeder).
+put starts the thread) and notes, for each item, when it was wholly in the
+pipe and how many bytes it is (a write still waiting for room after a moment
+is reported as begun: the item is partly in the pipe); the worker's runtime
+sends those as ``FEEDER_WRITE`` events (from its own thread: the event buffer
+is not shared with the feeder).
 A ``SimpleQueue`` has no feeder: its ``put()`` pickles and writes at once,
 under its lock, so the put itself is the write.
 
@@ -43,7 +45,9 @@ class FeederWatch:
         #: (time the write began, item, bytes) not yet reported
         self.written: deque[tuple[int, int, int]] = deque()
         self.q = q
-        self.writing = False  # the feeder thread is in a write (the pipe may be full)
+        #: the write the feeder thread is in (began, item, bytes), None: none
+        self.writing: tuple[int, int, int] | None = None
+        self.reported_stuck: set[int] = set()  # items reported while their write waited
         if not simple:
             self._wrap_feeder(q)
 
@@ -56,12 +60,15 @@ class FeederWatch:
                 item = order.popleft()
             except IndexError:  # a put we did not see (not through the runtime)
                 item = 0
-            written.append((_now(), item, message_bytes(len(buf))))
-            self.writing = True  # until the pipe has taken all of it
+            size = message_bytes(len(buf))
+            # until the pipe has taken all of it: a write that waits for room is
+            # reported (as begun) by the runtime, see ``stuck``
+            self.writing = (_now(), item, size)
             try:
                 send(buf)
             finally:
-                self.writing = False
+                self.writing = None
+            written.append((_now(), item, size))  # wholly in the pipe from now
 
         q._send_bytes = send_bytes
 
@@ -82,15 +89,26 @@ class FeederWatch:
     @property
     def unwritten(self) -> int:
         """Items this process put that are not (wholly) in the pipe yet."""
-        return len(self.order) + self.writing
+        return len(self.order) + (self.writing is not None)
+
+    def stuck(self, older_than_ns: int) -> tuple[int, int, int] | None:
+        """The write in progress if it began longer ago than that: the pipe is full,
+        the item is partly in it (reported as in the pipe from when it began)."""
+        w = self.writing
+        return w if w is not None and _now() - w[0] > older_than_ns else None
 
     def simple_put(self, obj: Any, *_timeout: Any) -> None:
         """``SimpleQueue.put`` (its own code), noting the write it makes."""
         q = self.q
         buf = _dumps(obj)
-        self.written.append((_now(), obj[1], message_bytes(len(buf))))
-        if q._wlock is None:
-            q._writer.send_bytes(buf)
-        else:
-            with q._wlock:
+        size = message_bytes(len(buf))
+        self.writing = (_now(), obj[1], size)
+        try:
+            if q._wlock is None:
                 q._writer.send_bytes(buf)
+            else:
+                with q._wlock:
+                    q._writer.send_bytes(buf)
+        finally:
+            self.writing = None
+        self.written.append((_now(), obj[1], size))

@@ -27,6 +27,8 @@ K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
 FLUSH_EVENTS = MAX_BATCH
 PARENT_CHECK_NS = 100_000_000
+#: a feeder write still going after this long is reported as begun (the pipe is full)
+STUCK_WRITE_NS = 20_000_000
 #: how long a blocked put or get waits before it flushes to say so (see put)
 BRIEF_S = 0.002
 _now = time.monotonic_ns
@@ -143,9 +145,16 @@ class Runtime:
         a batch at a time: a busy feeder may have noted many since the last)."""
         add, pending = self.events.add, self._pending
         for w in self._watches:
+            stuck = w.stuck(STUCK_WRITE_NS)
+            if stuck is not None and stuck[1] not in w.reported_stuck:
+                w.reported_stuck.add(stuck[1])  # partly in the pipe since it began
+                add(_FEEDER_WRITE, stuck[1], w.qi, stuck[2], 0, 0, stuck[0])
             written = w.written
             while written:
                 t, item, size = written.popleft()
+                if item in w.reported_stuck:  # told already, when its write began
+                    w.reported_stuck.discard(item)
+                    continue
                 add(_FEEDER_WRITE, item, w.qi, size, 0, 0, t)
                 if len(pending) >= FLUSH_EVENTS:
                     self._send()

@@ -15,7 +15,7 @@ def main(rounds: int) -> None:
     q = mp.get_context(sys.argv[1]).Queue()
     empty = 0
     for n in range(rounds):
-        q.put(("record", n))
+        q.put(("record", n, "x" * 200_000))  # big enough that pickling it takes a while
         try:
             q.get_nowait()  # <- right after put(): often Empty
         except queue.Empty:
