@@ -167,6 +167,10 @@ def test_a_traced_join_before_drain_leaves_what_the_pipe_cannot_take_in_the_buff
     assert q["pipe_items"] * item <= 65536 + 2 * item
     assert q["in_buffers"] + q["pipe_items"] + q["gets"] == q["puts"] == 50
     assert q["in_buffers"] >= 50 - 65536 // item - 2 > 0
+    # the program's own pipe, asked by the process that made the queue: all but
+    # the part of a page the stuck write could not fill
+    assert q["pipe_capacity"] == 65536
+    assert 65536 - item < q["pipe_fionread"] <= 65536
 
 
 def test_a_traced_get_nowait_that_finds_nothing_sees_the_item_in_the_feeder_buffer(

@@ -103,6 +103,8 @@ def install(A: Agent) -> None:
                 maxsize = 0
             key = f"q{os.getpid()}.{next(seq)}"
             self._qsim_q = qi = announce(A, key, _kind(self), maxsize)[0]
+            if A.internals and qi >= 0 and _kind(self) in WATCHED_KINDS:
+                A.probe_pipe(qi, self.__dict__.get("_reader"))
             if isinstance(self, mq.SimpleQueue):
                 # a Pool sends and receives on these connections directly
                 for conn in (self.__dict__["_reader"], self.__dict__["_writer"]):

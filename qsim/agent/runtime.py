@@ -22,12 +22,14 @@ import socket
 import sys
 import threading
 import time
+import weakref
 from multiprocessing.connection import Client, Connection
 from typing import Any
 
 from qsim.agent import protocol as P
 from qsim.agent import where
 from qsim.agent.control import ControlBlock, Registry
+from qsim.agent.pipes import pipe_capacity, unread_bytes
 from qsim.model.events import EventKind as K
 from qsim.model.events import Value
 from qsim.model.wire import VT_INT, VT_STR, EventBuffer
@@ -87,6 +89,8 @@ class Agent:
         #: feeder writes in progress (began, item, bytes, queue) by queue
         self.writing: dict[int, tuple[int, int, int, int]] = {}
         self.stuck_reported: set[int] = set()
+        #: watched queues made here: queue -> (its reader, pipe size, last unread count)
+        self.pipes: dict[int, tuple[weakref.ref[Any], int, int]] = {}
 
     # ------------------------------------------------------------ connect
     def connect(self, name: str, parent: int, internal: bool = False) -> None:
@@ -292,6 +296,8 @@ class Agent:
                 self.exit_now("stop", 0)
             if self.writing:
                 self.report_stuck_writes()
+            if self.pipes:
+                self.sample_pipes()
             if self.buf.pending and _now() >= self.flush_at:
                 self.flush()
             frame = sys._current_frames().get(main or 0)
@@ -310,6 +316,30 @@ class Agent:
                     self.stuck_reported.add(item)
                     rec = (began, item, size, 0, qi, int(K.FEEDER_WRITE), VT_INT)
                     self.buf.pending.append(rec)
+
+    def probe_pipe(self, qi: int, reader: Any) -> None:
+        """Sample how many bytes wait unread in this queue's pipe (the process
+        that made a queue samples it; the count belongs to the pipe)."""
+        try:
+            fd = reader.fileno()
+        except (OSError, ValueError, AttributeError):
+            return
+        self.pipes[qi] = (weakref.ref(reader), pipe_capacity(fd), -1)
+
+    def sample_pipes(self) -> None:
+        """``PIPE_SAMPLE`` for each watched pipe whose unread count changed (a
+        pipe whose queue is gone is forgotten)."""
+        for qi, (ref, capacity, last) in list(self.pipes.items()):
+            reader = ref()
+            try:
+                n = None if reader is None or reader.closed else unread_bytes(reader.fileno())
+            except (OSError, ValueError):
+                n = None
+            if n is None:
+                del self.pipes[qi]
+            elif n != last:
+                self.pipes[qi] = (ref, capacity, n)
+                self.emit(K.PIPE_SAMPLE, 0, qi, n, capacity)
 
     def _controller_gone(self) -> None:
         if self.is_main:  # nobody else will remove the run's private folder

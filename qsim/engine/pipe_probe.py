@@ -10,46 +10,19 @@ Where the OS cannot tell, nothing is reported.
 
 from __future__ import annotations
 
-import array
 import contextlib
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from qsim.agent.pipes import pipe_capacity, unread_bytes
 from qsim.model.events import EventKind
 
+__all__ = ["PipeProbe", "pipe_capacity", "unread_bytes"]
+
 PROBE_EVERY_S = 0.1
-F_GETPIPE_SZ = 1032  # Linux's fcntl command (fcntl.F_GETPIPE_SZ from Python 3.10, Linux only)
 
 Inject = Callable[[int, EventKind, Any, int, int], None]
-
-
-def unread_bytes(fd: int) -> int | None:
-    """Bytes waiting in the pipe ``fd`` reads from (None: the OS cannot tell)."""
-    try:
-        import fcntl
-        import termios
-    except ImportError:  # Windows
-        return None
-    buf = array.array("i", [0])
-    try:
-        fcntl.ioctl(fd, termios.FIONREAD, buf, True)
-    except OSError:
-        return None
-    return int(buf[0])
-
-
-def pipe_capacity(fd: int) -> int:
-    """The pipe's buffer in bytes (0: unknown)."""
-    if not sys.platform.startswith("linux"):
-        return 0
-    try:
-        import fcntl
-
-        return int(fcntl.fcntl(fd, getattr(fcntl, "F_GETPIPE_SZ", F_GETPIPE_SZ)))
-    except (ImportError, OSError):
-        return 0
 
 
 class PipeProbe:

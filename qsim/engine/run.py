@@ -418,6 +418,11 @@ class Run:
             if self._stopping and self.stopped_ns:
                 return
             self._stopping = True
+        if self._probe is not None:
+            # how the pipes are at the stop (a hang's picture), and no later:
+            # a process that leaves may read bytes it never reports
+            self._probe.stop()
+            self._probe.sample()
         self.control.request_stop()
         self.control.resume()  # parked workers must see the stop flag, not a permit
         with self._start_lock:  # a start in progress bails out at its next process
@@ -442,9 +447,6 @@ class Run:
             if self._manager_proc.is_alive():
                 self._manager_proc.kill()
                 self._manager_proc.join(1.0)
-        if self._probe is not None:
-            self._probe.sample()  # how the pipes were left (a hang's picture)
-            self._probe.stop()
         self.collector.wait_all_closed(1.0)
         self.collector.close()
         for spec, q in zip(self.scenario.queues, self.queues, strict=False):
