@@ -67,6 +67,13 @@ class ControlBlock:
     def speed(self) -> float:
         return float(P.F64.unpack_from(self.mm, P.SPEED)[0])
 
+    @property
+    def lines(self) -> bool:
+        return bool(self.mm[P.LINES])
+
+    def throttle_us(self) -> int:
+        return int(P.I64.unpack_from(self.mm, P.THROTTLE)[0])
+
     def pending(self) -> int:
         return int(P.I64.unpack_from(self.mm, P.PENDING)[0])
 
@@ -92,6 +99,13 @@ class ControlBlock:
 
     def set_speed(self, speed: float) -> None:
         P.F64.pack_into(self.mm, P.SPEED, float(speed))
+
+    def set_lines(self, on: bool) -> None:
+        """Line tracking on or off (every process follows within ~50 ms)."""
+        self.mm[P.LINES] = 1 if on else 0
+
+    def set_throttle(self, us: int) -> None:
+        P.I64.pack_into(self.mm, P.THROTTLE, max(0, int(us)))
 
     def request_stop(self) -> None:
         """Every process ends at its next queue operation, sleep or wait slice.

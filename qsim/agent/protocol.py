@@ -32,9 +32,11 @@ HELLO = struct.Struct("<i")
 # control block layout
 PAUSED = 0  # u8
 STOP = 1  # u8
+LINES = 2  # u8: 1 while someone looks at the code: track every line (not only samples)
 SPEED = 8  # f64
 PERMITS = 16  # i64, under the block's file lock
 PENDING = 24  # i64, steps asked for and not yet used (same lock)
+THROTTLE = 32  # i64: microseconds a process waits after each batch it sends (0: none)
 EMITTED = 64  # i64 per actor: events that actor has sent
 MAX_TRACED_ACTORS = 4096
 CONTROL_SIZE = EMITTED + 8 * MAX_TRACED_ACTORS

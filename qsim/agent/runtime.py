@@ -150,6 +150,9 @@ class Agent:
         except OSError:  # the controller is gone: nobody to report to, nobody to stop us
             os._exit(EXIT_ORPHANED)
         self.sent += n
+        throttle = self.ctl.throttle_us()
+        if throttle:  # the window is behind: let it catch up (as scenario workers do)
+            _sleep(throttle / 1e6)
 
     def where(self, depth: int = 2) -> None:
         """Report the user's line this call came from, if it changed (before blocking)."""

@@ -25,6 +25,7 @@ from qsim.engine.workers import main_main
 from qsim.model.events import EventKind, make_event
 from qsim.model.limits import MAX_ACTORS
 from qsim.model.scenario import Scenario
+from qsim.model.state import Reducer
 from qsim.model.topology import ActorInfo, Topology, build_topology, worker_name
 
 
@@ -256,6 +257,18 @@ class Run:
 
     def set_speed(self, speed: float) -> float:
         return self.control.set_speed(speed)
+
+    def request_stop(self) -> None:
+        """Workers start leaving now (``stop`` then waits for them)."""
+        self.control.request_stop()
+
+    def set_throttle(self, us: int) -> None:
+        self.control.throttle_us.value = us
+
+    def watch_hangs(self, reducer: Reducer, hang_after: float) -> list[str]:
+        from qsim.engine.headless import watch_hangs
+
+        return watch_hangs(self, reducer, hang_after)
 
     def set_live(self, path: str, value: float) -> bool:
         """Apply a knob without restarting, if it is a live one; True if applied.

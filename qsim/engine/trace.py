@@ -41,7 +41,9 @@ from qsim.agent.control import ControlBlock
 from qsim.engine.collector import Collector
 from qsim.engine.proctree import end_session, session_members, wait_session_gone
 from qsim.engine.trace_check import TraceError, check_program
+from qsim.engine.trace_hang import hung_processes, where_stuck
 from qsim.model.events import EventKind, make_event
+from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 
 __all__ = ["TraceError", "TraceRun", "agent_command"]
@@ -69,17 +71,20 @@ class TraceRun:
         python: str | None = None,
         on_records: Callable[[np.ndarray], None] | None = None,
         internals: bool = False,
+        lines: bool = False,
     ) -> None:
         """Raises ``TraceError`` (from ``check_program``) for a program that is
         not there or not Python; nothing has started then. ``internals``: the
-        agents report where each Queue's items are (feeder buffer, pipe)."""
+        agents report where each Queue's items are (feeder buffer, pipe).
+        ``lines``: track every line the program runs from the start (see
+        ``set_lines``), not only samples of it."""
         self.internals = internals
         self.script = os.path.abspath(script)
         self.args = list(args)
         check_program(self.script)
         self.python = python
         self.start_method = "program's own"
-        self.topology = Topology((), ())  # the reducer grows its own from the events
+        self.topology = Topology((), (), traced=True)  # the reducer grows it from the events
         self.capture_output = capture_output
         self.stdout = bytearray()
         self.stderr = bytearray()
@@ -90,6 +95,7 @@ class TraceRun:
         self.dir = tempfile.mkdtemp(prefix="qsim-trace-")  # 0700: only we can connect
         self.control = ControlBlock(self.dir, create=True)
         self.control.set_speed(speed)
+        self.control.set_lines(lines)
         self._key = secrets.token_bytes(32)
         self._address = os.path.join(self.dir, P.SOCKET_NAME)
         self._listener = Listener(self._address, family="AF_UNIX", authkey=self._key)
@@ -104,6 +110,7 @@ class TraceRun:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._emitted_at_stop = 0
+        self.start_error = ""
 
     # ------------------------------------------------------------ start
     def start(self) -> None:
@@ -131,6 +138,19 @@ class TraceRun:
         if out is not None and err is not None:
             self._thread(lambda: self._read(out, self.stdout), "qsim-trace-out")
             self._thread(lambda: self._read(err, self.stderr), "qsim-trace-err")
+
+    def start_in_background(self) -> threading.Thread:
+        """``start()`` on a thread (as ``Run``'s); a failure lands in ``start_error``."""
+
+        def target() -> None:
+            try:
+                self.start()
+            except OSError as e:  # the interpreter cannot be started
+                self.start_error = f"{type(e).__name__}: {e}"
+
+        t = threading.Thread(target=target, name="qsim-trace-starter", daemon=True)
+        t.start()
+        return t
 
     def _thread(self, target: Callable[[], None], name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
@@ -248,6 +268,34 @@ class TraceRun:
 
         self.control.set_speed(clamp_speed(speed))
         return self.control.speed
+
+    def set_lines(self, on: bool) -> None:
+        """Track every line the program's processes run (``sys.monitoring`` on
+        Python 3.12+, ``sys.settrace`` on 3.10/3.11, the program's own files
+        only), or only sample them a few times a second (off: free)."""
+        if not self.stopped_ns:
+            self.control.set_lines(on)
+
+    def set_throttle(self, us: int) -> None:
+        if not self.stopped_ns:
+            self.control.set_throttle(us)
+
+    def request_stop(self) -> None:
+        if not self.stopped_ns:
+            self.control.request_stop()
+
+    def watch_hangs(self, reducer: Reducer, hang_after: float) -> list[str]:
+        """Mark the program's processes hung (once each) if all of them wait with
+        no hope; return their names. The reason names the line each waits on."""
+        if self.collector.pending():
+            return []
+        hung = hung_processes(reducer, time.monotonic_ns(), hang_after)
+        for a in hung:
+            if not a.hung:
+                why = f"{where_stuck(reducer, a)}, no progress for {hang_after:g} s"
+                self.inject(a.index, EventKind.HUNG, why)
+                a.hung = True
+        return [a.name for a in hung]
 
     @property
     def paused(self) -> bool:

@@ -10,16 +10,18 @@ a Pool whose own queues are shown as internal).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from qsim.engine.trace import TraceRun
-from qsim.model.entities import WAITING_STATES, ActorState
+from qsim.engine.trace_hang import hung_processes, where_stuck
+from qsim.model.entities import ActorState
 from qsim.model.events import Event, EventKind
 from qsim.model.metrics import build_report, traced_details
 from qsim.model.state import Reducer
+
+__all__ = ["hung_processes", "messages", "pump", "trace_headless", "where_stuck"]
 
 OUTPUT_IN_REPORT = 20_000  # characters of the program's stdout/stderr in the report
 
@@ -38,30 +40,6 @@ def pump(
         n += len(batch)
     reducer.advance(time.monotonic_ns())
     return n
-
-
-def hung_processes(reducer: Reducer, now_ns: int, hang_after: float) -> list[ActorState]:
-    """The program's own live processes, if all of them wait and nothing moved
-    for ``hang_after`` seconds (a manager's server or a Pool's helpers do not
-    count: they wait for the program by design)."""
-    live = [a for a in reducer.live_actors() if not a.internal]
-    if not live or reducer.held or reducer.stalled_for_ns(now_ns) < hang_after * 1e9:
-        return []
-    if any(a.paused or a.state not in WAITING_STATES for a in live):
-        return []
-    return live
-
-
-def where_stuck(r: Reducer, a: ActorState) -> str:
-    """``waits in get() on q at prog.py:7``, in the words of the program."""
-    what = a.state
-    if 0 <= a.queue < len(r.queues) and a.state != "waiting in join()":
-        what += f" on {r.queues[a.queue].id}"
-    elif a.state == "waiting in join()" and a.join_what:
-        what = f"waiting in {a.join_what}"
-    if a.line:
-        what += f" at {os.path.basename(a.line[0])}:{a.line[1]}"
-    return what
 
 
 def trace_headless(

@@ -32,10 +32,27 @@ class QueueInfo:
     observed: bool = False
 
 
+#: a traced process's use of a queue: it put on it, got from it (bits of ``Use.how``)
+PUT_ON, GOT_FROM = 1, 2
+
+
+@dataclass(frozen=True)
+class Use:
+    """A traced process used a queue (the diagram draws an edge for it)."""
+
+    actor: int
+    queue: int
+    how: int  # PUT_ON, GOT_FROM or both
+
+
 @dataclass(frozen=True)
 class Topology:
     actors: tuple[ActorInfo, ...]
     queues: tuple[QueueInfo, ...]
+    #: a traced program's: grown from its events, not known up front
+    traced: bool = False
+    #: traced: which process used which queue, in the order first seen
+    uses: tuple[Use, ...] = ()
 
     @property
     def names(self) -> list[str]:

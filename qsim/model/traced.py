@@ -9,15 +9,42 @@ process appears when it starts (PROCESS_STARTED), a queue when it is made
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from qsim.model.entities import WORKING, ActorState, QueueState
-from qsim.model.events import FLAG_INTERNAL, FLAG_OBSERVED, QUEUE_KINDS, Event
-from qsim.model.topology import ActorInfo, QueueInfo, Topology
+from qsim.model.events import FLAG_INTERNAL, FLAG_OBSERVED, QUEUE_KINDS, Event, EventKind
+from qsim.model.topology import GOT_FROM, PUT_ON, ActorInfo, QueueInfo, Topology, Use
 
 #: item reprs kept for items no longer in any queue (the views' recent tokens)
 REPRS_KEPT = 50_000
 MAX_TRACED_INDEX = 1 << 15  # actor and queue fields are int16
+#: events that show a process using a queue, and how (the diagram's edges)
+USE_KINDS = {
+    EventKind.PUT_DONE: PUT_ON,
+    EventKind.PUT_BLOCKED: PUT_ON,
+    EventKind.PUT_TIMEOUT: PUT_ON,
+    EventKind.GET_DONE: GOT_FROM,
+    EventKind.GET_WAITING: GOT_FROM,
+    EventKind.GET_TIMEOUT: GOT_FROM,
+    EventKind.TASK_DONE: GOT_FROM,
+}
+#: reprs a program's sentinel usually has: its token is drawn as a sentinel
+SENTINEL_REPRS = frozenset(
+    {"None", "'DONE'", "'STOP'", "'END'", "'QUIT'", "'EXIT'", "'SENTINEL'", "'POISON'"}
+    | {"'done'", "'stop'", "'end'", "'quit'", "'exit'", "'sentinel'", "-1"}
+)
+TOKEN_CHARS = 16  # a token shows at most this many characters of a repr
+
+
+def is_sentinel_repr(text: str) -> bool:
+    """``'DONE'``, ``None``, ``'STOP'``...: by convention, the end of a stream."""
+    return text in SENTINEL_REPRS
+
+
+def token_label(text: str, limit: int = TOKEN_CHARS) -> str:
+    """A repr cut to ``limit`` characters with "…" (the tooltip has it all)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unique_name(name: str, taken: Iterable[str]) -> str:
@@ -39,8 +66,51 @@ class TracedTopology:
     queues: list[QueueState]
     item_repr: dict[int, str]
 
+    _handlers: list[Callable[[Event], None] | None]
+    #: (actor << 16 | queue) -> how it used the queue so far (PUT_ON | GOT_FROM)
+    _use_bits: dict[int, int]
+
     def _set(self, actor: ActorState, state: str, t: int) -> None:  # the Reducer's
         raise NotImplementedError
+
+    # ------------------------------------------------------------ uses
+    def track_uses(self) -> None:
+        """Learn which process uses which queue (``topology.uses``) from now on.
+
+        The put/get handlers get a wrapper, in this reducer only: a scenario
+        run, whose edges are known up front, pays nothing for it."""
+        if getattr(self, "_use_bits", None) is not None:
+            return
+        self._use_bits = {}
+        for kind, how in USE_KINDS.items():
+            orig = self._handlers[kind]
+            if orig is not None:
+                self._handlers[kind] = self._use_tracker(orig, how)
+
+    def _use_tracker(self, orig: Callable[[Event], None], how: int) -> Callable[[Event], None]:
+        bits = self._use_bits
+
+        def handler(e: Event) -> None:
+            if not bits.get(e[2] << 16 | e[5], 0) & how:
+                self._add_use(e[2], e[5], how)
+            orig(e)
+
+        return handler
+
+    def _add_use(self, actor: int, queue: int, how: int) -> None:
+        if not (0 <= actor < len(self.actors) and 0 <= queue < len(self.queues)):
+            return  # the handler reports the bad index
+        key = actor << 16 | queue
+        new = self._use_bits.get(key, 0) | how
+        self._use_bits[key] = new
+        uses = [u for u in self.topology.uses if (u.actor, u.queue) != (actor, queue)]
+        old = [u for u in self.topology.uses if (u.actor, u.queue) == (actor, queue)]
+        if old:  # keep its place in the order first seen
+            at = self.topology.uses.index(old[0])
+            uses.insert(at, Use(actor, queue, new))
+        else:
+            uses.append(Use(actor, queue, new))
+        self.topology = replace(self.topology, uses=tuple(uses))
 
     # ------------------------------------------------------------ growth
     def grow_actors(self, index: int) -> bool:
@@ -52,7 +122,7 @@ class TracedTopology:
             n = len(self.actors)
             infos.append(ActorInfo(n, f"process{n}", "process", "program", -1, -1))
             self.actors.append(ActorState(n, f"process{n}", "process"))
-        self.topology = Topology(tuple(infos), self.topology.queues)
+        self.topology = replace(self.topology, actors=tuple(infos), traced=True)
         return True
 
     def grow_queues(self, index: int) -> bool:
@@ -63,12 +133,13 @@ class TracedTopology:
             n = len(self.queues)
             infos.append(QueueInfo(n, f"queue{n}", "Queue", 0))
             self.queues.append(QueueState(n, f"queue{n}", "Queue", 0))
-        self.topology = Topology(self.topology.actors, tuple(infos))
+        self.topology = replace(self.topology, queues=tuple(infos), traced=True)
         return True
 
     # ------------------------------------------------------------ handlers
     def _on_process_started(self, e: Event) -> None:
         idx = e[2]
+        self.track_uses()
         self.grow_actors(idx)
         a = self.actors[idx]
         internal = bool(e[9] & FLAG_INTERNAL)
@@ -82,10 +153,11 @@ class TracedTopology:
         group = "internal" if internal else "program"
         actors = list(self.topology.actors)
         actors[idx] = ActorInfo(idx, a.name, "process", group, -1, -1)
-        self.topology = Topology(tuple(actors), self.topology.queues)
+        self.topology = replace(self.topology, actors=tuple(actors), traced=True)
 
     def _on_queue_created(self, e: Event) -> None:
         qi = e[5]
+        self.track_uses()
         if not self.grow_queues(qi):
             return
         kind = QUEUE_KINDS[e[4]] if 0 <= e[4] < len(QUEUE_KINDS) else "Queue"
@@ -102,7 +174,7 @@ class TracedTopology:
         q.__post_init__()  # cap, joinable, prioritised follow kind and maxsize
         queues = list(self.topology.queues)
         queues[qi] = QueueInfo(qi, name, kind, q.maxsize, internal, q.observed)
-        self.topology = Topology(self.topology.actors, tuple(queues))
+        self.topology = replace(self.topology, queues=tuple(queues), traced=True)
 
     def _on_line(self, e: Event) -> None:
         a = self.actors[e[2]]

@@ -47,14 +47,17 @@ def _batch(v: object) -> str:
     return f" (a batch of {v})" if isinstance(v, int) and v > 1 else ""
 
 
-def describe_event(e: Event, topology: Topology) -> str:
-    """One event in plain words ('' for the ones the log leaves out)."""
+def describe_event(e: Event, topology: Topology, reprs: dict[int, str] | None = None) -> str:
+    """One event in plain words ('' for the ones the log leaves out); ``reprs``:
+    a traced program's objects, named by their repr."""
     words = _WORDS.get(e[3])
     if words is None:
         return ""
     names = topology.names
     actor = names[e[2]] if 0 <= e[2] < len(names) else f"A{e[2]}"
     item = describe_item(e[4], names) if e[4] else ""
+    if reprs and e[4] in reprs:
+        item = reprs[e[4]]
     queue = topology.queues[e[5]].id if 0 <= e[5] < len(topology.queues) else ""
     return words(actor, item, queue, e[6])
 
@@ -70,10 +73,12 @@ class EventLog(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.topology: Topology | None = None
+        self.reprs: dict[int, str] | None = None  # a traced program's item reprs
         self.t0 = 0
 
     def reset(self, topology: Topology) -> None:
         self.topology = topology
+        self.reprs = None
         self.t0 = 0
         self.clear()
 
@@ -87,7 +92,7 @@ class EventLog(QPlainTextEdit):
         lines: list[str] = []
         skipped = 0
         for e in events:
-            text = describe_event(e, topo)
+            text = describe_event(e, topo, self.reprs)
             if not text:
                 continue
             if len(lines) >= PER_FRAME:

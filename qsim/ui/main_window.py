@@ -8,6 +8,7 @@ this module waits on a multiprocessing call.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
@@ -39,6 +40,7 @@ from qsim.ui.lesson_list import LessonList
 from qsim.ui.lesson_text import LessonText
 from qsim.ui.menus import build_menus
 from qsim.ui.presenting import KeyFigureBar, PresentationChrome, line_sizes
+from qsim.ui.program_actions import ProgramActions
 from qsim.ui.session import LiveSession
 from qsim.ui.status import RunStatusBar
 from qsim.ui.theme import THEMES, Theme, presentation, qt_palette, stylesheet
@@ -132,6 +134,7 @@ class MainWindow(FileActions, QMainWindow):
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
         build_menus(self)
+        self.programs = ProgramActions(self)  # the Code dock, File > Open Python program…
         self.overlay = ConsistencyOverlay(self)  # hidden: Ctrl+Shift+F12
         self._connect()
         self.resize(1280, 720)
@@ -224,6 +227,16 @@ class MainWindow(FileActions, QMainWindow):
         """Stop the current run and get ``sc`` ready to play."""
         self._hang_timer.stop()
         self.session.load(sc)
+
+    def show_program(
+        self, path: str, argv: Sequence[str] = (), title: str = "", lesson_text: str = ""
+    ) -> None:
+        """Stop the current run and get a Python program ready to play, traced.
+
+        Raises ``TraceError`` (nothing changed) for a program that cannot be traced;
+        ``self.programs.open_program`` shows that in an error box and plays."""
+        self._hang_timer.stop()
+        self.session.load_program(path, argv, title, lesson_text)
 
     def _on_lesson_chosen(self, lesson_id: str) -> None:
         if self.session.scenario is None or self.session.scenario.id != lesson_id:

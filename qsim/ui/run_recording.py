@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QTimer, SignalInstance
 
     from qsim.engine.run import Run
+    from qsim.engine.source import RunSource
     from qsim.model.state import Reducer
     from qsim.model.topology import Topology
 
@@ -53,7 +54,7 @@ class RunRecording:
     topology: Topology | None
     live_reducer: Reducer | None
     _applied: list[Event]
-    run: Run | None
+    run: RunSource | None  # a scenario's Run or a program's TraceRun
     status: str
     clock: DisplayClock
     _timer: QTimer

@@ -5,27 +5,38 @@ batches; here ONE GUI-thread ``QTimer`` drains them each frame within a time
 budget, feeds the reducer and tells the views to repaint (``frame``). A slow
 frame simply makes the next tick late: Qt coalesces timer events, so frames
 are dropped, never queued. The GUI never makes a blocking multiprocessing call.
+
+What runs is a scenario (``load``: a ``Run`` of qsim's own workers) or a
+user's program (``load_program``: a ``TraceRun`` of it, traced); both are a
+``qsim.engine.source.RunSource``, the one surface the session uses.
 """
 
 from __future__ import annotations
 
 import operator
+import os
 import threading
 import time
 from bisect import bisect_right
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from qsim.engine.headless import watch_hangs
 from qsim.engine.run import Run
+from qsim.engine.source import RunSource
+from qsim.engine.trace import TraceRun
+from qsim.engine.trace_check import check_program
 from qsim.model.display import LEAD_NS, DisplayClock, EventTimes
 from qsim.model.events import Event
+from qsim.model.program import Program
 from qsim.model.scenario import Knob, Scenario
 from qsim.model.scenario_io import apply_knob
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology, build_topology
 from qsim.ui.replay_control import ReplayControl
 
+#: what a traced program's topology starts as: nothing (the events grow it)
+TRACED_START = Topology((), (), traced=True)
 FRAME_MS = 16
 DRAIN_BUDGET_NS = 6_000_000  # at most 6 ms of a 16 ms frame for draining
 WORKER_NICE = 5  # workers yield the CPU to the window under a flat-out load
@@ -37,7 +48,7 @@ _time = operator.itemgetter(0)
 
 
 class LiveSession(ReplayControl, QObject):
-    """Owns the current scenario, its run, its reducer and the frame timer.
+    """Owns the current scenario (or program), its run, its reducer and the frame timer.
 
     Every run is recorded (``recorder``); the views can be switched to a
     replay of it, or of a recording file (``ReplayControl``): ``reducer``,
@@ -80,7 +91,11 @@ class LiveSession(ReplayControl, QObject):
         self.reorder_ns = reorder_ms * 1_000_000
         self.scenario: Scenario | None = None
         self.topology: Topology | None = None
-        self.run: Run | None = None
+        #: the traced program shown (None: a scenario); see ``load_program``
+        self.program: Program | None = None
+        #: a program's processes track every line (the code view is open)
+        self.line_tracking = False
+        self.run: RunSource | None = None
         #: the run's reducer (``reducer`` is what the views show: this, or a replay's)
         self.live_reducer: Reducer | None = None
         self._applied: list[Event] = []
@@ -95,7 +110,7 @@ class LiveSession(ReplayControl, QObject):
         self._fps_window: list[float] = []
         self._events_window: list[tuple[float, int]] = []
         # runs being stopped off the GUI thread: (run, its reducer, the stopping thread)
-        self._reaping: list[tuple[Run, Reducer | None, threading.Thread]] = []
+        self._reaping: list[tuple[RunSource, Reducer | None, threading.Thread]] = []
         self._reap_timer = QTimer(self)
         self._reap_timer.setInterval(50)
         self._reap_timer.timeout.connect(self._on_reap)
@@ -112,10 +127,40 @@ class LiveSession(ReplayControl, QObject):
     # ------------------------------------------------------------ scenario
     def load(self, scenario: Scenario) -> None:
         """Stop whatever runs and get ``scenario`` ready to play."""
+        self._load(scenario, None)
+
+    def load_program(
+        self,
+        path: str | os.PathLike[str],
+        argv: Sequence[str] = (),
+        title: str = "",
+        lesson_text: str = "",
+        internals: bool = False,
+    ) -> None:
+        """Stop whatever runs and get a Python program ready to play, traced.
+
+        ``python path *argv`` runs unmodified (in its own folder); its
+        processes and queues appear in the diagram as it makes them. ``title``
+        and ``lesson_text`` (markdown) are what the window shows for it (a
+        program lesson); by default its file name and a short description.
+        ``internals``: each Queue is drawn opened up (its feeder buffers, its
+        pipe), as ``qsim trace --internals`` reports them.
+
+        Raises ``TraceError`` (one line) for a program that is missing, not
+        Python or does not compile: then nothing changed, the current lesson
+        stays.
+        """
+        program = Program(os.path.abspath(path), tuple(argv), title, lesson_text, internals)
+        check_program(program.path)
+        self._load(program.scenario(), program)
+
+    def _load(self, scenario: Scenario, program: Program | None) -> None:
         self.stop()
         self._forget_recording()
         self.scenario = scenario
-        self.topology = build_topology(scenario)
+        self.program = program
+        # a program's topology grows from its events
+        self.topology = build_topology(scenario) if program is None else TRACED_START
         self.live_reducer = Reducer(self.topology, self.reorder_ns)
         self._applied = []
         self.clock = DisplayClock()
@@ -131,11 +176,12 @@ class LiveSession(ReplayControl, QObject):
         """
         assert self.scenario is not None
         new = apply_knob(self.scenario, knob, value)
-        if not knob.restart and self.run is not None and self.run.set_live(knob.path, value):
+        run = self.scenario_run
+        if not knob.restart and run is not None and run.set_live(knob.path, value):
             self.scenario = new
             return
         was_running = self.status in ("running",)
-        self.load(new)
+        self._load(new, self.program)
         if was_running:
             self.play()
 
@@ -145,21 +191,32 @@ class LiveSession(ReplayControl, QObject):
 
         Returns its actor index, or -1 if there is no live run or the stage stopped.
         """
-        r = self.live_reducer
-        if self.run is None or r is None or self.status not in ("running", "paused"):
+        r, run = self.live_reducer, self.scenario_run
+        if run is None or r is None or self.status not in ("running", "paused"):
             return -1
-        index = self.run.add_worker(group_id)
+        index = run.add_worker(group_id)
         if index >= 0:
-            self.topology = self.run.topology
+            self.topology = run.topology
             r.add_actor(self.topology.actors[index])
             self.topology_changed.emit(self.topology)
         return index
 
     def remove_worker(self, group_id: str) -> bool:
         """Ask one worker of stage ``group_id`` to finish its item and leave."""
-        if self.run is None or self.status not in ("running", "paused"):
+        run = self.scenario_run
+        if run is None or self.status not in ("running", "paused"):
             return False
-        return self.run.remove_worker(group_id)
+        return run.remove_worker(group_id)
+
+    @property
+    def scenario_run(self) -> Run | None:
+        """The run of a scenario's workers (None for a program: it has no knobs)."""
+        return self.run if isinstance(self.run, Run) else None
+
+    @property
+    def trace_run(self) -> TraceRun | None:
+        """The traced run of the program shown (its output, exit code), if any."""
+        return self.run if isinstance(self.run, TraceRun) else None
 
     # ------------------------------------------------------------ control
     def play(self) -> None:
@@ -171,7 +228,7 @@ class LiveSession(ReplayControl, QObject):
         if self.run is None or self.status in ("finished", "hung", "stopped"):
             if self.run is not None:
                 self._end_run()
-                self.load(self.scenario)
+                self._load(self.scenario, self.program)
             self._start_run()
         elif self.status == "paused":
             self.run.resume()
@@ -212,8 +269,15 @@ class LiveSession(ReplayControl, QObject):
 
     def reset(self) -> None:
         if self.scenario is not None:
-            self.load(self.scenario)
+            self._load(self.scenario, self.program)
             self.play()
+
+    def set_line_tracking(self, on: bool) -> None:
+        """A program's processes track every line they run (on while the code
+        view is open), or only sample it (off: costs the program nothing)."""
+        self.line_tracking = on
+        if self.trace_run is not None:
+            self.trace_run.set_lines(on)
 
     def stop(self) -> None:
         """Stop every process of the current run (the views keep the last state)."""
@@ -224,20 +288,37 @@ class LiveSession(ReplayControl, QObject):
                 self._set_status("stopped")
 
     # ------------------------------------------------------------ internals
-    def _start_run(self, paused: bool = False) -> None:
+    def _new_source(self) -> RunSource:
+        """The run of what is loaded: the program, traced, or the scenario."""
+        if self.program is not None:
+            p = self.program
+            return TraceRun(
+                p.path,
+                p.args,
+                self.speed,
+                capture_output=True,
+                internals=p.internals,
+                lines=self.line_tracking,
+            )
         assert self.scenario is not None
-        self.run = Run(
+        return Run(
             self.scenario,
             start_method=self.start_method,
             speed=self.speed,
             worker_nice=WORKER_NICE,
         )
+
+    def _start_run(self, paused: bool = False) -> None:
+        assert self.scenario is not None
+        self.run = run = self._new_source()
+        self.throttle_us = 0
         if paused:
-            self.run.pause()
+            run.pause()
         # starting processes (spawn: ~50 ms each; a manager: up to a second)
         # must not freeze the window: it happens on a thread, events follow
         self._run_started_ns = time.monotonic_ns()
-        self._record(self.run)  # before any process starts (nothing may fork meanwhile)
+        if isinstance(run, Run):  # a traced program's recording: not yet (see README)
+            self._record(run)  # before any process starts (nothing may fork meanwhile)
         self._starter = self.run.start_in_background()
         self.started_at = time.monotonic()
         self.frames = 0
@@ -261,13 +342,13 @@ class LiveSession(ReplayControl, QObject):
             run.stop()
             self._settle(run, self.live_reducer)
             return
-        run.control.request_stop()  # workers start leaving now
+        run.request_stop()  # workers start leaving now
         reaper = threading.Thread(target=run.stop, name="qsim-reaper", daemon=True)
         reaper.start()
         self._reaping.append((run, self.live_reducer, reaper))
         self._reap_timer.start()
 
-    def _settle(self, run: Run, reducer: Reducer | None) -> None:
+    def _settle(self, run: RunSource, reducer: Reducer | None) -> None:
         """Apply a stopped run's last events, if its reducer is still shown."""
         if reducer is not None and reducer is self.live_reducer:
             for batch in run.collector.drain():
@@ -333,7 +414,7 @@ class LiveSession(ReplayControl, QObject):
         while self._fps_window and self._fps_window[0] < t - 1.0:
             self._fps_window.pop(0)
         hang_after = self.scenario.run.hang_after if self.scenario is not None else 0.0
-        if self.status == "running" and watch_hangs(run, reducer, hang_after):
+        if self.status == "running" and run.watch_hangs(reducer, hang_after):
             self._set_status("hung")
         caught_up = not collector.pending() and not reducer.held
         if ended and caught_up:
@@ -350,7 +431,7 @@ class LiveSession(ReplayControl, QObject):
             self._timer.start()  # the run ended; the replay of it plays on
         self.frame.emit(now)
 
-    def _feed(self, run: Run, reducer: Reducer, deadline: int) -> int:
+    def _feed(self, run: RunSource, reducer: Reducer, deadline: int) -> int:
         """Give the reducer what the display will need soon; the rest waits in the
         collector (as compact records), and a backlog there slows the workers."""
         collector = run.collector
@@ -417,17 +498,17 @@ class LiveSession(ReplayControl, QObject):
         cut = bisect_right(pending, self.clock.t + within_ns, key=_time)
         return pending[:cut]
 
-    def _adjust_throttle(self, run: Run, behind_ns: int) -> None:
+    def _adjust_throttle(self, run: RunSource, behind_ns: int) -> None:
         """Flow control: a display falling behind the run means the window cannot
         keep up; workers then pause after each batch they send (they slow down
         for real, and the status bar says so) until it has caught up."""
-        ctl = run.control
-        t = int(ctl.throttle_us.value)
+        t = self.throttle_us
         if behind_ns > THROTTLE_BEHIND_NS and self.clock.capped:
             t = min(THROTTLE_MAX_US, max(500, t * 2))  # more than a frame can show
         elif t and not self.clock.capped:
             t = t * 3 // 4 if t > 200 else 0
-        ctl.throttle_us.value = t
+        if t != self.throttle_us:
+            run.set_throttle(t)
         self.throttle_us = t
 
     # ------------------------------------------------------------ figures

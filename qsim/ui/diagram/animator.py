@@ -18,6 +18,7 @@ from qsim.model.events import Event, EventKind, item_number, item_origin
 from qsim.model.internals import opened
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
+from qsim.model.traced import is_sentinel_repr, token_label
 from qsim.ui.diagram.colours import ColourKey
 from qsim.ui.diagram.layout import Layout, Point
 from qsim.ui.diagram.tokens import Look, Token
@@ -69,6 +70,9 @@ class TokenAnimator:
     def look(self, item: int, r: Reducer) -> Look:
         if item < 0:
             return Look(True, self.theme.sentinel, "STOP")
+        text = r.item_repr.get(item)  # a traced program's object, as its repr
+        if text is not None and is_sentinel_repr(text):
+            return Look(True, self.theme.sentinel, token_label(text))
         prio = r.priority.get(item)
         if self.colours is not None:
             prio = self.colours.remember(item, prio)
@@ -80,7 +84,7 @@ class TokenAnimator:
         return Look(
             False,
             color,
-            str(item_number(item)),
+            str(item_number(item)) if text is None else token_label(text),
             priority=f"p{prio}" if prio is not None else "",
             batch=f"×{size}" if size > 1 else "",
             error=item in self.errors,

@@ -11,6 +11,7 @@ from qsim.model import state as S
 from qsim.model.events import describe_item, is_sentinel, item_number
 from qsim.model.state import ActorState, Reducer
 from qsim.model.topology import Topology
+from qsim.model.traced import is_sentinel_repr
 from qsim.ui.theme import STATE_LABELS
 
 
@@ -174,6 +175,12 @@ def token_text(item: int, topo: Topology, r: Reducer | None) -> str:
     name = describe_item(item, topo.names)
     if is_sentinel(item):
         return f"{name}: a sentinel; the consumer that gets it stops"
+    shown = r.item_repr.get(item) if r is not None else None
+    if shown is not None:  # a traced program's object: its repr in full
+        who = name.split("#", 1)[0]
+        return f"{shown}\nput by {who}" + (
+            " (a sentinel, by its value)" if (is_sentinel_repr(shown)) else ""
+        )
     text = f"item {item_number(item)} made by {name.split('#', 1)[0]}"
     if r is not None:
         prio = r.priority.get(item)

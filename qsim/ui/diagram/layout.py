@@ -136,6 +136,10 @@ def compute_layout(
     ``view`` draw it larger (it continues left to right, below). A queue shows
     at most ``max_slots`` slots (fewer when several queue columns share a row).
     """
+    if topo.traced:  # a program's: grows as it runs (see program_layout)
+        from qsim.ui.diagram.program_layout import program_layout
+
+        return program_layout(topo, font_scale, token_scale, measure)
     cols = columns(topo)
     extra = extra_lines(sc)
     place = partial(

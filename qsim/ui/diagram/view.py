@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
-from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QMouseEvent,
     QPainter,
     QResizeEvent,
     QShowEvent,
@@ -42,6 +43,7 @@ from qsim.ui.diagram.fitting import fit_scale, legible_layout, scene_text_sizes
 from qsim.ui.diagram.hover import counters_text, display_state, explain, state_text, token_text
 from qsim.ui.diagram.layout import Layout
 from qsim.ui.diagram.legend import LegendItem
+from qsim.ui.diagram.program_layout import drawn_topology, traced_counter
 from qsim.ui.diagram.queue_item import QueueItem
 from qsim.ui.diagram.tokens import TokenLayer, TokenPainter
 from qsim.ui.theme import LIGHT, MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING, Theme
@@ -55,7 +57,20 @@ def _ms(ns: int) -> str:
 
 
 class DiagramView(QGraphicsView):
-    """The animated diagram of one scenario (see the module docstring)."""
+    """The animated diagram of one scenario (see the module docstring).
+
+    A traced program's diagram grows: when the reducer's topology gains a
+    process, a queue or an edge, the scene is laid out again (existing boxes
+    keep their column and row) and every token is placed afresh where the
+    state says, so no frame contradicts itself across the change.
+
+    Signals
+    -------
+    actor_clicked(int)
+        an actor's box was clicked (its index): the code view shows its line.
+    """
+
+    actor_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,7 +96,8 @@ class DiagramView(QGraphicsView):
         self.legend: LegendItem | None = None
         self._scales = (0.0, 0.0)
         self.scenario: Scenario | None = None
-        self.topology: Topology | None = None
+        self.topology: Topology | None = None  # what is drawn (a program's: with roles)
+        self._source: Topology | None = None  # the topology that was drawn from
         self.layout_: Layout | None = None
         self.reducer: Reducer | None = None
         self.actor_items: dict[int, ActorItem] = {}
@@ -103,7 +119,8 @@ class DiagramView(QGraphicsView):
     # ------------------------------------------------------------ setup
     def set_scenario(self, scenario: Scenario, topology: Topology) -> None:
         """Lay out ``scenario`` afresh (no tokens until the next frame)."""
-        self.scenario, self.topology = scenario, topology
+        self.scenario, self._source = scenario, topology
+        self.topology = drawn_topology(topology) if topology.traced else topology
         self.reducer = None
         self._rebuild()
 
@@ -137,6 +154,8 @@ class DiagramView(QGraphicsView):
                 partial(self.queue_tooltip, qi),
                 partial(self.toggle_inside, qi),
             )
+            if q.internal:  # a Pool's or an executor's own: drawn grey
+                item.setOpacity(0.55)
             scene.addItem(item)
             self.queue_items.append(item)
         for ai, box in lay.actors.items():
@@ -265,13 +284,7 @@ class DiagramView(QGraphicsView):
         events), the state at the displayed instant ``shown_ns``; ``upcoming``:
         the events just after it (tokens set off for them); ``settled``: the
         displayed instant stopped moving (a held picture then snaps)."""
-        if (
-            self.topology is not None
-            and reducer.topology is not self.topology
-            and len(reducer.topology.actors) != len(self.topology.actors)
-        ):  # a worker joined a stage live: lay it out too
-            self.topology = reducer.topology
-            self._rebuild()
+        self._follow(reducer)
         animator, layer = self.animator, self.layer
         if animator is None or layer is None:
             return
@@ -294,7 +307,9 @@ class DiagramView(QGraphicsView):
         for ai, item in self.actor_items.items():
             a = reducer.actors[ai]
             role = topo.actors[ai].role
-            if role == "main":
+            if topo.traced:
+                counter = traced_counter(a)
+            elif role == "main":
                 counter = f"sent {a.sentinels_sent} STOP" if a.sentinels_sent else ""
             else:
                 counter = counters_text(a, role)
@@ -322,6 +337,25 @@ class DiagramView(QGraphicsView):
             layer.tokens = animator.drawn()
             layer.badges = animator.badges()
             layer.update()
+
+    def _follow(self, reducer: Reducer) -> None:
+        """Lay out again if the run's topology grew: a worker joined a stage
+        live, or a traced program started a process, made a queue or used one."""
+        src = reducer.topology
+        if self.topology is None or src is self._source:
+            return
+        self._source = src
+        if src.traced:
+            drawn = drawn_topology(src)
+            if drawn == self.topology:
+                return  # a change that draws the same (a placeholder got its name)
+            self.topology = drawn
+        elif len(src.actors) != len(self.topology.actors):
+            self.topology = src
+        else:
+            return
+        self.reducer = reducer
+        self._rebuild()
 
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, QColor(self.theme.background))
@@ -390,6 +424,15 @@ class DiagramView(QGraphicsView):
             event.accept()
             return
         super().wheelEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A click on an actor's box: ``actor_clicked`` (the code view shows its line)."""
+        pos = self.mapToScene(event.position().toPoint())
+        for ai, item in self.actor_items.items():
+            if item.sceneBoundingRect().contains(pos):
+                self.actor_clicked.emit(ai)
+                break
+        super().mousePressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -476,6 +519,9 @@ class DiagramView(QGraphicsView):
         if a.state == S.JOIN_WAIT and a.since_ns and now > a.since_ns:
             spent["waiting"] += now - a.since_ns
         times = " · ".join(f"{k} {_ms(v)}" for k, v in spent.items())
+        if topo.traced:  # a program's process: where it is, in its code
+            line = f"{a.line[0].rsplit('/', 1)[-1]}:{a.line[1]}" if a.line else "?"
+            return f"{text}\npid {a.pid} · line {line} · {traced_counter(a)} · {times}"
         return f"{text}\n{a.items} items · {times}"
 
     def token_tooltip(self, item: int) -> str:

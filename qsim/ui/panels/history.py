@@ -158,6 +158,8 @@ class PanelHistory:
         assert obs is not None
         self.x.append((t - self.t0) / 1e9)
         put = self._put
+        if len(self._depth_sum) < len(r.queues):  # a traced program made a queue
+            self._depth_sum += [0.0] * (len(r.queues) - len(self._depth_sum))
         for q in r.queues:
             put("depth:" + q.id, q.depth)
             self._depth_sum[q.index] += q.depth
