@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "--events", type=int, default=10_000_000, help="replay: events in the recording"
     )
     b.add_argument("--recording", help="replay: measure this .qrec instead of a made-up one")
+    b.add_argument("--python", help="trace: measure this Python interpreter (e.g. a 3.12)")
 
     sub.add_parser(
         "trace",
@@ -89,7 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     add_render_parser(sub)
 
     s = sub.add_parser("shot", help="run the real window offscreen and save a screenshot")
-    s.add_argument("scenario")
+    s.add_argument("scenario", help="a lesson id, a scenario file, or a Python program (.py)")
+    s.add_argument(
+        "--args", default="", help="a program's arguments, as on a command line ('fork 10')"
+    )
     s.add_argument("--after", type=float, default=2.0, help="seconds to run before the shot")
     s.add_argument("-o", "--output", default="qsim.png")
     s.add_argument("--size", default="1280x720")
@@ -243,7 +247,10 @@ def _bench(args: argparse.Namespace) -> int:
         from qsim.engine.bench_trace import bench_trace
 
         result = bench_trace(
-            items=args.items, start_method=args.start_method, rounds=args.rounds or 3
+            items=args.items,
+            start_method=args.start_method,
+            rounds=args.rounds or 3,
+            python=args.python,
         )
     else:
         from qsim.ui.bench import bench_gui

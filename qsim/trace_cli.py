@@ -1,5 +1,8 @@
 """``qsim trace PROGRAM [ARGS...] [--headless] [--json] ...``.
 
+Without ``--headless`` the program opens in the window, playing (its code in
+the Code dock); with it, a report is printed.
+
 qsim's own options may come before or after the program's arguments (as in
 ``qsim trace prog.py --headless --json``); everything after ``--`` goes to
 the program untouched.
@@ -32,11 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="follow each Queue's items through the putting process's feeder buffer and the pipe",
     )
+    p.add_argument("--quit-after", type=float, help=argparse.SUPPRESS)  # smoke tests
     return p
 
 
 _FLAGS = ("--headless", "--json", "--internals", "-h", "--help")
-_VALUED = ("--duration", "--hang-after", "--speed")
+_VALUED = ("--duration", "--hang-after", "--speed", "--quit-after")
 
 
 def split_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -71,7 +75,7 @@ def trace_main(argv: Sequence[str]) -> int:
         print(f"--speed must be between 0.1 and 10, got {args.speed:g}", file=sys.stderr)
         return 2
     if not args.headless:
-        print("qsim trace: the window comes later; showing the headless report", file=sys.stderr)
+        return _window(args, theirs)
     try:
         report, _, _ = trace_headless(
             args.program,
@@ -89,6 +93,24 @@ def trace_main(argv: Sequence[str]) -> int:
     else:
         _print_summary(report)
     return 0
+
+
+def _window(args: argparse.Namespace, theirs: list[str]) -> int:
+    """The program in the window, playing (a program that cannot be traced is
+    refused here, in one line, before any window opens)."""
+    import os
+
+    from qsim.engine.trace_check import TraceError, check_program
+
+    path = os.path.abspath(args.program)
+    try:
+        check_program(path)
+    except TraceError as e:
+        print(f"qsim trace: {e}", file=sys.stderr)
+        return 2
+    from qsim.ui.app import run_gui
+
+    return run_gui(program=(path, theirs), speed=args.speed, quit_after=args.quit_after)
 
 
 def _print_summary(report: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 from qsim.agent import protocol as P
 from qsim.agent import where
 from qsim.agent.control import ControlBlock, Registry
+from qsim.agent.lines import LineTracker
 from qsim.agent.pipes import pipe_capacity, unread_bytes
 from qsim.model.events import EventKind as K
 from qsim.model.events import Value
@@ -62,6 +63,7 @@ class Agent:
         #: follow items through each Queue's feeder buffer and pipe (FEEDER_WRITE)
         self.internals = cfg.get("internals") == "1"
         self.lock = threading.Lock()
+        self.lines = LineTracker()  # every line, while the window asks (see lines)
         self._reset(parent=-1)
         self.is_main = False
         os.register_at_fork(
@@ -114,6 +116,8 @@ class Agent:
             self.buf.pending.insert(0, (*rec, int(K.PROCESS_STARTED), VT_STR | flags << 8))
             strings.append(name)
             self._flush_locked()
+        if self.ctl.lines:  # connect() runs in the process's main thread
+            self.lines.want(True)
         self.thread = threading.Thread(target=self._control, name="qsim-agent", daemon=True)
         self.thread.start()
 
@@ -137,6 +141,14 @@ class Agent:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
+        lines = self.lines
+        if lines.wanted != lines.on:
+            lines.apply()  # settrace: only the main thread can switch itself
+        if lines.on:  # the line it is on goes with the batch (never an event per line)
+            ln = lines.current
+            if ln is not None and ln != self.line:
+                self.line = ln
+                self.buf.add(K.LINE, 0, -1, ln[0], ln[1])
         n = len(self.buf.pending)
         self.flush_at = _now() + FLUSH_EVERY_NS
         if not n or self.conn is None:
@@ -186,6 +198,7 @@ class Agent:
         self.park(3)
         while True:
             self.check_stop()
+            self.lines.apply()
             if not gate[P.PAUSED]:
                 self.unpark()
                 return
@@ -235,6 +248,7 @@ class Agent:
         gate, ctl = self.gate, self.ctl
         while remaining > 0:
             self.check_stop()
+            self.lines.apply()
             if gate[P.PAUSED] and ctl.pending() <= 0:
                 self.park(3)
                 _sleep(SLICE_S)
@@ -301,10 +315,15 @@ class Agent:
                 self.report_stuck_writes()
             if self.pipes:
                 self.sample_pipes()
+            wanted = bool(self.gate[P.LINES])
+            if wanted != self.lines.wanted:
+                self.lines.want(wanted)
             if self.buf.pending and _now() >= self.flush_at:
                 self.flush()
-            frame = sys._current_frames().get(main or 0)
-            ln = where.line_of(frame)
+            if self.lines.on:
+                ln = self.lines.current
+            else:  # a sample: what the main thread runs now
+                ln = where.line_of(sys._current_frames().get(main or 0))
             if ln is not None and ln != self.line:
                 self.line = ln
                 self.emit(K.LINE, 0, -1, ln[0], ln[1])
@@ -366,6 +385,7 @@ class Agent:
         self.lock = threading.Lock()
         self.ctl.after_fork()
         self.registry.after_fork()
+        self.lines.after_fork()
         self.is_main = False
         self._reset(parent)
 

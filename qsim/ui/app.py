@@ -90,7 +90,12 @@ def _initial_lesson(asked: str | None, last: str) -> str:
 
 
 def run_gui(
-    lesson: str | None = None, quit_after: float | None = None, recording: str | None = None
+    lesson: str | None = None,
+    quit_after: float | None = None,
+    recording: str | None = None,
+    program: tuple[str, list[str]] | None = None,
+    speed: float = 1.0,
+    internals: bool = False,
 ) -> int:
     """Open the main window; return the exit code.
 
@@ -98,6 +103,9 @@ def run_gui(
     window after that many seconds (smoke tests of the real app).
     ``recording``: replay this ``.qrec`` file instead of opening a lesson (a
     file that cannot be replayed is reported, and the last lesson opens).
+    ``program``: ``(path, args)`` of a Python program to open and play, traced
+    (``qsim trace prog.py``), at ``speed``, instead of a lesson (``internals``:
+    its Queues drawn opened up).
     """
     app = make_app()
     from qsim.ui.main_window import MainWindow
@@ -114,9 +122,14 @@ def run_gui(
             return
         filled = True
         win.install_panels()
-        ref = _initial_lesson(lesson, win.last_lesson())
-        if ref:
-            win.open_lesson(ref)
+        if program is not None:
+            win.programs.open_program(*program, internals=internals)
+            session.set_speed(speed)  # live: the program has started
+            win.actions_run.speed.set_speed(session.speed)
+        else:
+            ref = _initial_lesson(lesson, win.last_lesson())
+            if ref:
+                win.open_lesson(ref)
         if recording is not None and win.open_recording(recording):
             session.replay_play()
         elif quit_after is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def shot_main(args: argparse.Namespace) -> int:
     """Run ``args.scenario`` for ``args.after`` seconds and save ``args.output``."""
+    from qsim.engine.trace_check import TraceError, check_program
     from qsim.model.scenario_io import ScenarioError
     from qsim.resources import load
 
@@ -40,10 +42,16 @@ def shot_main(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"qsim shot: {e}", file=sys.stderr)
         return 2
+    program = str(args.scenario).endswith(".py")
+    scenario = None
     try:
-        scenario = load(args.scenario)
-    except ScenarioError as e:
-        print(e, file=sys.stderr)
+        if program:  # a Python program, traced: refused here if it cannot be
+            check_program(os.path.abspath(args.scenario))
+            argv = shlex.split(getattr(args, "args", "") or "")
+        else:
+            scenario = load(args.scenario)
+    except (ScenarioError, TraceError, ValueError) as e:
+        print(f"qsim shot: {e}" if program else e, file=sys.stderr)
         return 2
     # offscreen even with a display: a window manager would clamp the size
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -60,13 +68,17 @@ def shot_main(args: argparse.Namespace) -> int:
     try:
         win.set_theme(args.theme)
         win.install_panels()
-        win.show_scenario(scenario)
+        if scenario is not None:
+            win.show_scenario(scenario)
         win.resize(*size)
         win.fit_docks()
         if args.presentation:
             win.set_presentation(True, fullscreen=False)
         win.show()
-        session.play()
+        if scenario is None:
+            win.programs.open_program(args.scenario, argv)
+        else:
+            session.play()
 
         def take() -> None:
             bring_up_to_date(win)
