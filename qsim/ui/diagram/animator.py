@@ -19,6 +19,7 @@ from qsim.model.internals import opened
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 from qsim.model.traced import is_sentinel_repr, token_label
+from qsim.model.wire import VT_STR
 from qsim.ui.diagram.colours import ColourKey
 from qsim.ui.diagram.layout import Layout, Point
 from qsim.ui.diagram.tokens import Look, Token
@@ -67,10 +68,11 @@ class TokenAnimator:
         self.role = {a.index: a.role for a in topo.actors}
 
     # ------------------------------------------------------------ looks
-    def look(self, item: int, r: Reducer) -> Look:
+    def look(self, item: int, r: Reducer, text: str | None = None) -> Look:
+        """``text``: a traced object's repr known before its put is applied."""
         if item < 0:
             return Look(True, self.theme.sentinel, "STOP")
-        text = r.item_repr.get(item)  # a traced program's object, as its repr
+        text = r.item_repr.get(item, text)  # a traced program's object, as its repr
         if text is not None and is_sentinel_repr(text):
             return Look(True, self.theme.sentinel, token_label(text))
         prio = r.priority.get(item)
@@ -90,10 +92,12 @@ class TokenAnimator:
             error=item in self.errors,
         )
 
-    def _token(self, item: int, r: Reducer, t: int, label: bool = True) -> Token:
+    def _token(
+        self, item: int, r: Reducer, t: int, label: bool = True, text: str | None = None
+    ) -> Token:
         tok = self.pool.pop() if self.pool else Token()
         tok.item = item
-        look = self.look(item, r)
+        look = self.look(item, r, text)
         if not label and not look.sentinel:  # a short flight in a busy run: colour only
             look = Look(False, look.color, "", look.priority, look.batch, look.error)
         tok.look = look
@@ -207,6 +211,7 @@ class TokenAnimator:
                 if came is not None:  # it set off ahead of its put: it is here now
                     tok = came[0]
                     self.flyers.remove(tok)
+                    self._set_look(tok, r)  # labelled in full once it rests
                     tok.jump(tok.x1, tok.y1, tok.a1)  # at the door, whatever the frame rate
                     if place[0] == IN_QUEUE:
                         tok.go(x, y, t, SHIFT_NS)
@@ -413,7 +418,8 @@ class TokenAnimator:
                 if room <= 0:
                     continue  # too busy: counted on the lane's badge when it lands
                 room -= 1
-                tok = self._token(item, r, t, label=len(self.flyers) < 40)
+                text = str(e[6]) if e[8] == VT_STR else None  # a traced put: its object's repr
+                tok = self._token(item, r, t, label=len(self.flyers) < 40, text=text)
                 tok.jump(*hand)
             tok.place = None
             route = self._route((0, actor, qi))

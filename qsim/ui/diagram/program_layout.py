@@ -14,7 +14,7 @@ level-L queue and puts on another puts it at L+1; cycles, as in "main sends
 tasks, workers send results back to main", are cut where they close, in the
 order the queues were made). A process sits just left of the first queue it
 puts on, else just right of the last queue it gets from; an edge that has to
-go back left (results back to main) runs below everything. Within a column,
+go back left (results back to main) runs below its row. Within a column,
 rows follow the order things appeared, so a new process or queue is added
 at the end of its column and the others keep their rows.
 """
@@ -22,142 +22,34 @@ at the end of its column and the others keep their rows.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from qsim.model.entities import ActorState
-from qsim.model.topology import GOT_FROM, PUT_ON, ActorInfo, QueueInfo, Topology
+from qsim.model.topology import GOT_FROM, PUT_ON, QueueInfo, Topology
 from qsim.ui.diagram.layout import (
     ActorBox,
     Box,
     Layout,
     Measure,
-    Point,
     QueueBox,
     approx_width,
     queue_title,
 )
+from qsim.ui.diagram.program_roles import (
+    INTERNAL,
+    actor_column,
+    drawn_topology,
+    roles,
+    traced_counter,
+)
+from qsim.ui.diagram.program_routes import MARGIN, Router
 
-MARGIN = 24.0
+__all__ = ["INTERNAL", "drawn_topology", "program_layout", "roles", "traced_counter"]
+
 COMPACT_OVER = 6  # more processes than this in a column: one-line boxes
-INTERNAL = " (internal)"  # appended to an internal queue's or process's drawn name
 #: the smallest picture: a 1:1 program fills the view as it will at the end,
 #: so the first process and queue are not drawn huge and then shrink
 MIN_COLUMNS = 3
 STATE_SAMPLES = ("blocked on put", "waiting on get", "waiting in join()", "crashed (exit -15)")
-
-
-@dataclass(frozen=True)
-class Roles:
-    """What the uses say about each process and queue."""
-
-    role: dict[int, str]  # actor -> producer / consumer / stage / main (idle)
-    puts: dict[int, list[int]]  # actor -> queues it put on, in the order seen
-    gets: dict[int, list[int]]  # actor -> queues it got from
-    level: dict[int, int]  # queue -> column level
-
-
-def roles(topo: Topology) -> Roles:
-    puts: dict[int, list[int]] = {}
-    gets: dict[int, list[int]] = {}
-    for u in topo.uses:
-        if u.how & PUT_ON:
-            puts.setdefault(u.actor, []).append(u.queue)
-        if u.how & GOT_FROM:
-            gets.setdefault(u.actor, []).append(u.queue)
-    role: dict[int, str] = {}
-    for a in topo.actors:
-        p, g = a.index in puts, a.index in gets
-        role[a.index] = "stage" if p and g else "producer" if p else "consumer" if g else "main"
-    return Roles(role, puts, gets, queue_levels(topo, role, puts, gets))
-
-
-def queue_levels(
-    topo: Topology, role: dict[int, str], puts: dict[int, list[int]], gets: dict[int, list[int]]
-) -> dict[int, int]:
-    """Longest distance of each queue from the roots, with cycles cut."""
-    n = len(topo.queues)
-    succ: dict[int, list[int]] = {q: [] for q in range(n)}
-    for a, ins in gets.items():
-        for qi in ins:
-            for qo in puts.get(a, []):
-                if qo != qi and qo not in succ[qi]:
-                    succ[qi].append(qo)
-    fed = {q for a, outs in puts.items() if role[a] == "producer" for q in outs}
-    roots = [q for q in range(n) if q in fed] + [q for q in range(n) if q not in fed]
-    order: list[int] = []  # a DFS post-order of the graph without its back edges
-    keep: dict[int, list[int]] = {q: [] for q in range(n)}
-    state = dict.fromkeys(range(n), 0)  # 0 new, 1 on the path, 2 done
-    for root in roots:
-        if state[root]:
-            continue
-        stack = [(root, 0)]
-        state[root] = 1
-        while stack:
-            q, k = stack.pop()
-            if k < len(succ[q]):
-                stack.append((q, k + 1))
-                nxt = succ[q][k]
-                if state[nxt] == 0:
-                    keep[q].append(nxt)
-                    state[nxt] = 1
-                    stack.append((nxt, 0))
-                elif state[nxt] == 2:
-                    keep[q].append(nxt)  # a cross edge: still forward
-            else:
-                state[q] = 2
-                order.append(q)
-    level = dict.fromkeys(range(n), 0)
-    for q in reversed(order):  # a topological order of what is kept
-        for nxt in keep[q]:
-            level[nxt] = max(level[nxt], level[q] + 1)
-    # a queue nobody has put on yet (results a worker sends at its very end, a
-    # pipe back to main) goes after every queue that is fed: that is where it
-    # will be once it is, so its readers need not move across the picture
-    put_on = {q for outs in puts.values() for q in outs}
-    if put_on:
-        after = max(level[q] for q in put_on) + 1
-        for q in range(n):
-            if q not in put_on:
-                level[q] = max(level[q], after)
-    return level
-
-
-def drawn_topology(topo: Topology) -> Topology:
-    """``topo`` with each process in the role its uses give it, and internal
-    parts named so (what the diagram, its animator and tooltips read)."""
-    r = roles(topo)
-    actors = []
-    for a in topo.actors:
-        ins, outs = r.gets.get(a.index, []), r.puts.get(a.index, [])
-        name = a.name + (INTERNAL if a.group == "internal" and a.index else "")
-        actors.append(
-            ActorInfo(
-                a.index,
-                name,
-                r.role[a.index],
-                a.group,
-                ins[-1] if ins else -1,
-                outs[0] if outs else -1,
-            )
-        )
-    queues = tuple(replace(q, id=q.id + INTERNAL) if q.internal else q for q in topo.queues)
-    return replace(topo, actors=tuple(actors), queues=queues)
-
-
-def traced_counter(a: ActorState) -> str:
-    """A traced process's counter: what it put and got so far."""
-    return f"put {a.puts} · got {a.items}" if a.puts or a.items else ""
-
-
-def actor_column(a: ActorInfo, r: Roles) -> int:
-    """Producers and stages just left of the first queue they put on;
-    consumers just right of the farthest queue they get from."""
-    outs = r.puts.get(a.index, [])
-    if outs:
-        return 2 * min(r.level[q] for q in outs)
-    ins = r.gets.get(a.index, [])
-    return 2 + 2 * max(r.level[q] for q in ins) if ins else -1
 
 
 @dataclass
@@ -189,6 +81,10 @@ class _Plan:
         if self.compact.get(col):
             return self.small_h + 8.0 * self.fs
         return self.tall_h + 18.0 * self.fs
+
+    def first_h(self, col: int) -> float:
+        """Height of an actor box in ``col``."""
+        return self.small_h if self.compact.get(col) else self.tall_h
 
     def height(self, col: int) -> float:
         members = self.qcols.get(col) or self.cols.get(col) or []
@@ -303,6 +199,9 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
     width = max(*row_w, strip_total) + 2 * MARGIN
     top = MARGIN + (plan.small_h + 30.0 * fs if plan.strip else 0.0)
     min_h = (200.0 if len(rows) == 1 else 110.0) * fs
+    # every column starts at its row's top, first boxes centred on one line: a
+    # box added later goes below the others, and nothing that was drawn moves
+    line = max(plan.tall_h, plan.queue_h) / 2
     col_x: dict[int, float] = {}
     col_top: dict[int, float] = {}
     gap_y: list[float] = []  # per row: the middle of the space above it
@@ -312,7 +211,8 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
         x = (width - w) / 2
         for col in row:
             col_x[col] = x
-            col_top[col] = top + (content_h - plan.height(col)) / 2
+            first = plan.queue_h if col in plan.qcols else plan.first_h(col)
+            col_top[col] = top + line - first / 2
             x += plan.col_w[col] + gap
         top += content_h + 56.0 * fs
     bottom = top - 56.0 * fs
@@ -331,7 +231,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
             y += plan.pitch(col)
     lay.queues = [qboxes[i] for i in range(len(topo.queues))]
     for col, members in plan.cols.items():
-        h = plan.small_h if plan.compact[col] else plan.tall_h
+        h = plan.first_h(col)
         y = col_top[col]
         bx, w = col_x[col], plan.col_w[col]
         for i in members:
@@ -355,67 +255,29 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
         )  # fmt: skip
         x += w + 16.0 * fs
 
-    lane = [bottom + 18.0 * fs]  # the next free track below everything, for back edges
-
-    def below() -> float:
-        y = lane[0]
-        lane[0] += 12.0 * fs
-        return y
-
-    actor_col = {i: c for c, members in plan.cols.items() for i in members}
-    queue_col = {q: c for c, members in plan.qcols.items() for q in members}
-
-    def put_route(ai: int, qi: int, track: Callable[[], float]) -> tuple[Point, ...]:
-        box, qb = lay.actors[ai], lay.queues[qi]
-        start, xl = box.port_out, qb.x - gap / 3
-        if ai not in actor_col:  # from the strip above: along it, then down
-            return (start, (xl, start[1]), (xl, qb.tail[1]), qb.tail)
-        ac, qc = actor_col[ai], queue_col[qi]
-        if qc > ac and row_of[qc] == row_of[ac]:  # level through the queue's column
-            door = (qb.x, qb.tail[1])
-            return (start, door, qb.tail) if door != qb.tail else (start, qb.tail)
-        xr = start[0] + gap / 3
-        y = gap_y[row_of[qc]] if qc > ac else track()  # the next row, or back: below
-        return (start, (xr, start[1]), (xr, y), (xl, y), (xl, qb.tail[1]), qb.tail)
-
-    def get_route(qi: int, ai: int, track: Callable[[], float]) -> tuple[Point, ...]:
-        box, qb = lay.actors[ai], lay.queues[qi]
-        xr = qb.right + gap / 3
-        if ai not in actor_col:  # up to the strip
-            return (qb.front, (xr, qb.front[1]), (xr, box.hand[1]), box.hand)
-        end = box.port_in
-        ac, qc = actor_col[ai], queue_col[qi]
-        if ac > qc and row_of[qc] == row_of[ac]:
-            door = (qb.right, qb.front[1])
-            return (qb.front, door, end) if door != qb.front else (qb.front, end)
-        xl = end[0] - gap / 3
-        y = gap_y[row_of[ac]] if ac > qc else track()
-        return (qb.front, (xr, qb.front[1]), (xr, y), (xl, y), (xl, end[1]), end)
-
+    router = Router(lay, gap, fs, plan.cols, plan.qcols, row_of, gap_y, bottom, width)
     for u in topo.uses:
         if u.actor not in lay.actors or not 0 <= u.queue < len(lay.queues):
             continue
         if u.how & PUT_ON:
-            edge = put_route(u.actor, u.queue, below)
+            edge = router.put(u.actor, u.queue)
             lay.edges.append(edge)
             lay.routes[(0, u.actor, u.queue)] = edge
         if u.how & GOT_FROM:
-            edge = get_route(u.queue, u.actor, below)
+            edge = router.get(u.queue, u.actor)
             lay.edges.append(edge)
             lay.routes[(1, u.queue, u.actor)] = edge
     # a first put or get is animated before the layout knows its edge (the
     # event that adds the edge is still ahead of the displayed instant): every
-    # other actor-queue pair gets a route too, one that never cuts across a
-    # queue's row (a straight line back to a queue's tail would)
-    spare = lane[0]
+    # other actor-queue pair gets a route too (on the tracks, not drawn)
+    router.spare = True
     for ai in lay.actors:
         for qi in range(len(lay.queues)):
             if (0, ai, qi) not in lay.routes:
-                lay.routes[(0, ai, qi)] = put_route(ai, qi, lambda: spare)
+                lay.routes[(0, ai, qi)] = router.put(ai, qi)
             if (1, qi, ai) not in lay.routes:
-                lay.routes[(1, qi, ai)] = get_route(qi, ai, lambda: spare)
-    height = max(lane[0], bottom) + MARGIN
-    lay.rect = Box(0.0, 0.0, width, height)
+                lay.routes[(1, qi, ai)] = router.get(qi, ai)
+    lay.rect = Box(0.0, 0.0, width, max(router.lowest, bottom) + MARGIN)
     return lay
 
 
