@@ -4,11 +4,13 @@ programs it refuses with a clear message before anything starts."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from procwait import wait_gone
 from tracing import PROGRAMS
 
 from qsim.trace_cli import split_args
@@ -81,6 +83,37 @@ def test_bench_trace_prints_both_rates_and_their_ratio() -> None:
     assert r["untraced_msgs_per_s"] > 0
     assert r["traced_msgs_per_s"] > 0
     assert r["ratio"] == round(r["traced_msgs_per_s"] / r["untraced_msgs_per_s"], 3)
+    # and with line tracking on (what the open code view asks for)
+    assert r["line_tracking"] in ("sys.settrace", "sys.monitoring")
+    assert r["ratio_lines"] == round(r["traced_lines_msgs_per_s"] / r["untraced_msgs_per_s"], 3)
     # a put and a get per item, in each of the 3 traced rounds
     assert r["events_emitted"] == r["events_received"] > 3 * 2 * 3000
     assert r["accounting_closes"]
+
+
+def test_without_headless_the_program_plays_in_the_window(tmp_path: Path) -> None:
+    """``qsim trace prog.py`` opens the window playing it; closing it ends the program."""
+    pidfile = tmp_path / "pids"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    prog = str(PROGRAMS / "forever.py")
+    out = subprocess.run(
+        [sys.executable, "-m", "qsim", "trace", prog, "fork", str(pidfile), "--quit-after", "4"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert pidfile.exists(), "the program never ran"
+    assert wait_gone(json.loads(pidfile.read_text()), 5.0) == set()
+
+
+def test_without_headless_a_bad_program_is_refused_before_any_window(tmp_path: Path) -> None:
+    prog = tmp_path / "notes.py"
+    prog.write_text("just some words\n")
+    out = _qsim("trace", str(prog))
+    assert out.returncode == 2
+    assert (
+        out.stderr.strip() == "qsim trace: notes.py is not valid Python: invalid syntax at line 1"
+    )
