@@ -443,6 +443,7 @@ class MainWindow(FileActions, QMainWindow):
                 self.showFullScreen()
             width = max(self.docks["lesson_text"].width(), self.width() // 4)
             self.resizeDocks([self.docks["lesson_text"]], [width], Qt.Orientation.Horizontal)
+            self.programs.fit_dock()  # a program's code needs more room
         else:
             self.chrome.end()
             self._apply_theme(self.base_theme)

@@ -220,8 +220,12 @@ class ProgramActions(QObject):
         self.code.set_program(program.path)
         self.dock.show()
         self.dock.raise_()
+        self.fit_dock()
+
+    def fit_dock(self) -> None:
+        """Room for the program's code lines beside the diagram (a third of the window)."""
         win = self.win
-        if not win.presenting:  # room for code lines beside the diagram
+        if self.session.program is not None and self.dock.isVisible():
             w = max(self.dock.width(), win.width() * 36 // 100)
             win.resizeDocks([self.dock], [w], Qt.Orientation.Horizontal)
 
