@@ -110,7 +110,12 @@ def _window(args: argparse.Namespace, theirs: list[str]) -> int:
         return 2
     from qsim.ui.app import run_gui
 
-    return run_gui(program=(path, theirs), speed=args.speed, quit_after=args.quit_after)
+    return run_gui(
+        program=(path, theirs),
+        speed=args.speed,
+        quit_after=args.quit_after,
+        internals=args.internals,
+    )
 
 
 def _print_summary(report: dict[str, Any]) -> None:

@@ -229,14 +229,19 @@ class MainWindow(FileActions, QMainWindow):
         self.session.load(sc)
 
     def show_program(
-        self, path: str, argv: Sequence[str] = (), title: str = "", lesson_text: str = ""
+        self,
+        path: str,
+        argv: Sequence[str] = (),
+        title: str = "",
+        lesson_text: str = "",
+        internals: bool = False,
     ) -> None:
         """Stop the current run and get a Python program ready to play, traced.
 
         Raises ``TraceError`` (nothing changed) for a program that cannot be traced;
         ``self.programs.open_program`` shows that in an error box and plays."""
         self._hang_timer.stop()
-        self.session.load_program(path, argv, title, lesson_text)
+        self.session.load_program(path, argv, title, lesson_text, internals)
 
     def _on_lesson_chosen(self, lesson_id: str) -> None:
         if self.session.scenario is None or self.session.scenario.id != lesson_id:

@@ -197,6 +197,7 @@ class ProgramActions(QObject):
         title: str = "",
         lesson_text: str = "",
         play: bool = True,
+        internals: bool = False,
     ) -> bool:
         """Show ``python path *argv`` traced, and play it (``play``).
 
@@ -204,7 +205,7 @@ class ProgramActions(QObject):
         gets an error box; the window keeps what it had. False then.
         """
         try:
-            self.win.show_program(path, argv, title, lesson_text)
+            self.win.show_program(path, argv, title, lesson_text, internals)
         except TraceError as e:
             self.win.show_error("Cannot open the program", str(e))
             return False

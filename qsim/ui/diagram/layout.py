@@ -139,7 +139,7 @@ def compute_layout(
     if topo.traced:  # a program's: grows as it runs (see program_layout)
         from qsim.ui.diagram.program_layout import program_layout
 
-        return program_layout(topo, font_scale, token_scale, measure)
+        return program_layout(topo, font_scale, token_scale, measure, view, max_slots)
     cols = columns(topo)
     extra = extra_lines(sc)
     place = partial(

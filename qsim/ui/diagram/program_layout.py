@@ -34,6 +34,7 @@ from qsim.ui.diagram.layout import (
     approx_width,
     queue_title,
 )
+from qsim.ui.diagram.layout_parts import MIN_FONT
 from qsim.ui.diagram.program_roles import (
     INTERNAL,
     actor_column,
@@ -97,13 +98,16 @@ def program_layout(
     token_scale: float = 1.0,
     measure: Measure = approx_width,
     view: tuple[float, float] = (1200.0, 800.0),
+    max_slots: int = 12,
 ) -> Layout:
     """Boxes, edges and routes for a traced program (``topo``: its drawn topology).
 
     A long chain of queues is wrapped onto a second (third) row when that lets
-    a view of size ``view`` draw it larger; it goes on left to right, below.
+    a view of size ``view`` draw it larger; it goes on left to right, below. A
+    queue shows at most ``max_slots`` slots (fewer when there are several).
+    Sizes follow the lessons' layout (``layout``), so the boxes' texts fit.
     """
-    plan = _plan(topo, font_scale, token_scale, measure)
+    plan = _plan(topo, font_scale, token_scale, measure, max_slots)
     best = _place(plan, ())
     best_fit = _fit(best, view)
     starts = range(3, plan.n_cols - 1, 2)  # a new row starts with a queue column
@@ -119,7 +123,7 @@ def _fit(lay: Layout, view: tuple[float, float]) -> float:
     return min(view[0] / lay.rect.w, view[1] / lay.rect.h)
 
 
-def _plan(topo: Topology, fs: float, ts: float, measure: Measure) -> _Plan:
+def _plan(topo: Topology, fs: float, ts: float, measure: Measure, max_slots: int) -> _Plan:
     r = roles(topo)
     cols: dict[int, list[int]] = {}
     strip: list[int] = []
@@ -136,10 +140,11 @@ def _plan(topo: Topology, fs: float, ts: float, measure: Measure) -> _Plan:
 
     token = 22.0 * ts
     slot_w = token + 6.0 * ts
-    row_h = token + 8.0 * ts
-    font = 12.0 * fs
-    state_w = max(measure(t, 11.0 * fs, False) for t in STATE_SAMPLES) + 18.0 * fs
-    counter_w = measure("put 9999 · got 9999", 10.0 * fs, False)
+    row_h = token + 7.0 * ts
+    font = 12.5 * fs
+    small = MIN_FONT * fs
+    state_w = max(measure(t, small, False) for t in STATE_SAMPLES) + 18.0 * fs
+    counter_w = measure("put 9999 · got 9999", small, False)
     compact = {c: len(m) > COMPACT_OVER for c, m in cols.items()}
     col_w: dict[int, float] = {}
     for col, members in cols.items():
@@ -150,7 +155,7 @@ def _plan(topo: Topology, fs: float, ts: float, measure: Measure) -> _Plan:
         else:
             inner = max(longest, state_w, counter_w)
             col_w[col] = max(token * 0.62 + 16 * fs + inner, 120.0 * fs)
-    visible = 12 if len(qcols) <= 1 else 8 if len(qcols) == 2 else 6
+    visible = min(max_slots, 12 if len(qcols) <= 1 else 8 if len(qcols) == 2 else 6)
     qslots: dict[int, int] = {}
     for col, qmembers in qcols.items():
         widest = 0.0
@@ -160,6 +165,7 @@ def _plan(topo: Topology, fs: float, ts: float, measure: Measure) -> _Plan:
             qslots[qi] = max(1, n)
             widest = max(widest, qslots[qi] * slot_w + 8 * ts)
             widest = max(widest, measure(queue_title(q.id, q.kind, q.maxsize), font, True))
+            widest = max(widest, measure("+99999 more 99999/99999 full", small, True))
         col_w[col] = widest
     for col in range(n_cols):
         col_w.setdefault(col, 100.0 * fs)
@@ -178,10 +184,13 @@ def _plan(topo: Topology, fs: float, ts: float, measure: Measure) -> _Plan:
         slot_w,
         row_h,
         font,
-        (64.0 if n_cols <= 5 else 48.0) * fs,
-        max(62.0 * fs, token + 12 * fs),
-        max(28.0 * fs, token + 6 * ts),
-        font * 1.5 + row_h + 10.0 * fs * 2.6,
+        # room between a process and its queue for the token in its hand and
+        # two waiting at the queue's back (as the lessons' layout leaves)
+        max((64.0 if n_cols <= 5 else 48.0) * fs, 3.2 * token),
+        max(3 * (small + 5.5 * fs), token + 12 * fs),
+        max(small + 14.0 * fs, token + 6 * ts),
+        # title, slots, the fill line and one more (unfinished tasks, Full raised)
+        font * 1.5 + row_h + 4.0 * fs + 2 * (small + 3.0 * fs),
         col_w,
         compact,
         qslots,
