@@ -119,7 +119,7 @@ def test_a_program_plays_in_the_window_with_its_own_names_and_objects(
     shown = {token_label(text) for text in got}
     assert frames.labels, "no token rested in a queue"
     assert frames.labels <= shown | {token_label(repr(got))}, frames.labels - shown
-    assert "'DONE'" in frames.sentinels
+    assert "DONE" in frames.sentinels  # the sentinel's value, drawn as a sentinel
     r = s.reducer
     assert r is not None
     orders = r.topology.queue_index("orders")

@@ -43,7 +43,11 @@ def is_sentinel_repr(text: str) -> bool:
 
 
 def token_label(text: str, limit: int = TOKEN_CHARS) -> str:
-    """A repr cut to ``limit`` characters with "…" (the tooltip has it all)."""
+    """What a token of a traced object says: its repr, a plain string without
+    its quotes (``'p2:5'`` -> ``p2:5``: a token has room for a few letters),
+    cut to ``limit`` characters with "…". The tooltip has the repr in full."""
+    if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"" and "\\" not in text:
+        text = text[1:-1]
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -144,6 +144,7 @@ class ProgramActions(QObject):
         self.trace: TraceRun | None = None  # the program's last run (output, exit code)
         self._output_at = 0
         self._stuck: dict[str, str] = {}  # hung process -> where it waits, in words
+        self._put_away: list[str] = []  # docks hidden while a program is shown
         self.dialog: ProgramDialog | None = None
         s = self.session
         s.scenario_loaded.connect(self._on_loaded)
@@ -216,8 +217,17 @@ class ProgramActions(QObject):
     # ------------------------------------------------------------ session
     def _on_loaded(self, _sc: object) -> None:
         program = self.session.program
-        if program is None:
+        win = self.win
+        if program is None:  # a lesson again: the docks a program put away come back
+            for name in self._put_away:
+                win.docks[name].show()
+            self._put_away = []
             return
+        if not win.presenting:  # a program has no lesson controls; its diagram needs room
+            for name in ("lessons", "knobs"):
+                if win.docks[name].isVisible():
+                    win.docks[name].hide()
+                    self._put_away.append(name)
         self.code.set_program(program.path)
         self.dock.show()
         self.dock.raise_()
@@ -227,7 +237,7 @@ class ProgramActions(QObject):
         """Room for the program's code lines beside the diagram (a third of the window)."""
         win = self.win
         if self.session.program is not None and self.dock.isVisible():
-            w = max(self.dock.width(), win.width() * 36 // 100)
+            w = max(self.dock.width(), win.width() * 33 // 100)
             win.resizeDocks([self.dock], [w], Qt.Orientation.Horizontal)
 
     def _on_run_started(self) -> None:

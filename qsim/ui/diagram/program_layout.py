@@ -78,10 +78,10 @@ class _Plan:
 
     def pitch(self, col: int) -> float:
         if col in self.qcols:
-            return self.queue_h + 24.0 * self.fs
+            return self.queue_h + 10.0 * self.fs
         if self.compact.get(col):
             return self.small_h + 8.0 * self.fs
-        return self.tall_h + 18.0 * self.fs
+        return self.tall_h + 12.0 * self.fs
 
     def first_h(self, col: int) -> float:
         """Height of an actor box in ``col``."""
