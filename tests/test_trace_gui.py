@@ -303,3 +303,17 @@ def test_a_program_that_fails_says_why(make_window: WindowFactory, qtbot: QtBot)
     assert "crash_main.py ended with exit code 1" in box.text()
     assert "Traceback" in box.text() or "Error" in box.text()
     box.close()
+
+
+def test_a_program_puts_the_lesson_docks_away_and_a_lesson_brings_them_back(
+    make_window: WindowFactory, qtbot: QtBot
+) -> None:
+    win = make_window("basic")
+    lessons, knobs, code = win.docks["lessons"], win.docks["knobs"], win.docks["code"]
+    assert lessons.isVisible() and knobs.isVisible()
+    assert win.programs.open_program(str(PROGRAMS / "slow_one_to_one.py"), ["fork", "2", "0.01"])
+    assert not lessons.isVisible() and not knobs.isVisible() and code.isVisible()
+    qtbot.waitUntil(lambda: win.session.status == "finished", timeout=30_000)
+    assert win.open_lesson("basic")
+    assert lessons.isVisible() and knobs.isVisible()
+    assert win.session.program is None
