@@ -211,4 +211,18 @@ def test_no_path_cuts_a_queue_in_any_shape_one_row_or_wrapped() -> None:
     shapes.append(program(["main", *chain], qs, [*uses, ("main", "q4", GOT_FROM)]))
     for topo in shapes:
         for wrap in (False, True):
-            assert not cuts_a_queue(layout(topo, wrap)), (topo.queues, wrap)
+            for scale in (1.0, 2.5):  # presenting: bigger letters and tokens
+                lay = program_layout(
+                    drawn_topology(topo),
+                    scale,
+                    scale * 1.3,
+                    view=(1200.0, 800.0) if wrap else (4000.0, 800.0),
+                )
+                assert not cuts_a_queue(lay), (topo.queues, wrap, scale)
+                # and nothing is drawn outside the scene (it would be cut off)
+                r = lay.rect
+                points = [p for route in lay.routes.values() for p in route]
+                points += [(b.x, b.y) for b in [*lay.actors.values(), *lay.queues]]
+                points += [(b.right, b.bottom) for b in [*lay.actors.values(), *lay.queues]]
+                outside = [p for p in points if not (0 <= p[0] <= r.w and 0 <= p[1] <= r.h)]
+                assert not outside, (topo.queues, wrap, scale, outside[:3])

@@ -205,8 +205,11 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
     row_of = {c: k for k, row in enumerate(rows) for c in row}
     row_w = [sum(plan.col_w[c] for c in row) + gap * (len(row) - 1) for row in rows]
     strip_total = sum(plan.strip_w) + 16.0 * fs * max(0, len(plan.strip) - 1)
-    width = max(*row_w, strip_total) + 2 * MARGIN
-    top = MARGIN + (plan.small_h + 30.0 * fs if plan.strip else 0.0)
+    # room at the sides for paths that go round a column at the edge (a third
+    # of a gap out) and for the strip's paths along the margin
+    margin = MARGIN * fs + gap / 3 + 8.0 * fs
+    width = max(*row_w, strip_total) + 2 * margin
+    top = margin + (plan.small_h + 30.0 * fs if plan.strip else 0.0)
     min_h = (200.0 if len(rows) == 1 else 110.0) * fs
     # every column starts at its row's top, first boxes centred on one line: a
     # box added later goes below the others, and nothing that was drawn moves
@@ -256,7 +259,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
             y += plan.pitch(col)
     x = (width - strip_total) / 2
     for i, w in zip(plan.strip, plan.strip_w, strict=True):
-        y, h = MARGIN, plan.small_h
+        y, h = margin, plan.small_h
         mid = y + h / 2
         lay.actors[i] = ActorBox(
             x, y, w, h, compact=True, hand=(x + w / 2, y + h), port_in=(x, mid),
@@ -264,7 +267,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
         )  # fmt: skip
         x += w + 16.0 * fs
 
-    router = Router(lay, gap, fs, plan.cols, plan.qcols, row_of, gap_y, bottom, width)
+    router = Router(lay, gap, fs, plan.cols, plan.qcols, row_of, gap_y, bottom, width, margin)
     for u in topo.uses:
         if u.actor not in lay.actors or not 0 <= u.queue < len(lay.queues):
             continue
@@ -286,7 +289,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
                 lay.routes[(0, ai, qi)] = router.put(ai, qi)
             if (1, qi, ai) not in lay.routes:
                 lay.routes[(1, qi, ai)] = router.get(qi, ai)
-    lay.rect = Box(0.0, 0.0, width, max(router.lowest, bottom) + MARGIN)
+    lay.rect = Box(0.0, 0.0, width, max(router.lowest, bottom) + margin)
     return lay
 
 

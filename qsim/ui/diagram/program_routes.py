@@ -33,12 +33,14 @@ class Router:
         gap_y: list[float],
         bottom: float,
         width: float,
+        margin: float,
     ) -> None:
         self.lay, self.gap, self.fs = lay, gap, fs
         self.row_of = row_of
         self.gap_y = gap_y
         self.bottom = bottom
         self.width = width
+        self.margin = margin
         self.actor_col = {i: c for c, members in cols.items() for i in members}
         self.queue_col = {q: c for c, members in qcols.items() for q in members}
         self.used: dict[int, int] = {}  # corridor (row below which it runs) -> tracks taken
@@ -103,12 +105,12 @@ class Router:
         if row == 0:  # along the strip, then down beside the queue's column
             return (start, (xl, start[1]), (xl, tail[1]), tail)
         y = self.gap_y[row]  # down the left margin, along the gap above its row
-        xm = MARGIN / 3
+        xm = self.margin / 3
         return (start, (xm, start[1]), (xm, y), (xl, y), (xl, tail[1]), tail)
 
     def _to_strip(self, front: Point, row: int, xr: float, hand: Point) -> tuple[Point, ...]:
         if row == 0:
             return (front, (xr, front[1]), (xr, hand[1]), hand)
         y = self.gap_y[row]
-        xm = self.width - MARGIN / 3
+        xm = self.width - self.margin / 3
         return (front, (xr, front[1]), (xr, y), (xm, y), (xm, hand[1]), hand)
