@@ -292,6 +292,10 @@ def test_a_pool_s_own_queues_are_drawn_internal(make_window: WindowFactory, qtbo
     assert topo.queues[inq].id == "_inqueue (internal)"
     assert view.queue_items[inq].opacity() < 1.0
     assert "Pool" in win.programs.code.notes.text()
+    r = s.reducer
+    assert r is not None
+    # the Pool's terminate() at the end of the with block is not a crash
+    assert [a.name for a in r.actors if a.state == "crashed"] == []
     assert printed(win)["results"] == [x**3 for x in range(8)]
 
 

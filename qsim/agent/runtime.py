@@ -163,8 +163,14 @@ class Agent:
             os._exit(EXIT_ORPHANED)
         self.sent += n
         throttle = self.ctl.throttle_us()
-        if throttle:  # the window is behind: let it catch up (as scenario workers do)
-            _sleep(throttle / 1e6)
+        if throttle and not self.finished:  # the window is behind: let it catch up
+            # not holding the lock: a SIGTERM meanwhile (a Pool's terminate())
+            # must still be able to say goodbye
+            self.lock.release()
+            try:
+                _sleep(throttle / 1e6)
+            finally:
+                self.lock.acquire()
 
     def where(self, depth: int = 2) -> None:
         """Report the user's line this call came from, if it changed (before blocking)."""

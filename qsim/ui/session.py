@@ -416,7 +416,14 @@ class LiveSession(ReplayControl, QObject):
         hang_after = self.scenario.run.hang_after if self.scenario is not None else 0.0
         if self.status == "running" and run.watch_hangs(reducer, hang_after):
             self._set_status("hung")
-        caught_up = not collector.pending() and not reducer.held
+        # ended: the display plays out the last flights (the lead) before the
+        # frame timer stops, or tokens would hang in mid-air (a program may end
+        # right after its last puts)
+        caught_up = (
+            not collector.pending()
+            and not reducer.held
+            and (not ended or self.clock.t >= self._fed_t + LEAD_NS)
+        )
         if ended and caught_up:
             self._end_run()
             self._timer.stop()
