@@ -42,7 +42,7 @@ from qsim.engine.collector import Collector
 from qsim.engine.proctree import end_session, session_members, wait_session_gone
 from qsim.engine.trace_check import TraceError, check_program
 from qsim.engine.trace_hang import hung_processes, where_stuck
-from qsim.model.events import EventKind, make_event
+from qsim.model.events import FLAG_INTERNAL, EventKind, make_event
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 
@@ -50,6 +50,7 @@ __all__ = ["TraceError", "TraceRun", "agent_command"]
 
 OUTPUT_LIMIT = 4 << 20  # bytes of the program's stdout/stderr kept when captured
 _GOODBYE = (int(EventKind.ACTOR_EXITED), int(EventKind.ACTOR_CRASHED))
+_STARTED = int(EventKind.PROCESS_STARTED)
 
 
 def agent_command(script: str, args: Sequence[str], python: str | None = None) -> list[str]:
@@ -105,6 +106,7 @@ class TraceRun:
         self.stopped_ns = 0
         self._actors = 0  # connections accepted (actor indexes given)
         self._goodbye: set[int] = set()  # actors that reported their own end
+        self._internal: set[int] = set()  # a Pool's or an executor's workers
         self._lock = threading.Lock()
         self._accepting = False
         self._stopping = False
@@ -198,6 +200,9 @@ class TraceRun:
         bye = (kinds == _GOODBYE[0]) | (kinds == _GOODBYE[1])
         if bye.any():
             self._goodbye.update(int(a) for a in arr["actor"][bye])
+        born = (kinds == _STARTED) & ((arr["flags"] & FLAG_INTERNAL) != 0)
+        if born.any():
+            self._internal.update(int(a) for a in arr["actor"][born])
         if self._user_on_records is not None:
             self._user_on_records(arr)
 
@@ -210,6 +215,13 @@ class TraceRun:
                 code = self.proc.wait(2.0)
             self.exit_codes[0] = code
         if actor in self._goodbye or self._stopping:
+            return
+        if actor in self._internal and actor != 0:
+            # a Pool's or an executor's worker: its pool ends it with terminate(),
+            # which may come while it is saying goodbye (not a crash)
+            why = "ended by its pool (terminate())"
+            ev = make_event(time.monotonic_ns(), actor, EventKind.ACTOR_EXITED, value=why)
+            self.collector.inject([ev])
             return
         value: Any = code if code is not None else "ended without a word (killed?)"
         ev = make_event(time.monotonic_ns(), actor, EventKind.ACTOR_CRASHED, value=value)
