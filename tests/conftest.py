@@ -17,6 +17,7 @@ are not leaks.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -251,6 +252,15 @@ def _shown_windows() -> set[QWidget]:
 
 
 # ------------------------------------------------------------- the checks
+@pytest.fixture(scope="session", autouse=True)
+def _gui_thread_gc(qapp: QApplication) -> None:
+    """As in the app: cycles (and the Qt objects in them) are collected on the
+    GUI thread, never on a run's threads (see qsim.ui.gui_gc)."""
+    from qsim.ui import gui_gc
+
+    gui_gc.install(qapp)
+
+
 @pytest.fixture(autouse=True)
 def _no_leaks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail a test that leaves processes, threads, timers or windows behind.
@@ -264,6 +274,7 @@ def _no_leaks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     timers = _TimerWatch(monkeypatch)
     yield
     problems: list[str] = []
+    gc.collect()  # what the test left in cycles goes now, on this (the GUI) thread
 
     leaked_kids = _wait_children_gone(kids_before, CHILD_GRACE_S)
     if leaked_kids:

@@ -100,7 +100,7 @@ def test_a_program_plays_in_the_window_with_its_own_names_and_objects(
     win = make_window("basic")
     frames = Frames(win)
     prog = PROGRAMS / "slow_one_to_one.py"
-    assert win.programs.open_program(str(prog), [start_method, "6", "0.05"])
+    assert win.programs.open_program(str(prog), [start_method, "6", "0.1"])
     s = win.session
     qtbot.waitUntil(lambda: s.status == "finished", timeout=45_000)
     frames.stop()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from qsim.model.scenario_io import ScenarioError
 from qsim.resources import builtin_ids, load, resources_dir
+from qsim.ui import gui_gc
 
 APP_NAME = "qsim"
 ORG_NAME = "qsim"
@@ -41,6 +42,7 @@ def make_app() -> QApplication:
     app.setApplicationDisplayName("qsim")
     app.setStyle("Fusion")  # the palette (light/dark) applies fully on every platform
     app.setWindowIcon(app_icon())
+    gui_gc.install(app)  # cycles holding Qt objects die on this thread, not a run's
     return app
 
 
