@@ -70,6 +70,10 @@ def check_frame(win: MainWindow) -> list[str]:
                 f"{q.id}: {len(placed)} tokens in its slots and {more} more,"
                 f" the run says {q.depth}"
             )
+        if not q.overflow:
+            stray = sorted(set(placed) - set(q.contents))
+            if stray:
+                problems.append(f"{q.id}: tokens drawn in its slots for items not in it: {stray}")
         if sorted(inside) != sorted(placed):
             extra = sorted(set(inside) - set(placed))
             missing = sorted(set(placed) - set(inside))

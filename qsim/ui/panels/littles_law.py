@@ -54,4 +54,5 @@ class LittlesLawBox(QWidget):
             "littles.W": law.W,
             "littles.lambda_W": law.lam_w,
             "littles.in_system": law.n_now,
+            "littles.finished": law.finished,
         }

@@ -146,9 +146,12 @@ class RunObserver:
                 lookups["get"][a.index] = key("in:" + a.group)
                 lookups["end"][a.index] = key("rate:" + a.name)
                 lookups["end2"][a.index] = key("out:" + a.group)
+            elif a.role == "process":  # traced: every put makes an item, a get uses it up
+                lookups["put"][a.index] = key("rate:" + a.name)
+                lookups["end"][a.index] = key("got:" + a.name)
         self._lk = lookups
         self._producer = lookups["put"] >= 0
-        self._producer[[a.index for a in actors if a.role != "producer"]] = False
+        self._producer[[a.index for a in actors if a.role not in ("producer", "process")]] = False
         self._sink = lookups["end"] >= 0
         self.rate.grow(len(self.keys))
 

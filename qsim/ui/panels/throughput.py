@@ -145,6 +145,10 @@ class ThroughputPanel(PanelBase):
                 specs += [("rate:" + a.name, f"{a.name} put/s") for a in actors[:PER_ACTOR_MAX]]
         for g in dict.fromkeys(a.group for a in topo.actors if a.role == "stage"):
             specs.append(("out:" + g, f"{g} out/s"))
+        # a traced program's processes: what each put and got (its own, not its pool's)
+        processes = [a for a in topo.actors if a.role == "process" and a.group != "internal"]
+        for a in processes[:PER_ACTOR_MAX]:
+            specs += [("rate:" + a.name, f"{a.name} put/s"), ("got:" + a.name, f"{a.name} got/s")]
         pen = plots.line_pen
         self.rate_plot.set_series(
             [(n, label, pen(k, self.theme)) for k, (n, label) in enumerate(specs)]
