@@ -132,11 +132,12 @@ def test_a_program_plays_in_the_window_with_its_own_names_and_objects(
     # got is finished (its time in the system known), none is left inside
     panel = win.panels["throughput"]
     panel.redraw()
+    panel.refresh_plots()
     fig = panel.figures()
     assert fig["littles.finished"] == r.acct.consumed == 7 + 1  # and main got the list
     assert fig["littles.in_system"] == 0
     assert float(fig["littles.W"]) > 0
-    assert {"rate:producer", "got:consumer"} <= set(fig)
+    assert {"rate:producer", "got:consumer"} <= set(fig), sorted(fig)
 
 
 def test_pause_holds_a_program_still_and_step_moves_one_operation(

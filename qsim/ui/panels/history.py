@@ -86,6 +86,7 @@ class PanelHistory:
         if r is not None and obs is not None and r.topology is not obs.topology:
             self.catch_up()
             obs.retopology(r.topology)
+            self.version += 1  # a traced program's new process or queue: views rebuild
         return r
 
     def catch_up(self) -> None:
