@@ -73,7 +73,12 @@ def test_no_frame_contradicts_itself(
     )
     session.pause()
     settled = checked[0]
-    qtbot.waitUntil(lambda: checked[0] >= settled + 30 or session.run is None, timeout=20_000)
+    # held still for 30 frames; a run that ended plays out its last flights and
+    # then its frame timer stops
+    qtbot.waitUntil(
+        lambda: checked[0] >= settled + 30 or session.run is None or not session._timer.isActive(),
+        timeout=20_000,
+    )
     session.frame.disconnect(on_frame)
     problems += [f"held still: {p}" for p in check_frame(window)]
     session.stop()

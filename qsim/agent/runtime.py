@@ -160,7 +160,7 @@ class Agent:
         try:
             self.conn.send_bytes(msg)
         except OSError:  # the controller is gone: nobody to report to, nobody to stop us
-            os._exit(EXIT_ORPHANED)
+            self._controller_gone()
         self.sent += n
         throttle = self.ctl.throttle_us()
         if throttle and not self.finished:  # the window is behind: let it catch up
