@@ -12,6 +12,7 @@ from killing import scenario
 from pytestqt.qtbot import QtBot
 from test_kills import LARGE
 
+from qsim.engine.run import Run
 from qsim.model.state import CRASHED, WORKING
 from qsim.resources import load
 from qsim.ui.caption import CaptionBar
@@ -26,7 +27,7 @@ def session(qtbot: QtBot) -> Iterator[LiveSession]:
 
 
 def _kill(s: LiveSession, name: str) -> None:
-    assert s.run is not None
+    assert isinstance(s.run, Run)
     os.kill(s.run.pids()[name], signal.SIGKILL)
 
 

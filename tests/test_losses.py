@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qsim.model.events import (
     FINAL_SAMPLE,
     TORN_TAIL,
@@ -49,8 +51,8 @@ def _started() -> list[Event]:
     return [ev(1, P, K.ACTOR_STARTED), ev(1, C, K.ACTOR_STARTED)]
 
 
-def _report(r: Reducer) -> dict:  # type: ignore[type-arg]
-    return build_report(r)["accounting"]  # type: ignore[no-any-return]
+def _report(r: Reducer) -> dict[str, Any]:
+    return dict(build_report(r)["accounting"])
 
 
 def test_a_get_whose_put_died_with_its_producer_is_counted_as_produced() -> None:
