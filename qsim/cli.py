@@ -226,6 +226,8 @@ def _print_summary(report: dict[str, Any]) -> None:
         )
     if report["hung"]:
         print(f"  HUNG: {', '.join(report['hung'])}")
+    if report.get("verdict"):
+        print(f"  verdict: {report['verdict']}")
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection, Pipe, wait
 
 import numpy as np
 
+from qsim.engine.lifeline import controller_only
 from qsim.model.events import Event
 from qsim.model.records import StringTable, decode, from_events, to_events
 from qsim.model.wire import count_records
@@ -50,6 +51,7 @@ class Collector:
         self._on_records = on_records
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = Pipe(duplex=False)
+        controller_only(self._wake_r, self._wake_w)
         #: decoded batches, kept as records (40 bytes an event) until drained
         self._batches: deque[np.ndarray] = deque()
         self._arrived = threading.Condition()
@@ -63,12 +65,24 @@ class Collector:
         #: when the last batch arrived (monotonic ns; 0: none yet), kept back or not
         self.last_arrival_ns = 0
         self._when_drained: list[Callable[[], None]] = []
+        #: process sentinels watched beside the pipes: sentinel -> called once it ends
+        self._ends: dict[int, Callable[[], None]] = {}
         self._thread = threading.Thread(target=self._loop, name="qsim-collector", daemon=True)
         self._thread.start()
 
     def add(self, conn: Connection, actor: int) -> None:
+        # a forked worker must not hold a read end: with no reader left, a
+        # write into its event pipe fails instead of blocking forever
+        controller_only(conn)
         with self._lock:
             self._conns[conn] = actor
+        self._wake_w.send_bytes(b"+")
+
+    def watch_process(self, sentinel: int, on_end: Callable[[], None]) -> None:
+        """Call ``on_end`` (on the reader thread) when the process whose
+        ``sentinel`` this is ends: a process that sends no events (the manager)."""
+        with self._lock:
+            self._ends[sentinel] = on_end
         self._wake_w.send_bytes(b"+")
 
     @property
@@ -184,8 +198,15 @@ class Collector:
         while not self._stopping:
             with self._lock:
                 conns = list(self._conns)
-            ready = wait([*conns, self._wake_r], timeout=0.5)
+                ends = list(self._ends)
+            ready = wait([*conns, *ends, self._wake_r], timeout=0.5)
             for c in ready:
+                if isinstance(c, int):
+                    with self._lock:
+                        on_end = self._ends.pop(c, None)
+                    if on_end is not None:
+                        on_end()
+                    continue
                 if c is self._wake_r:
                     try:
                         self._wake_r.recv_bytes()
@@ -229,5 +250,9 @@ class Collector:
             for c in self._conns:
                 c.close()
             self._conns.clear()
+            self._ends.clear()
         self._wake_r.close()
         self._wake_w.close()
+        # no way back to the run any more: it is freed as soon as it is dropped
+        # (its processes' pipes with it), not at the next garbage collection
+        self._on_eof = None

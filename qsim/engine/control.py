@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import os
 import secrets
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -76,6 +77,13 @@ class RunControl:
         #: measured lanes: queue index -> a queue of the same kind for the lane's
         #: plain-program phase (its own feeder thread and pipe, never watched)
         self.plain_queues: dict[int, Any] = {}
+        #: producer processes that have ended, however (the controller counts
+        #: them): ``main`` stops waiting when all have, even if one died
+        self.producers_ended: Any = ctx.RawValue(ctypes.c_int, 0)
+        #: the read end of the run's life line (``qsim.engine.lifeline``):
+        #: every process of the run ends when its controller is gone
+        self.life_line: Connection | None = None
+        self.life_line_owner = 0  # the controller's pid
 
     # controller side -------------------------------------------------------
     def pause(self) -> None:

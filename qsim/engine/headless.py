@@ -13,6 +13,7 @@ from qsim.model.lessons import lane_report
 from qsim.model.metrics import build_report
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
+from qsim.model.waits import wait_reason
 
 
 def pump(run: Run, reducer: Reducer, timeout: float = 0.05) -> int:
@@ -41,7 +42,12 @@ def watch_hangs(run: Run, reducer: Reducer, hang_after: float) -> list[str]:
     hung = reducer.hung_actors(now, int(hang_after * 1e9), quiet)
     for a in hung:
         if not a.hung:
-            why = f"{a.state} with no progress for {hang_after:g} s"
+            reason = wait_reason(reducer, a)
+            why = (
+                f"{a.state}; {reason}"
+                if reason
+                else f"{a.state} with no progress for {hang_after:g} s"
+            )
             run.inject(a.index, EventKind.HUNG, why)
             a.hung = True
     return [a.name for a in hung]
@@ -56,12 +62,15 @@ def run_headless(
     stop_on_hang: bool = True,
     record: str | Path | None = None,
     on_frame: Callable[[Reducer], None] | None = None,
+    on_started: Callable[[Run], None] | None = None,
 ) -> tuple[dict[str, Any], Reducer]:
     """Run ``scenario`` with real processes until every worker ended, it hung,
     or ``duration`` seconds passed; return the JSON report and the reducer.
 
     ``record``: also write the run's recording (``.qrec``) there.
     ``on_frame``: called with the reducer after each step that applied events.
+    ``on_started``: called with the run once its processes are started (a test
+    that kills one of them keeps it).
     """
     limit = scenario.run.duration if duration is None else duration
     run = Run(scenario, start_method=start_method, speed=speed, seed=seed)
@@ -76,6 +85,8 @@ def run_headless(
             if record is not None:
                 recorder = _recorder(scenario, run, reducer, record)
             run.start()
+            if on_started is not None:
+                on_started(run)
             while not run.finished and time.monotonic() - t0 < limit:
                 pump(run, reducer)
                 if on_frame is not None and reducer.last_applied:

@@ -39,10 +39,11 @@ class PipeProbe:
         self._last: dict[int, int] = {}
         self._capacity = {qi: pipe_capacity(fd) for qi, fd in self._fds.items()}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="qsim-pipe-probe", daemon=True)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._fds:
+            self._thread = threading.Thread(target=self._loop, name="qsim-pipe-probe", daemon=True)
             self._thread.start()
 
     def sample(self) -> None:
@@ -59,5 +60,5 @@ class PipeProbe:
     def stop(self) -> None:
         """Stop sampling (before the queues' pipes are closed)."""
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join(2.0)

@@ -31,6 +31,8 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from qsim.engine.feeder import FeederWatch
+from qsim.engine.lifeline import watch
+from qsim.engine.msgread import MessageReader, StallCallback
 from qsim.model.scenario import QueueSpec
 
 _loads = ForkingPickler.loads
@@ -46,8 +48,11 @@ QsimManager.register("Queue", stdqueue.Queue)
 QsimManager.register("PriorityQueue", stdqueue.PriorityQueue)
 
 
-def serve_manager(address_out: Connection) -> None:
+def serve_manager(
+    address_out: Connection, life_line: tuple[Connection | None, int] = (None, 0)
+) -> None:
     """Target of the manager process: serve queues until told, or orphaned."""
+    watch(*life_line, what="qsim-manager-life-line")
     mgr = QsimManager(authkey=bytes(current_process().authkey))
     server = mgr.get_server()
     address_out.send(server.address)
@@ -64,11 +69,18 @@ def serve_manager(address_out: Connection) -> None:
 
 
 def start_manager(
-    ctx: Any, stopping: Callable[[], bool], timeout: float = 30.0
+    ctx: Any,
+    stopping: Callable[[], bool],
+    life_line: tuple[Connection | None, int] = (None, 0),
+    timeout: float = 30.0,
 ) -> tuple[BaseProcess, QsimManager] | None:
-    """Start our manager process and connect to it; None if ``stopping()`` said so first."""
+    """Start our manager process and connect to it; None if ``stopping()`` said so first.
+
+    ``life_line``: the run's and its owner's pid (``qsim.engine.lifeline``): the
+    server ends with the run.
+    """
     r, w = Pipe(duplex=False)
-    p = ctx.Process(target=serve_manager, args=(w,), name="qsim-manager", daemon=True)
+    p = ctx.Process(target=serve_manager, args=(w, life_line), name="qsim-manager", daemon=True)
     p.start()
     w.close()
     deadline = time.monotonic() + timeout
@@ -150,15 +162,19 @@ class QueueAdapter:
         self.priority = kind == "PriorityQueue"
         self.simple = kind == "SimpleQueue"
         self._poller: Any = None
+        self.reader: MessageReader | None = None
         if kind in ("Queue", "JoinableQueue", "SimpleQueue") and hasattr(select, "poll"):
             # Queue.get_nowait() polls through connection.wait(), which builds a
             # selector per call: that alone halves a flat-out consumer. One
             # poll object registered once answers the same question.
             self._poller = select.poll()
             self._poller.register(q._reader.fileno(), select.POLLIN)
+            # reads a message as recv_bytes does, but notices (and survives) a
+            # writer killed half-way through one: see msgread
+            self.reader = MessageReader(q._reader)
             # bound once: this is the hot path of every flat-out consumer
             self._acquire, self._release = q._rlock.acquire, q._rlock.release
-            self._poll, self._recv = self._poller.poll, q._reader.recv_bytes
+            self._poll, self._recv = self._poller.poll, self.reader.read
             # a Queue's get() frees a slot of its maxsize; a SimpleQueue has none
             self._free_slot = q._sem.release if not self.simple else _nothing
         #: the hot paths, without blocking and with as few Python frames as
@@ -266,10 +282,15 @@ class QueueAdapter:
         try:
             if not q._reader.poll(max(timeout, 0.0)):
                 return False, None
-            res = q._reader.recv_bytes()
+            res = self.reader.read() if self.reader is not None else q._reader.recv_bytes()
         finally:
             q._rlock.release()
         return True, _loads(res)
+
+    def on_stall(self, callback: StallCallback) -> None:
+        """Call ``callback`` while a read waits for the rest of an item."""
+        if self.reader is not None:
+            self.reader.on_stall = callback
 
     def task_done(self) -> None:
         self.q.task_done()

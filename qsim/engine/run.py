@@ -2,8 +2,9 @@
 
 Stop is graceful, then firm: the stop flag (workers notice within one sleep
 slice, ~20 ms), a join with a timeout, ``terminate()``, then ``kill()``. No
-process outlives its run; workers also watch their parent and leave by
-themselves if it dies, even by SIGKILL.
+process outlives its run: every process of it also watches the run's life
+line (``qsim.engine.lifeline``) and leaves at once when the controller is
+gone, even by SIGKILL, whatever it is stuck in.
 """
 
 from __future__ import annotations
@@ -12,21 +13,24 @@ import multiprocessing
 import threading
 import time
 from dataclasses import replace
-from multiprocessing.connection import Pipe, wait
+from multiprocessing.connection import Pipe
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from qsim.engine.collector import Collector
-from qsim.engine.control import LIVE_FIELDS, RunControl, live_slot
+from qsim.engine.control import RunControl, live_slot
 from qsim.engine.lesson_workers import consumer_target, producer_target, start_join_first
+from qsim.engine.lifeline import LifeLine
 from qsim.engine.pipe_probe import PipeProbe
 from qsim.engine.queues import QsimManager, make_queue, needs_manager, start_manager
+from qsim.engine.run_ends import ProcessEnds
+from qsim.engine.run_live import LiveChanges
 from qsim.engine.workers import main_main
 from qsim.model.events import EventKind, make_event
 from qsim.model.limits import MAX_ACTORS
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
-from qsim.model.topology import ActorInfo, Topology, build_topology, worker_name
+from qsim.model.topology import ActorInfo, Topology, build_topology
 
 
 class _Aborted(Exception):
@@ -45,8 +49,12 @@ def resolve_start_method(method: str | None) -> str:
     return method
 
 
-class Run:
-    """One run of a scenario with real worker processes and real queues."""
+class Run(LiveChanges, ProcessEnds):
+    """One run of a scenario with real worker processes and real queues.
+
+    What happens when its processes end is ``ProcessEnds``'s (``run_ends``);
+    knobs and workers changed live are ``LiveChanges``'s (``run_live``).
+    """
 
     def __init__(
         self,
@@ -93,9 +101,11 @@ class Run:
         self._reap_lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._ended_by_us: set[int] = set()  # actors stop() had to terminate
+        self._crashed: set[int] = set()  # actors that died by themselves
         self._started = False
         self.start_error = ""
         self._probe: PipeProbe | None = None
+        self._life: LifeLine | None = None
 
     # ------------------------------------------------------------ start
     def start(self) -> None:
@@ -125,6 +135,10 @@ class Run:
 
     def _start(self) -> None:
         sc = self.scenario
+        # before any process starts: every one of them watches it
+        self._life = LifeLine()
+        self.control.life_line = self._life.reader
+        self.control.life_line_owner = self._life.owner
         if self.control.lane_mode.value == 2:  # measured lanes: see Collector.defer
             self.collector.defer([a for lane in self.lanes for a in lane])
         if any(needs_manager(q.kind) for q in sc.queues):
@@ -240,10 +254,14 @@ class Run:
         self.collector.add(r, actor)
 
     def _start_manager(self) -> None:
-        started = start_manager(self.ctx, lambda: self._stopping)
+        ctl = self.control
+        started = start_manager(
+            self.ctx, lambda: self._stopping, (ctl.life_line, ctl.life_line_owner)
+        )
         if started is None:
             raise _Aborted
         self._manager_proc, self._manager = started
+        self.collector.watch_process(self._manager_proc.sentinel, self._on_manager_end)
 
     # ------------------------------------------------------------ control
     def pause(self) -> None:
@@ -269,74 +287,6 @@ class Run:
         from qsim.engine.headless import watch_hangs
 
         return watch_hangs(self, reducer, hang_after)
-
-    def set_live(self, path: str, value: float) -> bool:
-        """Apply a knob without restarting, if it is a live one; True if applied.
-
-        ``path`` is a knob path such as ``consumers.C.work_time``.
-        """
-        parts = path.split(".")
-        if len(parts) != 3 or parts[2] not in LIVE_FIELDS:
-            return False
-        rows: tuple[Any, ...] = (
-            self.scenario.producers if parts[0] == "producers" else self.scenario.consumers
-        )
-        role = "producer" if parts[0] == "producers" else "consumer"
-        for n, row in enumerate(rows):
-            if row.id == parts[1] and hasattr(row, parts[2]):
-                self.control.live[live_slot(role, n, parts[2])] = float(value)
-                return True
-        return False
-
-    # ------------------------------------------------------------ live workers
-    def add_worker(self, group_id: str) -> int:
-        """Start one more worker of consumer group (stage) ``group_id`` now.
-
-        Returns the new actor's index (``self.topology`` grows by one actor), or
-        -1 if the run is not live or that stage has already stopped.
-        """
-        sc = self.scenario
-        n = next((k for k, c in enumerate(sc.consumers) if c.id == group_id), -1)
-        if n < 0:
-            raise KeyError(f"no consumer group {group_id!r} in {sc.id}")
-        topo = self.topology
-        if not self.processes or self._stopping or len(topo.actors) >= MAX_ACTORS:
-            return -1
-        ctl = self.control
-        with ctl.group_alive.get_lock():
-            if ctl.group_alive[n] <= 0:
-                return -1
-            # counted alive before it starts: the stage must not forward its
-            # STOPs while the newcomer may still take items
-            ctl.group_alive[n] += 1
-        first = topo.actors_in(group_id)[0]
-        names = set(topo.names)
-        k = len(topo.actors_in(group_id)) + 1
-        while worker_name(group_id, k, k) in names:
-            k += 1
-        info = replace(first, index=len(topo.actors), name=worker_name(group_id, k, k))
-        self.topology = Topology((*topo.actors, info), topo.queues)
-        self._start_consumer(info, added=True)
-        return info.index
-
-    def remove_worker(self, group_id: str) -> bool:
-        """Ask the newest worker of ``group_id`` to finish its item and leave.
-
-        A stage keeps at least one worker; False if none can be removed. A worker
-        whose STOPs are already queued stays and stops at its STOP instead.
-        """
-        ctl = self.control
-        busy = [
-            a
-            for a in self.topology.actors_in(group_id)
-            if a.index in self.processes
-            and self.processes[a.index].is_alive()
-            and not ctl.retire[a.index]
-        ]
-        if len(busy) < 2 or self._stopping:
-            return False
-        ctl.retire[busy[-1].index] = 1
-        return True
 
     @property
     def paused(self) -> bool:
@@ -371,58 +321,21 @@ class Run:
         return {self.topology.actors[a].name: p.pid for a, p in self.processes.items() if p.pid}
 
     def inject(
-        self, actor: int, kind: EventKind, value: Any = None, queue: int = -1, aux: int = 0
+        self,
+        actor: int,
+        kind: EventKind,
+        value: Any = None,
+        queue: int = -1,
+        aux: int = 0,
+        flags: int = 0,
+        item: int = 0,
     ) -> None:
         """Report something the controller saw itself (``SEQ_LOCAL``: not from a worker)."""
-        ev = make_event(time.monotonic_ns(), actor, kind, 0, queue, value, aux)
+        ev = make_event(time.monotonic_ns(), actor, kind, item, queue, value, aux, flags)
         self.collector.inject([ev])
-
-    def _on_eof(self, actor: int) -> None:
-        for lane, left in enumerate(self._lane_left):
-            if actor in left:
-                left.discard(actor)
-                if not left:  # the lane is over, however it ended: the next one
-                    self._lane_over(lane)
-        p = self.processes.get(actor)
-        if p is None:
-            return
-        self._join(p, 2.0)
-        code = p.exitcode
-        self.exit_codes[actor] = code
-        if code not in (0, None) and actor not in self._ended_by_us:
-            self.inject(actor, EventKind.ACTOR_CRASHED, code)
 
     def _lane_queues(self) -> list[int]:
         return [self.topology.queue_index(p.queue) for p in self.scenario.producers]
-
-    def _lane_over(self, lane: int) -> None:
-        def next_lane() -> None:
-            turn = self.control.lane_turn
-            turn.value = max(turn.value, lane + 1)
-
-        if self.control.lane_mode.value == 2:
-            # what the lane reported while it measured is decoded only now; the
-            # next lane starts once the viewer has taken all of it in
-            self.collector.release(self.lanes[lane], then=next_lane)
-        else:
-            next_lane()
-
-    def _join(self, p: BaseProcess, timeout: float) -> bool:
-        """Wait for ``p`` to end; True if it has. Safe from any thread: only one
-        thread at a time reaps (two ``waitpid`` on one pid would lose its exit code).
-
-        The sentinel is readable as soon as the dying process has closed its
-        files, a moment *before* the kernel lets ``waitpid(WNOHANG)`` see it, so
-        once the sentinel says so we reap with a blocking ``join()``.
-        """
-        with self._reap_lock:
-            if p.exitcode is not None:
-                return True
-        if not wait([p.sentinel], timeout):
-            return False
-        with self._reap_lock:
-            p.join()
-        return True
 
     # ------------------------------------------------------------ stop
     def stop(self, grace: float = 2.0) -> None:
@@ -454,13 +367,15 @@ class Run:
                 self._join(p, 2.0)
         for a, p in list(self.processes.items()):
             self.exit_codes.setdefault(a, p.exitcode)
-        if self._manager_proc is not None:
-            self._manager_proc.terminate()
-            self._manager_proc.join(1.0)
-            if self._manager_proc.is_alive():
-                self._manager_proc.kill()
-                self._manager_proc.join(1.0)
+        mp = self._manager_proc
+        if mp is not None:
+            mp.terminate()
+            if not self._join(mp, 1.0):
+                mp.kill()
+                self._join(mp, 1.0)
+        self._probe = None  # it calls back into the run: no cycle left behind
         self.collector.wait_all_closed(1.0)
+        self._sample_pipes()
         self.collector.close()
         for spec, q in zip(self.scenario.queues, self.queues, strict=False):
             if not needs_manager(spec.kind):
@@ -471,6 +386,8 @@ class Run:
         self.control.plain_queues = {}
         self.queues = []
         self._manager = None
+        if self._life is not None:
+            self._life.close()  # anything of this run still alive ends now
         self.stopped_ns = time.monotonic_ns()
 
     def __enter__(self) -> Run:

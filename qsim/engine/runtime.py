@@ -13,12 +13,15 @@ import random
 import signal
 import threading
 import time
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import parent_process
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl
 from qsim.engine.feeder import FeederWatch
+from qsim.engine.lifeline import watch
+from qsim.engine.msgread import STALL_SLICE_S, torn_item_id
 from qsim.engine.queues import EMPTY, Full, QueueAdapter
 from qsim.model.events import EXIT_WAIT, EventKind, ItemKind, Value
 from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, VT_INT, EventBuffer
@@ -31,6 +34,8 @@ PARENT_CHECK_NS = 100_000_000
 STUCK_WRITE_NS = 20_000_000
 #: how long a blocked put or get waits before it flushes to say so (see put)
 BRIEF_S = 0.002
+#: a get that waits this long for the rest of an item reports it (GET_STALLED)
+STALL_REPORT_S = 0.2
 _now = time.monotonic_ns
 # plain ints for the hot paths (an enum attribute lookup costs more than the append)
 _PUT_DONE, _GET_DONE = int(K.PUT_DONE), int(K.GET_DONE)
@@ -63,6 +68,9 @@ class Runtime:
         self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
         self.parent_at = 0
         self.parent = parent_process()
+        # the parent check above runs between queue operations; the life line
+        # also ends a worker stuck in a system call when the controller dies
+        watch(ctl.life_line, ctl.life_line_owner)
         self.rng = random.Random(seed * 7919 + actor)
         self.permit = False  # holding a step permit for the current operation
         self.parked = False
@@ -79,6 +87,7 @@ class Runtime:
         #: the queue's real speed (the view catches up afterwards)
         self.measuring = bool(ctl.lane_mode.value)
         self.exit_reason = "finished"
+        self._stall_said = False
 
     # ------------------------------------------------------------ events
     def emit(
@@ -124,7 +133,20 @@ class Runtime:
         if 0 <= qi < len(self.ctl.observed) and self.ctl.observed[qi]:
             watch = FeederWatch(q, qi, kind == "SimpleQueue")
             self._watches.append(watch)
-        return QueueAdapter(q, kind, watch)
+        qa = QueueAdapter(q, kind, watch)
+        qa.on_stall(partial(self._read_stalled, qi))
+        return qa
+
+    def _read_stalled(self, qi: int, got: int, size: int, first: bytes, stalled: float) -> None:
+        """A get waits for the rest of an item (``qsim.engine.msgread``): say so
+        once, and leave on stop: if its writer died, it never comes."""
+        if stalled < 2 * STALL_SLICE_S:  # a new stall
+            self._stall_said = False
+        if not self._stall_said and stalled >= STALL_REPORT_S:
+            self._stall_said = True
+            self.emit(K.GET_STALLED, torn_item_id(first), qi, f"{got:,} of {size:,} bytes came")
+            self.flush()
+        self.check_stop()
 
     def wait_for_feeders(self) -> None:
         """Before it exits, a process waits for its queues' feeder threads to write

@@ -22,7 +22,7 @@ from qsim.engine.control import SLICE_S, RunControl, live_slot
 from qsim.engine.plain import plain_get, plain_put, plain_rate
 from qsim.engine.queues import QueueAdapter
 from qsim.engine.runtime import Retired, Runtime, StopRun
-from qsim.model.events import EventKind, ItemKind, producer_item_id, sentinel_id
+from qsim.model.events import WAITING_TURN, EventKind, ItemKind, producer_item_id, sentinel_id
 from qsim.model.lessons import mark
 from qsim.model.measured import pickle_marks
 from qsim.model.scenario import ConsumerSpec, MainSpec, ProducerSpec
@@ -142,7 +142,7 @@ def wait_for_turn(rt: Runtime, ctl: RunControl, lane: int, qi: int) -> None:
     """Lanes one at a time: wait (idle, watching stop) until it is lane ``lane``'s turn."""
     if ctl.lane_turn.value >= lane:
         return
-    rt.emit(K.PHASE, 0, qi, "waiting its turn: one lane at a time")
+    rt.emit(K.PHASE, 0, qi, WAITING_TURN)
     rt.flush()
     while ctl.lane_turn.value < lane:
         rt.check_stop()
@@ -456,7 +456,9 @@ def main_main(
     sq = rt.adapter(sentinel_q, sentinel_kind, sentinel_qi) if sentinel_q is not None else None
 
     def body() -> None:
-        while ctl.producers_done.value < n_producers:
+        # what join() on each producer does: a producer that died has ended too
+        # (the controller counts the ended ones), so a dead one cannot hold main
+        while ctl.producers_done.value < n_producers and ctl.producers_ended.value < n_producers:
             rt.check_stop()
             time.sleep(SLICE_S)
         if sq is not None:

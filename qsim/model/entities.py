@@ -71,6 +71,16 @@ class QueueState:
     early_writes: dict[int, int] = field(default_factory=dict)
     fionread: int = -1  # unread bytes the controller last read off the pipe (-1: none)
     pipe_capacity: int = 0  # the pipe's buffer, bytes (0: unknown)
+    #: unread bytes once every process of the run had ended (-1: not read)
+    pipe_final: int = -1
+    #: why its contents died ("died with the manager (exit code -9)"), "" if alive
+    lost_why: str = ""
+    #: what was left in the pipe once every process had ended (after a crash):
+    #: whole items (item -> bytes), and the item torn at its end (0: none, -1:
+    #: unknown), and a torn item already counted lost
+    left_in_pipe: dict[int, int] = field(default_factory=dict)
+    torn_left: int = 0
+    torn_lost: int = 0
     #: a traced program's Pool, manager or executor made it (from the topology)
     internal: bool = field(default=False, init=False)
     observed: bool = field(default=False, init=False)
@@ -175,6 +185,11 @@ class ActorState:
     line_file: str = ""  # the program's file and line it is on, as last reported
     line_no: int = 0
     join_what: str = ""  # what it waits for in join() ("consumer.join()"), if not a queue
+    #: blocked in get() reading an item whose bytes stopped coming (its writer
+    #: died half-way): the queue (-1: not), the item (0: unknown), what came
+    torn_queue: int = -1
+    torn_item: int = 0
+    torn_bytes: str = ""
 
     @property
     def line(self) -> tuple[str, int] | None:

@@ -45,6 +45,15 @@ NO_QUEUE = -1
 #: JOIN_WAIT/JOIN_DONE aux: a finished process waits at exit for its queues'
 #: feeder threads to write what it put (value: what is left, in words)
 EXIT_WAIT = 1
+#: PIPE_SAMPLE flags: read after every process of the run had ended (nothing
+#: will read or write the pipe again)
+FINAL_SAMPLE = 1
+#: PIPE_SAMPLE flags: what is left in the pipe could not all be read (too much)
+LEFT_UNKNOWN = 2
+#: LEFT_IN_PIPE flags: only the start of the item is in the pipe (torn)
+TORN_TAIL = 1
+#: PHASE value of a lane's actor waiting for the lanes before it to end
+WAITING_TURN = "waiting its turn: one lane at a time"
 #: ``seq`` of an event made in the controller's process, not sent by a worker
 SEQ_LOCAL = 0xFFFFFFFF
 
@@ -93,6 +102,10 @@ class EventKind(IntEnum):
     GET_WAITING = 20
     GET_DONE = 21  # value: items; holding it is working on it (FLAG_CONSUMED: used up)
     GET_TIMEOUT = 22  # queue.Empty raised by get(timeout=...)
+    #: a get() is reading an item whose bytes stopped coming: its writer died
+    #: (or stopped) half-way through writing it. item: the item (0: unknown);
+    #: value: how much of it came, in words
+    GET_STALLED = 23
     TASK_DONE = 30
     TASK_DONE_ERROR = 31  # ValueError: task_done() called too many times
     JOIN_WAIT = 32
@@ -109,6 +122,12 @@ class EventKind(IntEnum):
     #: the controller read the queue's pipe: value unread bytes (FIONREAD),
     #: aux its capacity (0: unknown)
     PIPE_SAMPLE = 81
+    #: the controller saw a queue's contents die (its manager process ended):
+    #: value why, in words ("died with the manager (exit code -9)")
+    QUEUE_LOST = 82
+    #: once every process ended, the controller found this item whole in the
+    #: queue's pipe (value: its bytes), or (flags TORN_TAIL) the start of it
+    LEFT_IN_PIPE = 83
     MARK = 90  # a lesson-specific measurement (value is a "name=number" text)
     LINE = 91  # a traced process is on this line of the program (value: file; aux: line)
     PHASE = 92  # what a lane's actor is doing, in words ("waiting its turn", "plain")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from qsim.model.events import describe_item
-from qsim.model.state import QueueState, Reducer
+from qsim.model.state import CRASHED, QueueState, Reducer
+
+_ITEMS = re.compile(r"\((\d+) items\)")
 
 
 def latency_ms(r: Reducer) -> dict[str, float]:
@@ -90,11 +93,12 @@ def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
             "state": "hung" if a.hung else a.state,
             "exit_code": a.exit_code,
             "last_error": a.last_error,
+            **({"hung_reason": a.hung_reason} if a.hung else {}),
         }
         for a in r.actors
         if a.started or topo.actors[a.index].role != "main"
     }
-    return {
+    report = {
         **head,
         "invariant_violations": r.violations,
         "violation_notes": r.violation_notes[:10],
@@ -109,6 +113,7 @@ def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
             "in_hands": r.in_hands(),
             "lost": ac.lost,
             "lost_reasons": ac.lost_reasons[:20],
+            "lost_by_reason": lost_by_reason(ac.lost_reasons),
             "dropped_on_full": ac.dropped,
             "closes": r.accounting_closes(),
         },
@@ -116,7 +121,32 @@ def build_report(r: Reducer, **head: Any) -> dict[str, Any]:
         "throughput_items_per_s": round(throughput(r), 2),
         "latency_ms": latency_ms(r),
         "hung": sorted(a.name for a in r.actors if a.hung),
+        "crashed": sorted(a.name for a in r.actors if a.state == CRASHED),
     }
+    if "finished" in head:
+        report["verdict"] = verdict(report)
+    return report
+
+
+def lost_by_reason(reasons: list[str]) -> dict[str, int]:
+    """Lost items counted by reason (``P1#64 (64 items) in q: why`` counts 64
+    for ``why``): the reasons of every lost item, however many."""
+    out: dict[str, int] = {}
+    for text in reasons:
+        head, _, why = text.partition(": ")
+        m = _ITEMS.search(head)
+        out[why] = out.get(why, 0) + (int(m.group(1)) if m else 1)
+    return out
+
+
+def verdict(report: dict[str, Any]) -> str:
+    """How a run ended, in one word: ``hung``, ``crashed`` (it ended, and a
+    process crashed), ``finished``, or ``time limit`` (still going when stopped)."""
+    if report.get("hung"):
+        return "hung"
+    if not report.get("finished"):
+        return "time limit"
+    return "crashed" if report.get("crashed") else "finished"
 
 
 def topo_item(r: Reducer, item: int) -> str:

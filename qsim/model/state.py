@@ -39,8 +39,10 @@ from qsim.model.entities import (  # re-exported: the views name states from her
     QueueState,
 )
 from qsim.model.events import EXIT_WAIT, Event, EventKind, describe_item, is_sentinel
+from qsim.model.losses import LossRules
 from qsim.model.topology import ActorInfo, Topology
 from qsim.model.traced import TracedTopology
+from qsim.model.waits import waits
 from qsim.model.wire import FLAG_CONSUMED, FLAG_TASK_DONE, VT_INT, VT_STR
 
 __all__ = [
@@ -68,10 +70,11 @@ _PROCESS_STARTED = int(K.PROCESS_STARTED)
 REPRS_MAX = 200_000
 
 
-class Reducer(TracedTopology):
+class Reducer(TracedTopology, LossRules):
     """Applies events (in time order, after ``reorder_ns``) to a run's state.
 
-    A traced program's topology grows from its events (``TracedTopology``).
+    A traced program's topology grows from its events (``TracedTopology``);
+    what a killed process took with it is accounted by ``LossRules``.
     """
 
     def __init__(self, topology: Topology, reorder_ns: int = 50_000_000) -> None:
@@ -166,9 +169,7 @@ class Reducer(TracedTopology):
             self.last_applied = ready
         if self.on_applied is not None:
             self.on_applied(ready, True)
-        for item, (qi, _t) in self._early_gets.items():
-            self._violation(f"{self._label(item)} was got from {self.queues[qi].id} but never put")
-        self._early_gets.clear()
+        self._settle_early_gets(self._violation)
         for q in self.queues:
             if q.overflow:
                 self._violation(f"{q.id} would hold more than maxsize={q.maxsize}")
@@ -259,6 +260,8 @@ class Reducer(TracedTopology):
         if a.exit_code is None:
             a.exit_code = 0
         self._lose_holdings(a, f"in {a.name}'s hands when it was stopped")
+        if a.torn_queue >= 0:
+            self._torn_over(a, got=False)
         self._set(a, FINISHED, e[0])
         a.paused = False
         # stopped (or terminated) because it hung: still shown hung
@@ -269,15 +272,17 @@ class Reducer(TracedTopology):
         a.exit_code = int(e[6]) if isinstance(e[6], int) else None
         a.started = True
         self._lose_holdings(a, f"in {a.name}'s hands when it crashed (exit code {a.exit_code})")
+        if a.torn_queue >= 0:
+            self._torn_over(a, got=False)
         self._set(a, CRASHED, e[0])
         a.paused = a.hung = False
         self.note(e[0], f"{a.name} crashed (exit code {a.exit_code})", a.index, CRASHED)
+        self._torn_writer_died(a, e[0])
 
     def _lose_holdings(self, a: ActorState, why: str) -> None:
         for item, n in a.holding.items():
             if not is_sentinel(item):
-                self.acct.lost += n
-                self.acct.lost_reasons.append(f"{self._label(item)}: {why}")
+                self._lose(item, n, why)
         a.holding.clear()
         a.item = 0
 
@@ -383,12 +388,6 @@ class Reducer(TracedTopology):
         else:
             pipe.remove(item)
 
-    def _on_pipe_sample(self, e: Event) -> None:
-        q = self.queues[e[5]]
-        q.fionread = e[6] if e[8] == VT_INT else -1  # type: ignore[assignment]
-        if e[7]:
-            q.pipe_capacity = e[7]
-
     def _on_put_timeout(self, e: Event) -> None:
         a = self.actors[e[2]]
         q = self.queues[e[5]]
@@ -412,6 +411,8 @@ class Reducer(TracedTopology):
         item, q, t = e[4], self.queues[e[5]], e[0]
         n: int = e[6] if e[8] == VT_INT else 1  # type: ignore[assignment]
         if a.state == WAITING_GET or a.state == STARTING:
+            if a.torn_queue >= 0:  # the rest of the item came after all
+                self._torn_over(a, got=True)
             self._set(a, a.resume_state, t)
         q.gets += 1
         if q.observed:
@@ -608,6 +609,9 @@ class Reducer(TracedTopology):
     ) -> list[ActorState]:
         """Actors waiting with no hope: every live actor waits and nothing moved for a while.
 
+        Waiting is a waiting state, and also ``main`` idle (it waits for the
+        producers) and a lane's actor waiting its turn (``waits``).
+
         ``quiet_ns``: how long nothing has arrived from the processes (default:
         since the newest applied event, ``stalled_for_ns``).
         """
@@ -619,6 +623,6 @@ class Reducer(TracedTopology):
         )
         if not live or self._pending or quiet < hang_after_ns:
             return []
-        if any(a.paused for a in live) or any(a.state not in WAITING_STATES for a in live):
+        if any(a.paused for a in live) or not all(map(waits, live)):
             return []
         return live
