@@ -97,7 +97,7 @@ def test_cli_exit_code_is_1_when_a_lesson_fails() -> None:
     assert p.returncode == 1
     *per_lesson, summary = (json.loads(line) for line in p.stdout.splitlines())
     assert [x["ok"] for x in per_lesson] == [True, False]
-    assert "no built-in scenario 'no-such-lesson'" in per_lesson[1]["problems"][0]
+    assert "no built-in lesson 'no-such-lesson'" in per_lesson[1]["problems"][0]
     assert summary["failed"] == 1 and not summary["ok"]
     assert "FAIL  no-such-lesson" in p.stderr
     assert "1 FAILED" in p.stderr
