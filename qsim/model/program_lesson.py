@@ -181,8 +181,9 @@ def load_program_lesson(path: str | Path) -> ProgramLesson:
     if not isinstance(head, Mapping):
         raise where.error(("lesson",), "missing [lesson] table with id, title and program")
     rows = top.pop("knobs", [])
-    for key in top:
-        raise where.error((key,), "unknown section (known: lesson, knobs)")
+    for key, value in top.items():
+        at: tuple[str | int, ...] = (key, 0) if isinstance(value, list) and value else (key,)
+        raise where.error(at, "unknown section (known: lesson, knobs)")
     fields = _head(where, head, p)
     program = p.parent / fields.pop("program")
     code = _program(where, program, p.name)

@@ -1,7 +1,7 @@
 """A full queue: put() waits for room, put(timeout=1) gives up, one get() makes room.
 
 One process and one Queue(maxsize=2) are enough to see it.
-Run it yourself: python 02-full-queue.py (--help lists the options)
+Run it yourself: python 02-queue-full.py (--help lists the options)
 """
 
 import argparse
