@@ -209,8 +209,9 @@ def _run(args: argparse.Namespace) -> int:
         print(e, file=sys.stderr)
         return 2
     if args.program_args:
-        print(f"{sc.id} is a scenario: only program lessons take arguments after --",
-              file=sys.stderr)
+        print(
+            f"{sc.id} is a scenario: only program lessons take arguments after --", file=sys.stderr
+        )
         return 2
     try:
         report, _ = run_headless(

@@ -38,9 +38,7 @@ def run_program_lesson(args: argparse.Namespace) -> int:
     except ScenarioError as e:
         print(e, file=sys.stderr)
         return 2
-    refused = [
-        flag for flag, given in (("--record", args.record), ("--seed", args.seed)) if given
-    ]
+    refused = [flag for flag, given in (("--record", args.record), ("--seed", args.seed)) if given]
     if refused:
         print(
             f"{lesson.id} is a program lesson: {refused[0]} applies to scenarios only"

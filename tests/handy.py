@@ -21,3 +21,41 @@ def handy_path(name: str) -> Path:
 def handy(name: str) -> Scenario:
     """A test scenario, loaded and validated."""
     return load_scenario(handy_path(name))
+
+
+#: the lessons that became programs, and the scenario each one was (kept for the
+#: tests of the scenario features they used)
+WAS_SCENARIO = {
+    "basic": "small-basic",
+    "many-to-many": "small-many-to-many",
+    "joinable": "small-joinable",
+    "priority": "small-priority",
+    "pipeline": "small-pipeline",
+    "pitfall-no-sentinel": "pitfall-small-no-sentinel",
+    "pitfall-join-before-drain": "small-join-first",
+    "inspect": "small-inspect",
+}
+
+
+def scenario(name: str) -> Scenario:
+    """A built-in scenario lesson by id, or a test scenario by name."""
+    from qsim.resources import load
+
+    if (SCENARIOS / f"{name}.toml").is_file():
+        return handy(name)
+    return load(name)
+
+
+def every_scenario() -> list[str]:
+    """The built-in scenario lessons and the test scenarios: every scenario shape
+    the window must draw (the lessons that are programs now, as they were)."""
+    from qsim.resources import scenario_ids
+
+    return [*scenario_ids(), *WAS_SCENARIO.values()]
+
+
+def scenario_ref(name: str) -> str:
+    """What ``open_lesson`` / ``qsim run`` take for ``name``: a built-in id, or
+    the path of a test scenario."""
+    path = SCENARIOS / f"{name}.toml"
+    return str(path) if path.is_file() else name

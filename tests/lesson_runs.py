@@ -15,11 +15,12 @@ from qsim.model.program_lesson import KnobValue, ProgramLesson
 from qsim.resources import load_program
 
 
-
 def fast(lesson: ProgramLesson) -> dict[str, KnobValue]:
     """Every time a lesson program sleeps, at its knob's minimum: fast under test
     (a put() timeout is not a sleep: it keeps its value)."""
-    return {k.name: k.min for k in lesson.knobs if k.name.endswith("(s)") and "timeout" not in k.name}
+    return {
+        k.name: k.min for k in lesson.knobs if k.name.endswith("(s)") and "timeout" not in k.name
+    }
 
 
 def run_lesson(lesson_id: str, method: str, **knobs: KnobValue) -> tuple[Traced, ProgramLesson]:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from handy import every_scenario, scenario_ref
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
-from qsim.resources import builtin_ids
 from qsim.ui.consistency import check_frame
 from qsim.ui.main_window import MainWindow
 from qsim.ui.session import LiveSession
@@ -37,13 +37,13 @@ def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("lesson", builtin_ids())
+@pytest.mark.parametrize("lesson", every_scenario())
 def test_no_frame_contradicts_itself(
     window: MainWindow, qtbot: QtBot, start_method: str, lesson: str
 ) -> None:
     session = window.session
     session.start_method = start_method
-    assert window.open_lesson(lesson)
+    assert window.open_lesson(scenario_ref(lesson))
     rng = random.Random(f"{lesson}-{start_method}")
     problems: list[str] = []
     checked = [0]

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
+from qsim.model.program_lesson import ProgramLesson
 from qsim.model.scenario import Scenario
 from qsim.model.scenario_errors import num
 from qsim.model.scenario_io import ScenarioError, apply_knob, knob_value
-from qsim.model.program_lesson import ProgramLesson
 from qsim.resources import builtin_ids, builtin_path, list_builtin, load, scenario_ids
 
 #: the lessons of issue 4, in lesson order (some are programs now: issue 13)

@@ -58,27 +58,75 @@ def test_a_copy_loads_and_runs_from_its_own_folder(lesson_copy: Make) -> None:
 @pytest.mark.parametrize(
     "old, new, expect",
     [
-        ('[lesson]', '[lessons]', "01-basic.toml (lesson): missing [lesson] table with id, title"),
-        ('[[knobs]]', '[[knob]]', "01-basic.toml, line 6 (knob[0]): unknown section (known: lesson, knobs)"),
-        ('id = "basic"', 'id = "Basic!"', "01-basic.toml, line 2 (lesson.id): must be lower-case letters"),
-        ('id = "basic"', 'id = "basic"\ncolour = "red"', "01-basic.toml, line 3 (lesson.colour): unknown field"),
-        ('id = "basic"', 'id = "basic"\nprogram = "../evil.py"', "(lesson.program): must be the name of a .py file beside 01-basic.toml"),
-        ('id = "basic"', 'id = "basic"\nprogram = "/etc/passwd"', "(lesson.program): must be the name of a .py file"),
-        ('id = "basic"', 'id = "basic"\nprogram = "other.py"', "(lesson.program): other.py is not beside 01-basic.toml"),
-        ('id = "basic"', 'id = "basic"\nexpect = "explode"', "(lesson.expect): must be one of finish, hang, error"),
-        ('id = "basic"', 'id = "basic"\nhang_after = 0.01', "(lesson.hang_after): must be between 0.5 and 600"),
+        ("[lesson]", "[lessons]", "01-basic.toml (lesson): missing [lesson] table with id, title"),
+        (
+            "[[knobs]]",
+            "[[knob]]",
+            "01-basic.toml, line 6 (knob[0]): unknown section (known: lesson, knobs)",
+        ),
+        (
+            'id = "basic"',
+            'id = "Basic!"',
+            "01-basic.toml, line 2 (lesson.id): must be lower-case letters",
+        ),
+        (
+            'id = "basic"',
+            'id = "basic"\ncolour = "red"',
+            "01-basic.toml, line 3 (lesson.colour): unknown field",
+        ),
+        (
+            'id = "basic"',
+            'id = "basic"\nprogram = "../evil.py"',
+            "(lesson.program): must be the name of a .py file beside 01-basic.toml",
+        ),
+        (
+            'id = "basic"',
+            'id = "basic"\nprogram = "/etc/passwd"',
+            "(lesson.program): must be the name of a .py file",
+        ),
+        (
+            'id = "basic"',
+            'id = "basic"\nprogram = "other.py"',
+            "(lesson.program): other.py is not beside 01-basic.toml",
+        ),
+        (
+            'id = "basic"',
+            'id = "basic"\nexpect = "explode"',
+            "(lesson.expect): must be one of finish, hang, error",
+        ),
+        (
+            'id = "basic"',
+            'id = "basic"\nhang_after = 0.01',
+            "(lesson.hang_after): must be between 0.5 and 600",
+        ),
         ('arg = "--items"', 'arg = "-c"', "(knobs[0].arg): must be a long option like --items"),
         ('arg = "--items"', 'arg = "--items; rm -rf"', "(knobs[0].arg): must be a long option"),
-        ('arg = "--items"', 'arg = "--colour"', "(knobs[0].arg): the program never mentions --colour"),
-        ('arg = "--delay"', 'arg = "--items"', "(knobs[1].arg): another knob sets --items already"),
+        (
+            'arg = "--items"',
+            'arg = "--colour"',
+            "(knobs[0].arg): the program never mentions --colour",
+        ),
+        (
+            'arg = "--delay"',
+            'arg = "--items"',
+            "(knobs[1].arg): another knob sets --items already",
+        ),
         ('name = "Items"', 'name = "Consumer work time (s)"', "knob names must be unique"),
         ("max = 50", "max = 0", "(knobs[0].max): max (0) is below min (1)"),
         ("default = 5", "default = 500", "(knobs[0].default): must be between 1 and 50, got 500"),
         ("default = 5", 'default = "five"', "(knobs[0].default): must be a number"),
         ("max = 50", "max = 1e12", "(knobs[0].max): must be between -1000000000 and 1000000000"),
         ("step = 0.05", "step = 0", "(knobs[1].step): must be above 0"),
-        ('name = "Items"', 'name = "Items"\nkind = "slider"', "(knobs[0].kind): must be one of number, flag, choice"),
-        ('name = "Items"', 'name = "Items"\nchoices = ["a"]', "(knobs[0].choices): not a field of a number knob"),
+        (
+            'name = "Items"',
+            'name = "Items"\nkind = "slider"',
+            "(knobs[0].kind): must be one of number, flag, choice",
+        ),
+        (
+            'name = "Items"',
+            'name = "Items"\nchoices = ["a"]',
+            "(knobs[0].choices): not a field of a number knob",
+        ),
     ],
 )
 def test_each_mistake_is_one_line_naming_file_line_and_field(
@@ -104,7 +152,10 @@ def _only(knob: str) -> Callable[[str], str]:
     [
         (FLAG.format(default="1"), "(knobs[0].default): must be true or false, got 1"),
         (CHOICE.format(choices='["spawn"]', default='"fork"'), "must be one of the choices"),
-        (CHOICE.format(choices='["sp awn"]', default='"sp awn"'), "(knobs[0].choices[0]): must be"),
+        (
+            CHOICE.format(choices='["sp awn"]', default='"sp awn"'),
+            "(knobs[0].choices[0]): must be",
+        ),
         (CHOICE.format(choices="[]", default='"x"'), "must be a list of 1 to 16 texts"),
         (CHOICE.format(choices='["a", "a"]', default='"a"'), "the choices must differ"),
         ('\n[[knobs]]\nname = "n"\narg = "--items"\n', "(knobs[0]): missing field default"),

@@ -7,6 +7,8 @@ text names, and the knobs that fix them make the program end.
 from __future__ import annotations
 
 import ast
+import heapq
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from lesson_runs import marked, printed, run_lesson
 from tracing import Traced, closes
 
 from qsim.model.events import EventKind
+from qsim.resources import load_program
 
 K = EventKind
 
@@ -44,7 +47,7 @@ def test_basic_items_come_out_in_order_then_done(start_method: str) -> None:
 
 
 def test_basic_items_knob_changes_the_programs_arguments() -> None:
-    t, lesson = run_lesson("basic", "fork", Items=3)
+    t, _ = run_lesson("basic", "fork", Items=3)
     assert t.report["args"][:2] == ["--items", "3"]
     assert printed(t.report)["consumer", "got"] == ["'item 1'", "'item 2'", "'item 3'", "'DONE'"]
     assert t.report["queues"]["q"]["puts"] == 4
@@ -212,9 +215,9 @@ def test_no_sentinel_hangs_on_the_lines_the_text_names(start_method: str) -> Non
     closes(t)
     assert t.report["hung"] == ["consumer", "main"]
     said = printed(t.report)
-    assert said["consumer", "got"] == t.gets("q", "consumer") == [
-        f"'item {i}'" for i in range(1, 6)
-    ]
+    assert (
+        said["consumer", "got"] == t.gets("q", "consumer") == [f"'item {i}'" for i in range(1, 6)]
+    )
     prog = os.path.basename(lesson.program)
     get_line, join_line = marked(lesson, "item = q.get()"), marked(lesson, "c.join()")
     text = " ".join(t.report["messages"])
@@ -265,7 +268,9 @@ def test_inspect_rounds_show_what_the_helper_really_found(start_method: str) -> 
     closes(t)
     rounds = [line for line in t.report["stdout"].splitlines() if line.startswith("round ")]
     assert len(rounds) == 20
-    found = [ast.literal_eval(line.split("found ", 1)[1].split("; Items", 1)[0]) for line in rounds]
+    found = [
+        ast.literal_eval(line.split("found ", 1)[1].split("; Items", 1)[0]) for line in rounds
+    ]
     # what the program printed is what the trace shows main got and put back
     got, put = [], []
     for r, seen in enumerate(found, 1):
@@ -278,3 +283,19 @@ def test_inspect_rounds_show_what_the_helper_really_found(start_method: str) -> 
     assert any(f != r for f, r in zip(found, ([f"record {n}.{i}" for i in (1, 2, 3)]
                                                for n in range(1, 21)), strict=True))  # fmt: skip
     assert sum("Items match: False" in line for line in rounds) >= 1, "the trap shows"
+
+
+def _heappush_on_list_proxy() -> str:
+    with multiprocessing.get_context("fork").Manager() as m:
+        tasks = m.list()
+        try:
+            heapq.heappush(tasks, (1, "task"))  # type: ignore[misc]
+        except TypeError as e:
+            return f"{type(e).__name__}: {e}"
+    return "no error"
+
+
+def test_the_tutorials_heapq_on_a_manager_list_raises_what_the_text_says() -> None:
+    error = _heappush_on_list_proxy()
+    assert error == "TypeError: heappush() argument 1 must be list, not ListProxy"
+    assert f"`{error}`" in load_program("priority").lesson

@@ -62,5 +62,5 @@ def test_shot_of_a_bad_scenario_says_why_and_exits_2(
 
 
 def test_shot_refuses_a_malformed_size(tmp_path: Path) -> None:
-    done = qsim("shot", "basic", "--size", "big", "-o", str(tmp_path / "x.png"), timeout=30)
+    done = qsim("shot", "backpressure", "--size", "big", "-o", str(tmp_path / "x.png"), timeout=30)
     assert done.returncode == 2 and "--size" in done.stderr

@@ -121,8 +121,9 @@ def render(text: str, source: str) -> str:
                 if not _NAME.fullmatch(name) or name not in known:
                     have = ", ".join(sorted(known)) or "none"
                     raise CodeError(
-                        line, f"{{{{code:{m.group(1)[:80]}}}}}: the program has no part "
-                        f"named {name[:40]!r} (it has: {have[:300]})"
+                        line,
+                        f"{{{{code:{m.group(1)[:80]}}}}}: the program has no part "
+                        f"named {name[:40]!r} (it has: {have[:300]})",
                     )
                 first, last = known[name]
                 chunks.append("\n".join(lines[first - 1 : last]))

@@ -251,7 +251,9 @@ def _knobs(where: Where, rows: Any, code: str) -> tuple[ProgramKnob, ...]:
         k = _knob(where, ("knobs", n), row)
         for other in knobs:
             if other.name == k.name:
-                raise where.error(("knobs", n, "name"), f"knob names must be unique: {show(k.name)}")
+                raise where.error(
+                    ("knobs", n, "name"), f"knob names must be unique: {show(k.name)}"
+                )
             if other.arg == k.arg:
                 raise where.error(("knobs", n, "arg"), f"another knob sets {k.arg} already")
         if f'"{k.arg}"' not in code and f"'{k.arg}'" not in code:
@@ -267,7 +269,9 @@ def _knob(where: Where, p: tuple[str | int, ...], row: Any) -> ProgramKnob:
         raise where.error(p, f"must be a table, got {show(row)}")
     kind = _str(where, (*p, "kind"), row.get("kind", "number"))
     if kind not in KNOB_KINDS:
-        raise where.error((*p, "kind"), f"must be one of {', '.join(KNOB_KINDS)}; got {show(kind)}")
+        raise where.error(
+            (*p, "kind"), f"must be one of {', '.join(KNOB_KINDS)}; got {show(kind)}"
+        )
     for key in row:
         if key not in _KNOB_FIELDS[kind]:
             known = ", ".join(_KNOB_FIELDS[kind])
@@ -317,7 +321,9 @@ def _choice_knob(
     default = _str(where, (*p, "default"), row["default"])
     if default not in choices:
         raise where.error((*p, "default"), f"must be one of the choices, got {show(default)}")
-    return ProgramKnob(name, arg, "choice", 0.0, len(choices) - 1.0, default, 1.0, True, choices, tip)
+    return ProgramKnob(
+        name, arg, "choice", 0.0, len(choices) - 1.0, default, 1.0, True, choices, tip
+    )
 
 
 def _number_knob(
