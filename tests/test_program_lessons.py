@@ -257,9 +257,9 @@ def test_join_before_drain_ends_when_drained_first_or_when_it_fits(
     assert t.report["finished"] and t.report["hung"] == []
     n = int(knobs.get("Items", 20))  # type: ignore[call-overload]
     assert len(t.gets("q", "main")) == n
-    assert t.gets("q", "main")[0].startswith("('item 1', b'")
+    assert t.gets("q", "main")[0].startswith("'item 1:xxx")
     size = int(knobs.get("Bytesperitem", 65536))  # type: ignore[call-overload]
-    assert f"main got item {n} ({size} bytes)" in t.report["stdout"]
+    assert f"main got item {n} ({size} bytes of x)" in t.report["stdout"]
 
 
 # ------------------------------------------------------------ inspect
