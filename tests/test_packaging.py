@@ -297,6 +297,16 @@ def test_tarball_unpacks_and_runs_anywhere(build: dict[str, object], tmp_path: P
     p = subprocess.run([str(app), "list"], capture_output=True, text=True, env=env)
     assert p.returncode == 0 and "basic" in p.stdout
     p = subprocess.run(
+        [str(app), "run", "backpressure", "--headless", "--json", "--speed", "10"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    report = json.loads(p.stdout)
+    assert report["accounting"]["processed"] == 12 and report["start_method"] == "spawn"
+    # a program lesson: its program, run by the app's own Python, traced
+    p = subprocess.run(
         [str(app), "run", "basic", "--headless", "--json", "--speed", "10"],
         capture_output=True,
         text=True,
@@ -304,7 +314,10 @@ def test_tarball_unpacks_and_runs_anywhere(build: dict[str, object], tmp_path: P
         timeout=60,
     )
     report = json.loads(p.stdout)
-    assert report["accounting"]["consumed"] == 5 and report["start_method"] == "spawn"
+    assert report["lesson"] == "basic" and report["finished"], p.stderr
+    assert report["queues"]["q"]["gets"] == 6  # 'item 1' to 'item 5', then 'DONE'
+    assert report["exit_codes"] == {"main": 0, "producer": 0, "consumer": 0}
+    assert "consumer got 'DONE'" in report["stdout"]
 
 
 def test_bundle_holds_only_the_qt_it_needs(build: dict[str, object]) -> None:
