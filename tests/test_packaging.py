@@ -194,7 +194,8 @@ def test_bundle_self_test_passes_with_workers_that_are_the_bundle(
     assert failed == {}, p.stderr
     assert p.returncode == 0
     assert summary["ok"] and summary["frozen"] and summary["version"] == __version__
-    shipped = sorted((APP_DIR / "_internal" / "resources" / "scenarios").glob("*.toml"))
+    resources = APP_DIR / "_internal" / "resources"
+    shipped = [*(resources / "scenarios").glob("*.toml"), *(resources / "programs").glob("*.toml")]
     assert len(lessons) == len(shipped) > 0
     # every worker process is the app's own binary: no Python needed
     assert {e for x in lessons for e in x["worker_exe"]} == {str(APP.resolve())}
