@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -381,7 +381,3 @@ def _number(where: Where, path: tuple[str | int, ...], v: Any) -> float:
         raise where.error(path, f"must be a number, got {show(v)}")
     return v
 
-
-def argv_text(argv: Sequence[str]) -> str:
-    """The arguments as a student would type them after ``python NN-id.py``."""
-    return " ".join(argv)
