@@ -234,7 +234,7 @@ def test_bundle_renders_a_gif_and_says_how_to_get_mp4(
     assert not list((APP_DIR / "_internal").glob("imageio_ffmpeg*"))
     out = tmp_path / "clip.gif"
     p = subprocess.run(
-        [str(APP), "render", "basic", "-o", str(out), "--size", "320x240", "--fps", "5"],
+        [str(APP), "render", "put-timeout", "-o", str(out), "--size", "320x240", "--fps", "5"],
         capture_output=True,
         text=True,
         env=_student_env(tmp_path),
@@ -247,7 +247,7 @@ def test_bundle_renders_a_gif_and_says_how_to_get_mp4(
     with Image.open(out) as im:
         assert im.size == (320, 240) and im.n_frames >= 5
     p = subprocess.run(
-        [str(APP), "render", "basic", "-o", str(tmp_path / "clip.mp4")],
+        [str(APP), "render", "put-timeout", "-o", str(tmp_path / "clip.mp4")],
         capture_output=True,
         text=True,
         env=_student_env(tmp_path),

@@ -380,4 +380,3 @@ def _number(where: Where, path: tuple[str | int, ...], v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         raise where.error(path, f"must be a number, got {show(v)}")
     return v
-
