@@ -20,9 +20,6 @@ from qsim.ui.lesson_list import LessonList
 from qsim.ui.main_window import MainWindow
 from qsim.ui.session import LiveSession
 
-TRACES = hasattr(MainWindow, "show_program")  # the window can run a traced program
-needs_tracing = pytest.mark.skipif(not TRACES, reason="the window cannot trace programs yet")
-
 
 def test_the_list_has_every_lesson_in_order_and_says_which_are_programs(qtbot: QtBot) -> None:
     lessons = LessonList()
@@ -119,7 +116,7 @@ def test_a_scenario_after_a_program_lesson_gets_its_own_controls(panel: KnobPane
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     made: list[MainWindow] = []
 
-    def make(start_method: str = "fork") -> MainWindow:
+    def make(start_method: str | None = "fork") -> MainWindow:
         session = LiveSession(start_method=start_method)
         win = MainWindow(session, QSettings(str(tmp_path / "q.ini"), QSettings.Format.IniFormat))
         session.setParent(win)
@@ -135,25 +132,15 @@ def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
         win.close()
 
 
-@pytest.mark.skipif(TRACES, reason="the window traces programs")
-def test_without_tracing_a_program_lesson_says_how_to_run_it(window, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
-    win = window()
-    assert win.open_lesson("backpressure")
-    assert not win.open_lesson("basic")
-    boxes = [b for b in win.findChildren(QMessageBox) if b.isVisible()]
-    assert boxes and "qsim run basic" in boxes[0].text()
-    for b in boxes:
-        b.close()
-    assert win.session.scenario is not None and win.session.scenario.id == "backpressure"
-
-
-@needs_tracing
 def test_a_program_lesson_runs_its_program_and_a_knob_restarts_it(  # type: ignore[no-untyped-def]
     window, qtbot: QtBot, start_method: str
 ) -> None:
     win = window(start_method)
     assert win.open_lesson("basic")
     lesson = load_program("basic")
+    # a lesson keeps its list and its controls beside the program's code
+    assert all(win.docks[d].isVisible() for d in ("lessons", "knobs", "code"))
+    assert win.lessons.list.currentItem().data(Qt.ItemDataRole.UserRole) == "basic"
     assert win.program_lessons.argv() == lesson.argv(start_method=start_method)
     assert win.windowTitle() == f"qsim — {lesson.title}"
     assert "def producer(q, items, delay):" in win.lesson_text.toPlainText()
@@ -174,10 +161,37 @@ def test_a_program_lesson_runs_its_program_and_a_knob_restarts_it(  # type: igno
     assert items.value() == 2, "the knob keeps its value across the restart"
 
 
-@needs_tracing
 def test_a_pitfall_program_is_shown_hung(window, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
     win = window("fork")
     assert win.open_lesson("pitfall-no-sentinel")
     win.session.set_speed(4.0)
     win.session.play()
     qtbot.waitUntil(lambda: win.session.status == "hung", timeout=30_000)
+
+
+def test_the_pickling_lesson_shows_the_real_error_and_its_fix_runs(  # type: ignore[no-untyped-def]
+    window, qtbot: QtBot
+) -> None:
+    win = window(None)  # no start method of the session's own: the lesson's spawn
+    assert win.open_lesson("spawn-pickling")
+    assert win.program_lessons.argv() == ["--start-method", "spawn"]
+    win.session.play()
+
+    def box() -> QMessageBox | None:
+        shown = [b for b in win.findChildren(QMessageBox) if b.isVisible()]
+        return shown[0] if shown else None
+
+    qtbot.waitUntil(lambda: box() is not None, timeout=30_000)
+    b = box()
+    assert b is not None and "main.<locals>.nested_work" in b.text()
+    b.close()
+    fix = win.knobs.findChild(QCheckBox, "knob_--fixed")
+    assert fix is not None
+    with qtbot.waitSignal(win.session.scenario_loaded, timeout=5_000):
+        fix.setChecked(True)
+    assert win.program_lessons.argv() == ["--fixed", "--start-method", "spawn"]
+    win.session.play()
+    qtbot.waitUntil(lambda: win.session.status == "finished", timeout=30_000)
+    r = win.session.reducer
+    assert r is not None and r.queues[r.topology.queue_index("tasks")].gets == 3
+    assert box() is None

@@ -32,11 +32,7 @@ class ProgramLessons(QObject):
         self.lesson: ProgramLesson | None = None
         self.values: dict[str, KnobValue] = {}
         win.knobs.program_values_changed.connect(self._on_values)
-
-    @property
-    def available(self) -> bool:
-        """Whether this window can run a traced program."""
-        return hasattr(self.win, "show_program")
+        win.session.scenario_loaded.connect(self._on_loaded)
 
     def showing(self, lesson_id: str) -> bool:
         """Whether the window shows program lesson ``lesson_id`` now."""
@@ -79,21 +75,18 @@ class ProgramLessons(QObject):
     def _load(self) -> bool:
         lesson = self.lesson
         assert lesson is not None
-        if not self.available:
-            self.win.show_error(
-                "Cannot open the lesson",
-                f"{lesson.title} runs a real Python program, and this window cannot "
-                f"trace programs yet. Run it with: qsim run {lesson.id}",
-            )
-            return False
         try:
-            self.win.show_program(  # type: ignore[attr-defined]
-                str(lesson.program), self.argv(), lesson.title, lesson.lesson
-            )
+            self.win.show_program(str(lesson.program), self.argv(), lesson.title, lesson.lesson)
         except TraceError as e:
             self.win.show_error("Cannot open the lesson", str(e))
             return False
         return True
+
+    def _on_loaded(self, sc: object) -> None:
+        """Something else was opened: no program lesson is shown any more."""
+        lesson = self.lesson
+        if lesson is not None and getattr(sc, "source", None) != str(lesson.program):
+            self.lesson, self.values = None, {}
 
     def _on_values(self, changed: dict[str, KnobValue]) -> None:
         """Knobs changed: check them, then start the program again with them."""
