@@ -50,7 +50,7 @@ def test_the_real_app_plays_and_quits_by_itself(tmp_path: Path) -> None:
     )
     xvfb = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24"]
     done = subprocess.run(
-        [*xvfb, sys.executable, "-m", "qsim", "--lesson", "backpressure", "--quit-after", "3"],
+        [*xvfb, sys.executable, "-m", "qsim", "--lesson", "basic", "--quit-after", "3"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -67,4 +67,4 @@ def test_the_real_app_plays_and_quits_by_itself(tmp_path: Path) -> None:
     assert left == {}, f"processes left behind: {left}"
     settings = list((tmp_path / "config").rglob("*.conf"))
     assert settings, "the window's settings were not saved"
-    assert "lesson=backpressure" in settings[0].read_text()
+    assert "lesson=basic" in settings[0].read_text()
