@@ -35,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="verb")
 
-    r = sub.add_parser("run", help="run a scenario")
+    r = sub.add_parser(
+        "run",
+        help="run a lesson or a scenario",
+        epilog="A program lesson takes the program's own arguments after '--', "
+        "e.g. qsim run basic --headless -- --items 3",
+    )
     r.add_argument("scenario", help="a built-in id (see 'qsim list') or a .toml file")
     r.add_argument("--headless", action="store_true", help="no window (the only mode for now)")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -108,7 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qsim.trace_cli import trace_main
 
         return trace_main(argv[1:])
+    program_args: list[str] = []
+    if argv[:1] == ["run"] and "--" in argv:  # the rest is a program lesson's
+        cut = argv.index("--")
+        argv, program_args = argv[:cut], argv[cut + 1 :]
     args = _parser().parse_args(argv)
+    args.program_args = program_args
     if args.self_test:
         from qsim.selftest import self_test
 
@@ -150,45 +160,58 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _list() -> int:
+    """Every built-in lesson in order; a program lesson says so after its title."""
+    from qsim.model.program_lesson import load_program_lesson
     from qsim.model.scenario_io import ScenarioError, load_scenario
-    from qsim.resources import scenarios_dir
+    from qsim.resources import is_program_path, lesson_paths
 
     status = 0
-    for path in sorted(scenarios_dir().glob("*.toml")):
+    for path in lesson_paths():
+        program = is_program_path(path)
         try:
-            sc = load_scenario(path)
+            lesson = load_program_lesson(path) if program else load_scenario(path)
         except ScenarioError as e:
             print(f"{path.stem:28} BROKEN: {e}")
             status = 1
             continue
-        print(f"{sc.id:28} {sc.title}")
+        print(f"{lesson.id:28} {lesson.title}" + ("  [program]" if program else ""))
     return status
 
 
 def _validate(path: str) -> int:
-    from qsim.model.scenario_io import ScenarioError, load_scenario
+    from qsim.model.scenario_io import ScenarioError
+    from qsim.resources import load_lesson
 
     try:
-        sc = load_scenario(path)
+        lesson = load_lesson(path)
     except ScenarioError as e:
         print(e, file=sys.stderr)
         return 2
-    print(f"{path}: ok ({sc.id}: {sc.title})")
+    print(f"{path}: ok ({lesson.id}: {lesson.title})")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from qsim.engine.headless import run_headless
     from qsim.model.scenario_io import ScenarioError
-    from qsim.resources import load
+    from qsim.resources import is_program, load
 
+    if args.speed is not None and not 0.1 <= args.speed <= 10:
+        print(f"--speed must be between 0.1 and 10, got {args.speed:g}", file=sys.stderr)
+        return 2
+    if is_program(args.scenario):
+        from qsim.lesson_cli import run_program_lesson
+
+        return run_program_lesson(args)
     try:
         sc = load(args.scenario)
     except ScenarioError as e:
         print(e, file=sys.stderr)
         return 2
-    if args.speed is not None and not 0.1 <= args.speed <= 10:
-        print(f"--speed must be between 0.1 and 10, got {args.speed:g}", file=sys.stderr)
+    if args.program_args:
+        print(
+            f"{sc.id} is a scenario: only program lessons take arguments after --", file=sys.stderr
+        )
         return 2
     try:
         report, _ = run_headless(

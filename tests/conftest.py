@@ -61,11 +61,14 @@ def start_method(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def scenario_text() -> Callable[[str], str]:
-    """``scenario_text("basic")``: the TOML text of a built-in lesson."""
+    """``scenario_text("backpressure")``: the TOML text of a built-in scenario
+    lesson, or of a test scenario (``scenario_text("small-basic")``)."""
     from qsim.resources import builtin_path
 
     def text(scenario_id: str) -> str:
-        return builtin_path(scenario_id).read_text(encoding="utf-8")
+        mine = Path(__file__).resolve().parent / "scenarios" / f"{scenario_id}.toml"
+        path = mine if mine.is_file() else builtin_path(scenario_id)
+        return path.read_text(encoding="utf-8")
 
     return text
 

@@ -62,7 +62,7 @@ def test_list_shows_every_builtin_with_its_title() -> None:
 
 def test_validate_good_file(scenario_text: Callable[[str], str], tmp_path: Path) -> None:
     path = tmp_path / "mine.toml"
-    path.write_text(scenario_text("basic"), encoding="utf-8")
+    path.write_text(scenario_text("small-basic"), encoding="utf-8")
     out = qsim("validate", str(path))
     assert out.returncode == 0, out.stderr
     assert "ok" in out.stdout
@@ -71,7 +71,7 @@ def test_validate_good_file(scenario_text: Callable[[str], str], tmp_path: Path)
 def test_validate_broken_file_names_file_and_line(
     scenario_text: Callable[[str], str], tmp_path: Path
 ) -> None:
-    text = scenario_text("basic")
+    text = scenario_text("small-basic")
     lines = text.splitlines()
     n = next(i for i, line in enumerate(lines) if line.startswith('kind = "Queue"'))
     lines[n] = 'kind = "Tube"'
@@ -94,12 +94,15 @@ def test_validate_not_toml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_headless_run_reports_closed_accounting(method: str) -> None:
-    out = qsim("run", "basic", "--headless", "--json", "--speed", "5", "--start-method", method)
+def test_headless_run_of_a_scenario_reports_closed_accounting(method: str) -> None:
+    from handy import handy_path
+
+    path = str(handy_path("small-basic"))
+    out = qsim("run", path, "--headless", "--json", "--speed", "5", "--start-method", method)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     acct = report["accounting"]
-    assert report["scenario"] == "basic"
+    assert report["scenario"] == "small-basic"
     assert report["start_method"] == method
     assert report["finished"] is True
     assert acct["closes"] is True
@@ -115,3 +118,43 @@ def test_run_unknown_scenario_says_which_exist() -> None:
     assert out.returncode == 2
     assert "no-such-lesson" in out.stderr
     assert "basic" in out.stderr
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_headless_run_of_a_program_lesson_traces_its_program(method: str) -> None:
+    out = qsim("run", "basic", "--headless", "--json", "--speed", "10", "--start-method", method)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["lesson"] == report["scenario"] == "basic"
+    assert report["kind"] == "program"
+    assert report["program"].endswith("01-basic.py")
+    assert report["args"][-2:] == ["--start-method", method]
+    assert report["finished"] is True and report["accounting"]["closes"] is True
+    assert report["queues"]["q"]["puts"] == report["queues"]["q"]["gets"] == 6  # 5 + DONE
+    assert report["exit_codes"] == {"main": 0, "producer": 0, "consumer": 0}
+    assert "consumer got 'DONE'" in report["stdout"]
+
+
+def test_a_program_lesson_takes_the_programs_own_arguments_after_dashes() -> None:
+    out = qsim("run", "basic", "--headless", "--json", "--speed", "10", "--", "--items", "2")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["queues"]["q"]["puts"] == 3
+    assert report["stdout"].count("consumer got") == 3
+
+
+def test_a_program_lesson_refuses_scenario_only_options() -> None:
+    out = qsim("run", "basic", "--headless", "--record", "x.qrec")
+    assert out.returncode == 2
+    assert out.stderr.strip() == "basic is a program lesson: --record applies to scenarios only"
+    out = qsim("run", "backpressure", "--headless", "--", "--items", "2")
+    assert out.returncode == 2
+    assert "backpressure is a scenario: only program lessons take arguments" in out.stderr
+
+
+def test_list_marks_the_program_lessons() -> None:
+    from qsim.resources import program_ids
+
+    lines = qsim("list").stdout.splitlines()
+    marked = [line.split()[0] for line in lines if line.endswith("[program]")]
+    assert marked == program_ids()

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
+from handy import handy
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -57,8 +58,8 @@ def live(qtbot: QtBot) -> Iterator[Live]:
 
 
 def quick_basic() -> Scenario:
-    """The basic lesson, sped up: 5 items and a DONE sentinel."""
-    sc = load("basic")
+    """The basic lesson as a scenario, sped up: 5 items and a DONE sentinel."""
+    sc = handy("small-basic")
     p = replace(sc.producers[0], items=5, interval=0.05)
     c = replace(sc.consumers[0], work_time=0.1)
     return replace(sc, producers=(p,), consumers=(c,))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from handy import scenario
 from legibility import busy_events
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -19,7 +20,6 @@ from pytestqt.qtbot import QtBot
 from qsim.model.events import EventKind, producer_item_id
 from qsim.model.state import Reducer
 from qsim.model.topology import build_topology
-from qsim.resources import load
 from qsim.ui.diagram import DiagramView
 from qsim.ui.diagram.colours import BY_PRIORITY, BY_PRODUCER
 from qsim.ui.diagram.tokens import Look
@@ -39,7 +39,7 @@ def view(qtbot: QtBot) -> Iterator[DiagramView]:
 
 
 def busy(view: DiagramView, lesson: str, theme: Theme = LIGHT) -> Reducer:
-    sc = load(lesson)
+    sc = scenario(lesson)
     topo = build_topology(sc)
     view.set_theme(theme)
     view.set_scenario(sc, topo)
@@ -62,7 +62,7 @@ def queued_looks(view: DiagramView, queue: int = 0) -> dict[int, Look]:
     return looks
 
 
-@pytest.mark.parametrize("lesson", ["priority", "starvation"])
+@pytest.mark.parametrize("lesson", ["small-priority", "starvation"])
 @pytest.mark.parametrize("theme", [LIGHT, DARK], ids=["light", "dark"])
 def test_priority_lessons_colour_by_priority_with_a_legend(
     view: DiagramView, lesson: str, theme: Theme
@@ -86,7 +86,7 @@ def test_priority_lessons_colour_by_priority_with_a_legend(
 
 
 def test_an_item_keeps_its_priority_colour_once_got(view: DiagramView) -> None:
-    r = busy(view, "priority")
+    r = busy(view, "small-priority")
     key = view.colours
     assert key is not None
     consumer = next(a.index for a in r.topology.actors if a.role == "consumer")
@@ -99,7 +99,7 @@ def test_an_item_keeps_its_priority_colour_once_got(view: DiagramView) -> None:
 
 
 def test_producers_sharing_a_queue_get_colours_and_a_legend(view: DiagramView) -> None:
-    busy(view, "many-to-many")
+    busy(view, "small-many-to-many")
     key = view.colours
     assert key is not None and key.mode == BY_PRODUCER
     assert view.legend is not None
@@ -116,14 +116,14 @@ def test_producers_sharing_a_queue_get_colours_and_a_legend(view: DiagramView) -
 
 
 def test_one_producer_per_queue_needs_no_legend(view: DiagramView) -> None:
-    busy(view, "basic")
+    busy(view, "small-basic")
     assert view.legend is None
     busy(view, "serialization")  # four lanes: each its own colour, no legend needed
     assert view.legend is None
 
 
 def test_a_label_too_long_for_its_token_is_cut_short_and_told_in_full(view: DiagramView) -> None:
-    busy(view, "basic")
+    busy(view, "small-basic")
     painter = view.painter
     font, text, _ = painter.label(Look(False, "#0072B2", "12345"))
     assert text.startswith("…") and text.endswith("5")  # the last digits tell neighbours apart
@@ -137,7 +137,7 @@ def test_a_label_too_long_for_its_token_is_cut_short_and_told_in_full(view: Diag
 
 
 def test_hovering_a_token_shows_its_item(view: DiagramView, qtbot: QtBot) -> None:
-    busy(view, "priority")
+    busy(view, "small-priority")
     layer = view.layer
     assert layer is not None
     front = next(i for i in view.drawn_queue_contents(0) if i > 0)
@@ -150,7 +150,7 @@ def test_hovering_a_token_shows_its_item(view: DiagramView, qtbot: QtBot) -> Non
 
 
 def test_zoom_keys_and_ctrl_wheel_scale_the_diagram(view: DiagramView) -> None:
-    busy(view, "basic")
+    busy(view, "small-basic")
     fitted = view.transform().m11()
     view.zoom_in()
     assert view.transform().m11() == pytest.approx(fitted * 1.25)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
+from handy import handy, scenario_ref
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QSettings
@@ -40,7 +41,7 @@ from qsim.model.scenario_io import (
     parse_scenario,
 )
 from qsim.model.topology import build_topology
-from qsim.resources import builtin_path, load
+from qsim.resources import builtin_path
 from qsim.ui.main_window import MainWindow
 from qsim.ui.session import LiveSession
 
@@ -352,10 +353,10 @@ def test_a_wide_pipeline_is_checked_queue_by_queue_not_path_by_path() -> None:
 
 # ------------------------------------------------------------------ item 8
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
-    text = builtin_path("basic").read_text(encoding="utf-8")
+    text = builtin_path("backpressure").read_text(encoding="utf-8")
     path = _write(tmp_path, "bom.toml", b"\xef\xbb\xbf" + text.encode())
-    assert load_scenario(path).id == "basic"
-    assert parse_scenario("\ufeff" + text).id == "basic"
+    assert load_scenario(path).id == "backpressure"
+    assert parse_scenario("\ufeff" + text).id == "backpressure"
 
 
 def test_a_stage_id_ending_in_a_digit_keeps_its_name() -> None:
@@ -375,7 +376,7 @@ def test_a_stage_id_ending_in_a_digit_keeps_its_name() -> None:
     ["run.__class__", "queues.q.kind", "producers.P.__dict__", "main.join", "consumers.C.id"],
 )
 def test_a_knob_changes_only_numeric_fields_of_the_allow_list(path: str) -> None:
-    sc = load("basic")
+    sc = handy("small-basic")
     knob = Knob("evil", path, 0, 1, 0)
     with pytest.raises(ScenarioError, match="a knob may change"):
         apply_knob(sc, knob, 1)
@@ -472,8 +473,12 @@ def _mutated(draw: st.DrawFn) -> dict[str, object]:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
 
-    lesson = draw(st.sampled_from(["basic", "pipeline", "pitfall-large-objects", "joinable"]))
-    doc = tomllib.loads(builtin_path(lesson).read_text(encoding="utf-8"))
+    lesson = draw(
+        st.sampled_from(
+            ["small-basic", "small-pipeline", "pitfall-large-objects", "small-joinable"]
+        )
+    )
+    doc = tomllib.loads(scenario_path(lesson).read_text(encoding="utf-8"))
     for _ in range(draw(st.integers(1, 3))):
         section = draw(st.sampled_from(list(_SCHEMA)))
         key = draw(st.sampled_from([*_SCHEMA[section], "bogus"]))
@@ -486,6 +491,10 @@ def _mutated(draw: st.DrawFn) -> dict[str, object]:
             target = target[draw(st.integers(0, len(target) - 1))]
         target[key] = draw(_values)
     return doc
+
+
+def scenario_path(name: str) -> Path:
+    return Path(scenario_ref(name)) if name.startswith("small-") else builtin_path(name)
 
 
 def _parse_or_refuse(doc: dict[str, object]) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from handy import every_scenario, scenario
 from legibility import Sample, all_texts, busy_events
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from qsim.model.panel_figures import view_time
 from qsim.model.state import Reducer
-from qsim.resources import builtin_ids, load
 from qsim.ui.main_window import MainWindow
 from qsim.ui.session import LiveSession
 
@@ -48,7 +48,7 @@ def window(qtbot: QtBot, request: pytest.FixtureRequest) -> Iterator[MainWindow]
 
 def show_busy(win: MainWindow, lesson: str) -> None:
     """The lesson, and its diagram in a busy state (no process started)."""
-    sc = load(lesson)
+    sc = scenario(lesson)
     win.show_scenario(sc)
     topo = win.session.topology
     assert topo is not None
@@ -72,7 +72,7 @@ def test_no_text_is_smaller_than_the_minimum(
     _, _, minimum = MODES[mode]
     too_small: list[tuple[str, Sample]] = []
     smallest: dict[str, float] = {}
-    for lesson in builtin_ids():
+    for lesson in every_scenario():
         show_busy(window, lesson)
         texts = all_texts(window)
         kinds = {where.split()[0] for where, _, _ in texts}

@@ -1,15 +1,17 @@
-"""Each lesson, run headless with real processes, shows what its text claims.
+"""Each scenario lesson, run headless with real processes, shows what its text claims.
 
 The assertions are what a student would see: the order items come out in,
 counts, blocked time, queue.Full counted, hangs detected and stopped, the
 pipeline's 3/1/1 analysis, priority order. Figures are printed (``-s``).
+The lessons that are real programs now are tested in ``test_program_lessons.py``;
+the scenario features they used (stages, a manager's priority queue, the
+join-before-drain main, the inspect helper) keep their tests here, on the
+scenarios those lessons were (``tests/scenarios``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import heapq
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from handy import handy
 from procwait import wait_gone
 
 from qsim.engine.headless import pump, run_headless, watch_hangs
@@ -25,8 +28,6 @@ from qsim.model.events import (
     Event,
     EventKind,
     describe_item,
-    ends_item,
-    is_sentinel,
     item_origin,
 )
 from qsim.model.lessons import item_lives, served_in_order
@@ -93,16 +94,6 @@ def got_by(rec: Recorded, name: str) -> list[str]:
 
 
 # ------------------------------------------------------------ basics
-def test_basic_fifo_then_done_under_spawn() -> None:
-    rec = run_recorded(load("basic"), "spawn", speed=10)
-    assert got_by(rec, "C1") == ["P1#1", "P1#2", "P1#3", "P1#4", "P1#5", "STOP(P1)"]
-    r = rec.report
-    assert r["finished"] and not r["hung"] and r["invariant_violations"] == 0
-    assert r["actors"]["C1"]["state"] == "finished"
-    assert r["actors"]["C1"]["items"] == 5
-    assert r["queues"]["q"]["max_depth"] >= 2, "the slower consumer lets items wait"
-
-
 def test_backpressure_blocks_the_producer_under_spawn() -> None:
     rec = run_recorded(load("backpressure"), "spawn", speed=10)
     r = rec.report
@@ -127,39 +118,6 @@ def test_put_timeout_raises_full_and_counts_it() -> None:
     assert ac["processed"] == ac["produced"] and ac["closes"]
 
 
-def test_many_to_many_every_item_exactly_once() -> None:
-    rec = run_recorded(load("many-to-many"), "fork", speed=10)
-    data = [e[4] for e in rec.of(K.GET_DONE) if not is_sentinel(e[4])]
-    assert len(data) == len(set(data)) == 12, "each item consumed exactly once"
-    r = rec.report
-    counts = {c: r["actors"][c]["items"] for c in ("C1", "C2")}
-    print("\nmany-to-many: per-consumer counts", counts)
-    assert sum(counts.values()) == 12 and all(counts.values())
-    assert [r["actors"][c]["sentinels_received"] for c in ("C1", "C2")] == [1, 1]
-    assert r["actors"]["main"]["sentinels_sent"] == 2
-    assert r["finished"]
-
-
-def test_joinable_unfinished_rises_falls_and_join_returns_under_spawn() -> None:
-    seen: list[int] = []
-    rec = run_recorded(
-        load("joinable"), "spawn", speed=10, each=lambda r: seen.append(r.queues[0].unfinished)
-    )
-    r = rec.report
-    print("\njoinable: most unfinished tasks at once", max(seen))
-    assert max(seen) >= 2 and r["queues"]["q"]["unfinished_tasks"] == 0
-    main = rec.actor("main")
-    (wait,) = rec.of(K.JOIN_WAIT, main)
-    (done,) = rec.of(K.JOIN_DONE, main)
-    # each task_done() call comes after its item's WORK_END (or the STOP's
-    # SENTINEL_RECEIVED) and before its own TASK_DONE event is stamped
-    ends = [e for e in rec.events if ends_item(e)]
-    last_work = max(e[0] for e in (*ends, *rec.of(K.SENTINEL_RECEIVED)))
-    assert wait[0] < last_work < done[0], "join() returns after the last task_done()"
-    assert len(rec.of(K.TASK_DONE)) == 8 + 2  # the items and the two STOPs
-    assert r["finished"] and r["actors"]["main"]["state"] == "finished"
-
-
 def test_errors_every_item_ends_processed_failed_or_lost() -> None:
     rec = run_recorded(load("errors"), "fork", speed=2)
     ac = rec.report["accounting"]
@@ -177,7 +135,7 @@ def test_errors_every_item_ends_processed_failed_or_lost() -> None:
 
 # ------------------------------------------------------------ priority
 def test_priority_order_then_fifo_among_equals_under_spawn() -> None:
-    sc = load("priority")
+    sc = handy("small-priority")
     rec = run_recorded(sc, "spawn", speed=5)
     checked, problems = served_in_order(rec.events, 0)
     names = rec.reducer.topology.names
@@ -190,20 +148,6 @@ def test_priority_order_then_fifo_among_equals_under_spawn() -> None:
     print("\npriority: service order", " ".join(order))
     assert checked >= 5 and problems == []
     assert rec.report["finished"] and rec.report["accounting"]["processed"] == 15
-
-
-def _heappush_on_list_proxy() -> str:
-    with multiprocessing.get_context("fork").Manager() as m:
-        tasks = m.list()
-        try:
-            heapq.heappush(tasks, (1, "task"))  # type: ignore[misc]
-        except TypeError as e:
-            return str(e)
-    return "no error"
-
-
-def test_the_tutorials_heapq_on_a_manager_list_raises_typeerror() -> None:
-    assert "must be list, not ListProxy" in _heappush_on_list_proxy()
 
 
 def test_starvation_low_priority_waits_much_longer() -> None:
@@ -220,7 +164,7 @@ def test_starvation_low_priority_waits_much_longer() -> None:
 
 # ------------------------------------------------------------ pipeline
 def test_pipeline_counts_3_1_1_under_spawn() -> None:
-    rec = run_recorded(load("pipeline"), "spawn", speed=5)
+    rec = run_recorded(handy("small-pipeline"), "spawn", speed=5)
     r = rec.report
     assert r["marks"] == {"error": 1, "system_event": 1, "user_action": 3}
     assert r["finished"] and r["accounting"]["processed"] == 5
@@ -232,7 +176,7 @@ def test_pipeline_counts_3_1_1_under_spawn() -> None:
 # ------------------------------------------------------------ pitfalls
 def test_no_sentinel_consumer_is_shown_hung_and_stopped() -> None:
     t0 = time.monotonic()
-    report, reducer = run_headless(load("pitfall-no-sentinel"), start_method="fork")
+    report, reducer = run_headless(handy("pitfall-small-no-sentinel"), start_method="fork")
     assert time.monotonic() - t0 < 15
     assert report["hung"] == ["C1"] and not report["finished"]
     assert report["actors"]["C1"]["state"] == "hung"
@@ -241,7 +185,7 @@ def test_no_sentinel_consumer_is_shown_hung_and_stopped() -> None:
 
 
 def test_no_sentinel_fixed_by_the_knob() -> None:
-    sc = load("pitfall-no-sentinel")
+    sc = handy("pitfall-small-no-sentinel")
     from qsim.model.scenario_io import apply_knob
 
     knob = next(k for k in sc.knobs if k.path == "producers.P.sentinels")
@@ -274,7 +218,7 @@ def _all_gone(pids: list[int], within: float = 3.0) -> bool:
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="checks processes in /proc")
 def test_join_before_drain_deadlock_is_hung_and_every_process_ends_under_spawn() -> None:
-    rec = run_recorded(load("pitfall-join-before-drain"), "spawn")
+    rec = run_recorded(handy("small-join-first"), "spawn")
     r = rec.report
     assert sorted(rec.hung) == ["P1", "main"]
     assert r["hung"] == ["P1", "main"]
@@ -289,7 +233,7 @@ def test_join_before_drain_deadlock_is_hung_and_every_process_ends_under_spawn()
 
 
 def test_join_before_drain_small_data_fits_the_pipe_and_join_returns() -> None:
-    sc = load("pitfall-join-before-drain")
+    sc = handy("small-join-first")
     p = dataclasses.replace(sc.producers[0], items=2, payload_bytes=1000)
     rec = run_recorded(dataclasses.replace(sc, producers=(p,)), "fork")
     assert rec.report["finished"] and rec.hung == []
@@ -304,7 +248,7 @@ def test_inspect_lists_contents_in_order_and_reports_the_get_nowait_trap() -> No
         if r.queues[0].depth >= 3:
             snapshots.append(build_report(r)["queues"]["q"]["contents"])
 
-    rec = run_recorded(load("inspect"), "fork", speed=10, each=look)
+    rec = run_recorded(handy("small-inspect"), "fork", speed=10, each=look)
     marks = rec.report["marks"]
     print("\ninspect: helper verdicts", marks)
     assert snapshots, "the queue held several items at some point"

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from handy import handy
 
 from qsim.engine.headless import run_headless
 from qsim.model.lessons import LaneFigure, lane_figures, mark_figures
@@ -104,7 +105,7 @@ def _stage_rate(r: Reducer, stage: str) -> float:
 
 
 def test_pipeline_more_workers_on_the_slowest_stage_raise_throughput() -> None:
-    sc = load("pipeline")
+    sc = handy("small-pipeline")
     collect = dataclasses.replace(sc.producers[0], records=sc.producers[0].records * 6)
     sc = dataclasses.replace(sc, producers=(collect,))
     knob = next(k for k in sc.knobs if k.path == "consumers.analyse.count")

@@ -1,5 +1,6 @@
 """Every built-in lesson is complete: it validates, it has a lesson text with
-the Python pattern in a code block, and its knobs match the scenario."""
+the Python pattern in a code block, and its knobs match the scenario (program
+lessons: ``tests/test_program_lessons_static.py``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import re
 
 import pytest
 
+from qsim.model.program_lesson import ProgramLesson
 from qsim.model.scenario import Scenario
 from qsim.model.scenario_errors import num
 from qsim.model.scenario_io import ScenarioError, apply_knob, knob_value
-from qsim.resources import builtin_ids, builtin_path, list_builtin, load
+from qsim.resources import builtin_ids, builtin_path, list_builtin, load, scenario_ids
 
-#: the lessons of issue 4, in lesson order
+#: the lessons of issue 4, in lesson order (some are programs now: issue 13)
 ISSUE_LESSONS = [
     "basic",
     "backpressure",
@@ -31,6 +33,7 @@ ISSUE_LESSONS = [
     "inspect",
 ]
 LESSONS = builtin_ids()
+SCENARIOS = scenario_ids()
 
 
 def test_every_lesson_of_the_issue_is_built_in_in_lesson_order() -> None:
@@ -38,6 +41,9 @@ def test_every_lesson_of_the_issue_is_built_in_in_lesson_order() -> None:
     # the variants sit right after the lesson they vary
     assert LESSONS.index("put-timeout") == LESSONS.index("backpressure") + 1
     assert LESSONS.index("starvation") == LESSONS.index("priority") + 1
+    # the lessons of issue 12 part 7 sit beside the lesson they belong to
+    assert LESSONS.index("queue-full") == LESSONS.index("put-timeout") + 1
+    assert LESSONS.index("spawn-pickling") == LESSONS.index("serialization") + 1
 
 
 def test_lesson_files_are_numbered_in_order() -> None:
@@ -47,7 +53,7 @@ def test_lesson_files_are_numbered_in_order() -> None:
         assert builtin_path(lesson).name == f"{n:02d}-{lesson}.toml"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", SCENARIOS)
 def test_lesson_validates_and_has_a_lesson_text(lesson: str) -> None:
     sc = load(lesson)
     assert sc.id == lesson
@@ -60,7 +66,7 @@ def test_lesson_validates_and_has_a_lesson_text(lesson: str) -> None:
     assert len(text) < 4000, "short: students read it beside the diagram"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", SCENARIOS)
 def test_knobs_defaults_are_the_scenario_values(lesson: str) -> None:
     sc = load(lesson)
     assert sc.knobs, "every lesson offers something to try"
@@ -77,14 +83,14 @@ def test_knobs_defaults_are_the_scenario_values(lesson: str) -> None:
 LIVE = ("interval", "work_time", "failure_rate")
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", SCENARIOS)
 def test_structural_knobs_restart_and_rates_apply_live(lesson: str) -> None:
     for knob in load(lesson).knobs:
         field = knob.path.rsplit(".", 1)[-1]
         assert knob.restart == (field not in LIVE), knob.path
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", SCENARIOS)
 def test_knob_ranges_give_valid_runs_and_out_of_range_is_refused(lesson: str) -> None:
     sc = load(lesson)
     for knob in sc.knobs:
@@ -107,6 +113,8 @@ def test_a_lane_knob_sets_every_lane() -> None:
 
 
 def test_list_builtin_loads_every_lesson() -> None:
-    scenarios = list_builtin()
-    assert [s.id for s in scenarios] == LESSONS
-    assert all(isinstance(s, Scenario) for s in scenarios)
+    lessons = list_builtin()
+    assert [s.id for s in lessons] == LESSONS
+    kinds = {s.id: isinstance(s, Scenario) for s in lessons}
+    assert [i for i, scenario in kinds.items() if scenario] == SCENARIOS
+    assert all(isinstance(s, Scenario | ProgramLesson) for s in lessons)

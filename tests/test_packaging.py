@@ -194,7 +194,8 @@ def test_bundle_self_test_passes_with_workers_that_are_the_bundle(
     assert failed == {}, p.stderr
     assert p.returncode == 0
     assert summary["ok"] and summary["frozen"] and summary["version"] == __version__
-    shipped = sorted((APP_DIR / "_internal" / "resources" / "scenarios").glob("*.toml"))
+    resources = APP_DIR / "_internal" / "resources"
+    shipped = [*(resources / "scenarios").glob("*.toml"), *(resources / "programs").glob("*.toml")]
     assert len(lessons) == len(shipped) > 0
     # every worker process is the app's own binary: no Python needed
     assert {e for x in lessons for e in x["worker_exe"]} == {str(APP.resolve())}
@@ -233,7 +234,7 @@ def test_bundle_renders_a_gif_and_says_how_to_get_mp4(
     assert not list((APP_DIR / "_internal").glob("imageio_ffmpeg*"))
     out = tmp_path / "clip.gif"
     p = subprocess.run(
-        [str(APP), "render", "basic", "-o", str(out), "--size", "320x240", "--fps", "5"],
+        [str(APP), "render", "put-timeout", "-o", str(out), "--size", "320x240", "--fps", "5"],
         capture_output=True,
         text=True,
         env=_student_env(tmp_path),
@@ -246,7 +247,7 @@ def test_bundle_renders_a_gif_and_says_how_to_get_mp4(
     with Image.open(out) as im:
         assert im.size == (320, 240) and im.n_frames >= 5
     p = subprocess.run(
-        [str(APP), "render", "basic", "-o", str(tmp_path / "clip.mp4")],
+        [str(APP), "render", "put-timeout", "-o", str(tmp_path / "clip.mp4")],
         capture_output=True,
         text=True,
         env=_student_env(tmp_path),
@@ -297,6 +298,16 @@ def test_tarball_unpacks_and_runs_anywhere(build: dict[str, object], tmp_path: P
     p = subprocess.run([str(app), "list"], capture_output=True, text=True, env=env)
     assert p.returncode == 0 and "basic" in p.stdout
     p = subprocess.run(
+        [str(app), "run", "backpressure", "--headless", "--json", "--speed", "10"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    report = json.loads(p.stdout)
+    assert report["accounting"]["processed"] == 12 and report["start_method"] == "spawn"
+    # a program lesson: its program, run by the app's own Python, traced
+    p = subprocess.run(
         [str(app), "run", "basic", "--headless", "--json", "--speed", "10"],
         capture_output=True,
         text=True,
@@ -304,7 +315,10 @@ def test_tarball_unpacks_and_runs_anywhere(build: dict[str, object], tmp_path: P
         timeout=60,
     )
     report = json.loads(p.stdout)
-    assert report["accounting"]["consumed"] == 5 and report["start_method"] == "spawn"
+    assert report["lesson"] == "basic" and report["finished"], p.stderr
+    assert report["queues"]["q"]["gets"] == 6  # 'item 1' to 'item 5', then 'DONE'
+    assert report["exit_codes"] == {"main": 0, "producer": 0, "consumer": 0}
+    assert "consumer got 'DONE'" in report["stdout"]
 
 
 def test_bundle_holds_only_the_qt_it_needs(build: dict[str, object]) -> None:

@@ -38,7 +38,7 @@ def test_a_recording_that_cannot_be_written_or_read_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "no" / "such" / "dir" / "run.qrec"
-    assert main(["run", "basic", "--headless", "--record", str(missing)]) == 2
+    assert main(["run", "backpressure", "--headless", "--record", str(missing)]) == 2
     err = capsys.readouterr().err
     assert "cannot write the recording" in err and "Traceback" not in err
     junk = tmp_path / "junk.qrec"

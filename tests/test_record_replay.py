@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from handy import scenario
 
 import qsim.record.recorder as recorder_module
 from qsim.engine.headless import run_headless
@@ -22,9 +23,8 @@ from qsim.model.state import Reducer
 from qsim.record import snapshot
 from qsim.record.recording import open_recording
 from qsim.record.replay import Replay, replay_report
-from qsim.resources import load
 
-LESSONS = ["basic", "backpressure", "pipeline", "joinable", "errors"]
+LESSONS = ["small-basic", "backpressure", "small-pipeline", "small-joinable", "errors"]
 
 
 def _record(
@@ -36,7 +36,7 @@ def _record(
         states.append((r.applied, snapshot.capture(r)))
 
     report, _ = run_headless(
-        load(lesson), start_method=start_method, speed=5, record=path, on_frame=on_frame
+        scenario(lesson), start_method=start_method, speed=5, record=path, on_frame=on_frame
     )
     return report, states
 

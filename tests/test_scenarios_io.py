@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from handy import every_scenario, handy, scenario
 
 from qsim.model.scenario import Knob, Scenario
 from qsim.model.scenario_io import (
@@ -18,25 +19,25 @@ from qsim.model.scenario_io import (
     parse_scenario,
     save_scenario,
 )
-from qsim.resources import builtin_ids, load
+from qsim.resources import load
 
 
 def _same(a: Scenario, b: Scenario) -> bool:
     return dataclasses.replace(a, source="") == dataclasses.replace(b, source="")
 
 
-@pytest.mark.parametrize("lesson", builtin_ids())
+@pytest.mark.parametrize("lesson", every_scenario())
 def test_dump_parses_back_equal(lesson: str) -> None:
-    sc = load(lesson)
+    sc = scenario(lesson)
     text = dump_scenario(sc)
     again = parse_scenario(text, source="saved.toml")
     assert _same(again, sc)
     assert dump_scenario(again) == text  # stable: saving twice changes nothing
 
 
-@pytest.mark.parametrize("lesson", ["pitfall-large-objects", "pipeline", "starvation"])
+@pytest.mark.parametrize("lesson", ["pitfall-large-objects", "small-pipeline", "starvation"])
 def test_save_as_then_open_gives_the_same_lesson(lesson: str, tmp_path: Path) -> None:
-    sc = load(lesson)
+    sc = scenario(lesson)
     path = tmp_path / "mine.toml"
     save_scenario(sc, path)
     assert _same(load_scenario(path), sc)
@@ -117,7 +118,7 @@ def test_out_of_range_knob_value_is_refused_with_a_message() -> None:
 
 
 def test_a_knob_that_would_make_an_invalid_run_is_refused() -> None:
-    sc = load("basic")
+    sc = handy("small-basic")
     knob = Knob("timeout", "consumers.C.get_timeout", 0, 100, 0)
     with pytest.raises(ScenarioError, match=r"consumers\[0\]\.get_timeout"):
         apply_knob(sc, knob, 99)

@@ -9,10 +9,12 @@ import sys
 from dataclasses import replace
 
 import pytest
+from handy import handy
 
 from qsim.model.scenario_io import parse_scenario
-from qsim.resources import builtin_ids, load
+from qsim.resources import builtin_ids, load_program, program_ids
 from qsim.selftest import expects_hang, run_lesson
+from qsim.selftest_program import run_program_lesson
 
 # a consumer waits for items that never come: no sentinel, so it hangs
 NO_SENTINEL = """
@@ -40,7 +42,7 @@ work_time = 0.01
 
 
 def test_a_working_lesson_passes_with_real_processes() -> None:
-    res = run_lesson(load("basic"))
+    res = run_lesson(handy("small-basic"))
     assert res.problems == []
     assert res.ok and res.finished and not res.hung
     assert res.workers == 2  # the producer and the consumer, each its own process
@@ -62,7 +64,7 @@ def test_a_pitfall_lesson_passes_when_it_hangs() -> None:
 
 
 def test_which_lessons_are_meant_to_hang() -> None:
-    sc = load("basic")
+    sc = handy("small-basic")
     assert not expects_hang(sc)
     assert expects_hang(replace(sc, id="pitfall-no-sentinel"))
     assert not expects_hang(replace(sc, id="pitfall-large-objects"))  # it ends, slowly
@@ -97,7 +99,7 @@ def test_cli_exit_code_is_1_when_a_lesson_fails() -> None:
     assert p.returncode == 1
     *per_lesson, summary = (json.loads(line) for line in p.stdout.splitlines())
     assert [x["ok"] for x in per_lesson] == [True, False]
-    assert "no built-in scenario 'no-such-lesson'" in per_lesson[1]["problems"][0]
+    assert "no built-in lesson 'no-such-lesson'" in per_lesson[1]["problems"][0]
     assert summary["failed"] == 1 and not summary["ok"]
     assert "FAIL  no-such-lesson" in p.stderr
     assert "1 FAILED" in p.stderr
@@ -117,3 +119,37 @@ def test_every_builtin_lesson_passes_from_source() -> None:
     assert failed == {}, p.stderr
     assert [x["lesson"] for x in per_lesson] == builtin_ids()
     assert p.returncode == 0 and summary["ok"]
+
+
+# ------------------------------------------------------------ program lessons
+@pytest.mark.parametrize("lesson", program_ids())
+def test_every_program_lesson_ends_as_its_lesson_says(lesson: str) -> None:
+    pl = load_program(lesson)
+    res = run_program_lesson(pl, 20.0, pl.argv())
+    assert res.problems == [] and res.ok
+    assert res.hung == (pl.expect == "hang")
+    assert res.finished == (pl.expect != "hang")
+    assert res.expect_error == (pl.expect == "error")
+    assert res.workers >= 1 and res.events > 0
+
+
+def test_a_program_lesson_that_hangs_unexpectedly_fails_and_says_where() -> None:
+    pl = replace(load_program("pitfall-no-sentinel"), expect="finish")
+    res = run_program_lesson(pl, 20.0, pl.argv())
+    assert not res.ok and res.hung
+    (problem,) = res.problems
+    assert problem.startswith("hung (every process waits, nothing moves): ")
+    assert "consumer (waiting on get on q at 11-pitfall-no-sentinel.py:" in problem
+
+
+def test_a_program_lesson_that_should_fail_but_works_fails() -> None:
+    pl = load_program("spawn-pickling")
+    res = run_program_lesson(pl, 20.0, pl.argv({"Use a top-level function (the fix)": True}))
+    assert res.problems == ["meant to fail with an error, but it ended with exit code 0"]
+
+
+def test_a_pitfall_fixed_by_its_knob_fails_the_hang_check() -> None:
+    pl = load_program("pitfall-join-before-drain")
+    res = run_program_lesson(pl, 20.0, pl.argv({"Drain before join (the fix)": True}))
+    assert res.finished and not res.hung
+    assert res.problems == [f"meant to show a hang, but it did not hang within {res.seconds} s"]

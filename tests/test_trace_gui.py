@@ -97,7 +97,7 @@ def printed(win: MainWindow) -> dict[str, object]:
 def test_a_program_plays_in_the_window_with_its_own_names_and_objects(
     make_window: WindowFactory, qtbot: QtBot, start_method: str
 ) -> None:
-    win = make_window("basic")
+    win = make_window("backpressure")
     frames = Frames(win)
     prog = PROGRAMS / "slow_one_to_one.py"
     assert win.programs.open_program(str(prog), [start_method, "6", "0.1"])
@@ -253,7 +253,7 @@ def test_a_program_that_cannot_be_traced_is_refused_and_the_lesson_stays(
 def test_file_open_python_program_asks_for_the_file_and_its_arguments(
     make_window: WindowFactory, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    win = make_window("basic")
+    win = make_window("backpressure")
     act = win.programs.act_open
     assert act.shortcut().toString() == "Ctrl+Shift+O"
     file_menu = win.menuBar().findChildren(QMenu)[0]
@@ -268,7 +268,7 @@ def test_file_open_python_program_asks_for_the_file_and_its_arguments(
     assert dlg.argv() == ["fork", "two words"]
     dlg.accept()
     qtbot.waitUntil(lambda: len(error_boxes(win)) == 1, timeout=5_000)
-    assert win.session.scenario is not None and win.session.scenario.id == "basic"
+    assert win.session.scenario is not None and win.session.scenario.id == "backpressure"
     error_boxes(win)[0].close()
     # a good one: played, and its folder and arguments remembered
     act.trigger()
@@ -322,12 +322,12 @@ def test_a_program_that_fails_says_why(make_window: WindowFactory, qtbot: QtBot)
 def test_a_program_puts_the_lesson_docks_away_and_a_lesson_brings_them_back(
     make_window: WindowFactory, qtbot: QtBot
 ) -> None:
-    win = make_window("basic")
+    win = make_window("backpressure")
     lessons, knobs, code = win.docks["lessons"], win.docks["knobs"], win.docks["code"]
     assert lessons.isVisible() and knobs.isVisible()
     assert win.programs.open_program(str(PROGRAMS / "slow_one_to_one.py"), ["fork", "2", "0.01"])
     assert not lessons.isVisible() and not knobs.isVisible() and code.isVisible()
     qtbot.waitUntil(lambda: win.session.status == "finished", timeout=30_000)
-    assert win.open_lesson("basic")
+    assert win.open_lesson("backpressure")
     assert lessons.isVisible() and knobs.isVisible()
     assert win.session.program is None

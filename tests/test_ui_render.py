@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from handy import scenario_ref
 from PIL import Image
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage
@@ -181,7 +182,7 @@ def test_export_video_in_the_window_shows_progress_and_can_be_cancelled(
 def test_export_video_of_the_live_run_renders_its_recording(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    assert window.open_lesson("basic")
+    assert window.open_lesson(scenario_ref("small-basic"))
     window.actions_run.speed.slider.setValue(window.actions_run.speed.slider.maximum())
     window.actions_run.play.trigger()
     qtbot.waitUntil(lambda: window.session.status == "finished", timeout=30_000)
@@ -210,9 +211,10 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
 
 def test_qsim_render_a_lesson_and_a_recording(recording: Path, tmp_path: Path) -> None:
     out = tmp_path / "basic.gif"
-    done = run_cli("render", "basic", "-o", str(out), "--size", "320x240", "--fps", "5")
+    lesson = scenario_ref("small-basic")  # the basic lesson as a scenario
+    done = run_cli("render", lesson, "-o", str(out), "--size", "320x240", "--fps", "5")
     assert done.returncode == 0, done.stderr
-    assert "running basic with real processes" in done.stderr
+    assert "running small-basic with real processes" in done.stderr
     frames, size, _ = read_gif(out)
     assert size == (320, 240) and f"{out}: {frames} frames of 320x240 at 5 fps" in done.stdout
     out2 = tmp_path / "part.gif"

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from handy import scenario, scenario_ref
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
@@ -28,7 +29,6 @@ from qsim.record import snapshot
 from qsim.record.format import DATA_OFFSET, PREAMBLE
 from qsim.record.recording import open_recording
 from qsim.record.replay import Replay
-from qsim.resources import load
 from qsim.ui.diagram.hover import state_text
 from qsim.ui.main_window import MainWindow
 from qsim.ui.session import LiveSession
@@ -39,7 +39,7 @@ WindowFactory = Callable[..., MainWindow]
 
 def record(lesson: str, start_method: str, path: Path, speed: float = 5.0) -> Path:
     """A real run of ``lesson``, recorded to ``path``."""
-    run_headless(load(lesson), start_method=start_method, speed=speed, record=path)
+    run_headless(scenario(lesson), start_method=start_method, speed=speed, record=path)
     return path
 
 
@@ -94,7 +94,7 @@ def test_a_recording_opens_and_shows_the_replayed_state_at_any_instant(
     make_window: WindowFactory, qtbot: QtBot, start_method: str, tmp_path: Path
 ) -> None:
     path = record("backpressure", start_method, tmp_path / "bp.qrec")
-    win = make_window(start_method, "basic")
+    win = make_window(start_method, "put-timeout")
     assert win.open_recording(str(path))
     s = win.session
     assert s.mode == "replay" and s.status == "replay_paused" and s.run is None
@@ -249,7 +249,7 @@ def test_playing_a_look_back_catches_up_with_the_live_run(
 def test_a_finished_run_saves_a_recording_that_replays_its_end(
     make_window: WindowFactory, qtbot: QtBot, start_method: str, tmp_path: Path
 ) -> None:
-    win = make_window(start_method, "basic")
+    win = make_window(start_method, scenario_ref("small-basic"))
     s = win.session
     win.actions_run.speed.slider.setValue(win.actions_run.speed.slider.maximum())
     win.actions_run.play.trigger()
@@ -275,7 +275,7 @@ def test_a_finished_run_saves_a_recording_that_replays_its_end(
 def test_a_bad_recording_shows_why_and_the_window_keeps_its_run(
     make_window: WindowFactory, qtbot: QtBot, tmp_path: Path, damage: str
 ) -> None:
-    good = record("basic", "fork", tmp_path / "good.qrec", speed=10)
+    good = record("small-basic", "fork", tmp_path / "good.qrec", speed=10)
     data = bytearray(good.read_bytes())
     bad = tmp_path / "bad.qrec"
     if damage == "foreign":
@@ -315,7 +315,7 @@ def test_a_bad_recording_shows_why_and_the_window_keeps_its_run(
 def test_qsim_replay_opens_the_window_and_plays_it(tmp_path: Path) -> None:
     """``qsim replay FILE`` is the window replaying FILE (here offscreen, quitting
     itself); a bad file is one line in the window and the app still starts."""
-    good = record("basic", "fork", tmp_path / "good.qrec", speed=10)
+    good = record("small-basic", "fork", tmp_path / "good.qrec", speed=10)
     bad = tmp_path / "bad.qrec"
     bad.write_bytes(b"not a recording")
     env = {

@@ -62,5 +62,18 @@ def test_shot_of_a_bad_scenario_says_why_and_exits_2(
 
 
 def test_shot_refuses_a_malformed_size(tmp_path: Path) -> None:
-    done = qsim("shot", "basic", "--size", "big", "-o", str(tmp_path / "x.png"), timeout=30)
+    done = qsim("shot", "backpressure", "--size", "big", "-o", str(tmp_path / "x.png"), timeout=30)
     assert done.returncode == 2 and "--size" in done.stderr
+
+
+def test_shot_of_a_program_lesson_runs_its_program(tmp_path: Path) -> None:
+    out = tmp_path / "pipeline.png"
+    done = qsim("shot", "pipeline", "--after", "2.5", "-o", str(out), "--size", "1280x720")
+    assert done.returncode == 0, done.stderr
+    w, h, n = colours(out)
+    assert (w, h) == (1280, 720) and n > 100
+    broken = tmp_path / "01-basic.toml"
+    broken.write_text('[lesson]\nid = "x"\n', encoding="utf-8")
+    done = qsim("shot", str(broken), "-o", str(tmp_path / "never.png"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == "01-basic.toml, line 1 (lesson): missing field title"

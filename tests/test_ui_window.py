@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from handy import scenario_ref
 from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QEnterEvent
 from PySide6.QtTest import QTest
@@ -20,6 +21,7 @@ from qsim.ui.main_window import MainWindow
 from qsim.ui.session import LiveSession
 
 WindowFactory = Callable[..., MainWindow]
+BASIC = scenario_ref("small-basic")  # 5 items and a DONE: the basic lesson as a scenario
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def settings(tmp_path: Path) -> QSettings:
 def make_window(qtbot: QtBot, settings: QSettings) -> Iterator[WindowFactory]:
     made: list[MainWindow] = []
 
-    def make(start_method: str = "fork", lesson: str = "basic", **kw: object) -> MainWindow:
+    def make(start_method: str = "fork", lesson: str = BASIC, **kw: object) -> MainWindow:
         session = LiveSession(start_method=start_method)
         win = MainWindow(session, kw.get("settings", settings))  # type: ignore[arg-type]
         session.setParent(win)
@@ -73,9 +75,10 @@ def test_window_lists_the_lessons_and_filters_them(make_window: WindowFactory) -
     shown = win.lessons.titles()
     for sc in list_builtin():
         assert any(sc.title in t for t in shown), sc.title
-    win.lessons.search.setText("maxsize")
-    assert [t for t in win.lessons.titles() if "maxsize" in t.lower()] == win.lessons.titles()
-    assert 0 < len(win.lessons.titles()) < len(shown) or len(shown) == 1
+    win.lessons.search.setText("maxsize")  # in titles, ids or summaries
+    wanted = [e.title for e in win.lessons.entries if "maxsize" in e.search_text]
+    assert win.lessons.titles() == wanted
+    assert 0 < len(wanted) < len(shown) or len(shown) == 1
     win.lessons.search.clear()
     assert win.lessons.titles() == shown
     for name in ("capacity", "priority", "joinable", "pipeline", "throughput"):
@@ -176,11 +179,11 @@ def test_reset_and_switching_lessons_leave_no_stray_process(
     item = next(
         win.lessons.list.item(i)
         for i in range(win.lessons.list.count())
-        if win.lessons.list.item(i).data(Qt.ItemDataRole.UserRole) == "basic"
+        if win.lessons.list.item(i).data(Qt.ItemDataRole.UserRole) == "put-timeout"
     )
     win.lessons.list.itemClicked.emit(item)
     qtbot.waitUntil(lambda: second.alive() == [] and not win.session.stopping, timeout=5_000)
-    assert win.session.scenario is not None and win.session.scenario.id == "basic"
+    assert win.session.scenario is not None and win.session.scenario.id == "put-timeout"
     assert win.session.status == "idle" and win.session.run is None
     assert multiprocessing.active_children() == []
 
@@ -422,7 +425,7 @@ def test_a_picture_taken_mid_run_agrees_with_the_diagram(
     picture never shows "items done 5/8" next to consumers that did 7."""
     from qsim.ui.shot import bring_up_to_date
 
-    win = make_window(lesson="joinable")
+    win = make_window(lesson=scenario_ref("small-joinable"))
     win.install_panels()
     win.actions_run.speed.slider.setValue(win.actions_run.speed.slider.maximum())
     panel = win.panel("joinable")

@@ -54,7 +54,9 @@ def test_installed_wheel_finds_the_builtin_lessons(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr
     wheel = next((tmp_path / "dist").glob("qsim-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "qsim/_resources/scenarios/01-basic.toml" in names
+    assert "qsim/_resources/scenarios/02-backpressure.toml" in names
+    for ext in ("toml", "md", "py"):  # a program lesson: its metadata, text and program
+        assert f"qsim/_resources/programs/01-basic.{ext}" in names
     assert "qsim/_resources/icons/qsim.png" in names
     target = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
@@ -64,7 +66,7 @@ def test_installed_wheel_finds_the_builtin_lessons(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import qsim.resources as r; print(r.resources_dir()); "
-            "print(' '.join(r.builtin_ids()))",
+            "print(' '.join(r.builtin_ids())); print(r.load_program('basic').program)",
         ],
         capture_output=True,
         text=True,
@@ -73,6 +75,7 @@ def test_installed_wheel_finds_the_builtin_lessons(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 0, out.stderr
-    where, ids = out.stdout.splitlines()
+    where, ids, program = out.stdout.splitlines()
     assert where.startswith(str(target)), "must use the wheel's copy, not the checkout's"
     assert {"basic", "backpressure"} <= set(ids.split())
+    assert program == f"{where}/programs/01-basic.py"

@@ -77,6 +77,15 @@ MAX_KEY_PARTS = 16
 #: ``[table]`` / ``[[table]]`` headers in one file
 MAX_TABLES = 2 * MAX_GROUPS + MAX_QUEUES + MAX_KNOBS + 8
 
+# ------------------------------------------------------------ program lessons
+#: bytes of a lesson's program (``resources/programs/NN-id.py``; the largest has ~3 KB)
+MAX_PROGRAM_BYTES = 256 * 1024
+#: what a program lesson's number knob may range over (it becomes a command-line argument)
+PROGRAM_KNOB_RANGE = (-1e9, 1e9)
+#: a knob's command-line option (``--items``), and the values of a choice knob
+MAX_ARG_CHARS = 40
+MAX_CHOICES = 16
+
 # ---------------------------------------------------------------- field ranges
 #: the numeric fields of each table and the values they may take. A knob may
 #: change exactly these fields (``knobs[].path = "SECTION.ID.FIELD"``), within them.

@@ -16,7 +16,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from qsim.model.scenario_io import ScenarioError
-from qsim.resources import builtin_ids, load, resources_dir
+from qsim.resources import builtin_ids, load_lesson, resources_dir
 from qsim.ui import gui_gc
 
 APP_NAME = "qsim"
@@ -83,7 +83,7 @@ def _initial_lesson(asked: str | None, last: str) -> str:
         return asked
     if last:
         try:
-            load(last)
+            load_lesson(last)
             return last
         except (ScenarioError, OSError):
             pass  # moved or broken since: not worth an error box at start

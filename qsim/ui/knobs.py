@@ -5,16 +5,16 @@ a restart knob (queue size, item count) restarts the run with the new value.
 Typing a value outside the knob's range is refused, and the panel says why.
 Changes are applied after a short pause, so holding an arrow key does not
 restart the run ten times.
+
+A program lesson's controls (``qsim.ui.program_knobs``) are its program's
+command-line options: the panel shows them and reports changes
+(``program_values_changed``); whoever opened the lesson restarts the program.
 """
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
-from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QPushButton,
@@ -22,57 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qsim.model.program_lesson import KnobValue, ProgramLesson
 from qsim.model.scenario import Knob, Scenario
-from qsim.model.scenario_errors import num
 from qsim.model.scenario_io import ScenarioError, knob_value
+from qsim.ui.knob_box import APPLY_DELAY_MS, KnobBox, knob_tooltip
+from qsim.ui.program_knobs import ProgramKnobForm
 from qsim.ui.session import LiveSession
-
-APPLY_DELAY_MS = 400
-
-
-def knob_tooltip(knob: Knob) -> str:
-    how = "restarts the run" if knob.restart else "applies to the running workers at once"
-    tip = f"{knob.tooltip}\n" if knob.tooltip else ""
-    return f"{tip}Range {num(knob.min)} to {num(knob.max)}, step {num(knob.step)}; {how}."
-
-
-def decimals_for(step: float) -> int:
-    if step >= 1 and float(step).is_integer():
-        return 0
-    return min(4, max(1, math.ceil(-math.log10(step)) if step > 0 else 2))
-
-
-class KnobBox(QDoubleSpinBox):
-    """A spin box that tells (``refused``) when typed text is out of range."""
-
-    refused = Signal(str)
-
-    def __init__(self, knob: Knob, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.knob = knob
-        self.setObjectName(f"knob_{knob.path}")
-        self.setDecimals(decimals_for(knob.step))
-        self.setRange(knob.min, knob.max)
-        self.setSingleStep(knob.step)
-        self.setKeyboardTracking(False)  # apply on Enter / focus out, not per keystroke
-        self.setToolTip(knob_tooltip(knob))
-        self.setAccelerated(True)
-
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        result = super().validate(text, pos)
-        if result[0] == QValidator.State.Invalid:
-            value, ok = self.locale().toDouble(text.strip())
-            if ok and not self.minimum() <= value <= self.maximum():
-                k = self.knob
-                self.refused.emit(
-                    f"{k.name}: {num(value)} is out of range "
-                    f"(allowed {num(k.min)} to {num(k.max)})"
-                )
-        return result
 
 
 class KnobPanel(QWidget):
-    """Knob widgets for the current scenario, applied through the session."""
+    """Knob widgets for the current scenario, applied through the session, or
+    for the current program lesson (``program_values_changed(dict)``)."""
+
+    program_values_changed = Signal(dict)
 
     def __init__(self, session: LiveSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +50,10 @@ class KnobPanel(QWidget):
         self.error = QLabel(self)
         self.error.setObjectName("knob_error")
         self.error.setWordWrap(True)
+        self.program = ProgramKnobForm(self)
+        self.program.hide()
+        self.program.values_changed.connect(self.program_values_changed)
+        self.program.refused.connect(self.error.setText)
         self.empty = QLabel("This lesson has no controls.", self)
         self.defaults = QPushButton("Defaults", self)
         self.defaults.setToolTip("Set every control back to the lesson's value")
@@ -95,6 +61,7 @@ class KnobPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(self.form)
+        lay.addWidget(self.program)
         lay.addWidget(self.empty)
         lay.addWidget(self.error)
         lay.addWidget(self.defaults)
@@ -102,8 +69,18 @@ class KnobPanel(QWidget):
 
     # ------------------------------------------------------------ scenario
     def set_scenario(self, sc: Scenario) -> None:
-        """Rebuild for a new lesson; for the same knobs only show the values."""
-        if sc.knobs != self._knobs:
+        """Rebuild for a new lesson; for the same knobs only show the values.
+
+        The scenario that stands for the program lesson shown (a traced
+        program's, from the same file) keeps the program's controls.
+        """
+        lesson = self.program.lesson
+        if lesson is not None and sc.source == str(lesson.program):
+            return
+        if lesson is not None:
+            self.program.clear()
+            self.program.hide()
+        if sc.knobs != self._knobs or lesson is not None:
             self._rebuild(sc.knobs)
         for k in sc.knobs:
             box = self.boxes[k.name]
@@ -130,6 +107,18 @@ class KnobPanel(QWidget):
         self.empty.setVisible(not knobs)
         self.defaults.setVisible(bool(knobs))
 
+    def show_program_lesson(
+        self, lesson: ProgramLesson, values: dict[str, KnobValue], error: str = ""
+    ) -> None:
+        """The controls of a program lesson, at ``values`` (and why a change was refused)."""
+        if self.program.lesson is None:
+            self._rebuild(())
+        self.program.show_lesson(lesson, values)
+        self.program.show()
+        self.empty.setVisible(not lesson.knobs)
+        self.defaults.setVisible(bool(lesson.knobs))
+        self.error.setText(error)
+
     # ------------------------------------------------------------ applying
     def apply(self, name: str, value: float) -> bool:
         """Set knob ``name`` now; on a refused value show why and keep the old one."""
@@ -152,6 +141,7 @@ class KnobPanel(QWidget):
         """Drop changes not applied yet (the window is closing)."""
         self._apply_timer.stop()
         self._pending.clear()
+        self.program.stop_pending()
 
     def _on_changed(self, name: str, value: float) -> None:
         self._pending[name] = value
@@ -163,5 +153,8 @@ class KnobPanel(QWidget):
             self.apply(name, value)
 
     def _on_defaults(self) -> None:
+        if self.program.lesson is not None:
+            self.program.set_defaults()
+            return
         for k in self._knobs:
             self.boxes[k.name].setValue(k.default)

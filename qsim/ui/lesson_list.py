@@ -1,4 +1,8 @@
-"""The lesson list: the built-in scenarios by title, with a search box."""
+"""The lesson list: the built-in lessons by title, with a search box.
+
+Scenario lessons and program lessons (a real program, traced) share one list,
+in lesson order; a program lesson's tooltip names the file that runs.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from qsim.model.program_lesson import load_program_lesson
 from qsim.model.scenario_io import ScenarioError, load_scenario
-from qsim.resources import scenarios_dir
+from qsim.resources import is_program_path, lesson_paths
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -22,6 +27,16 @@ class LessonEntry:
     summary: str
     path: str
     broken: str = ""  # the ScenarioError text when the file does not load
+    program: str = ""  # a program lesson: the file that runs (``01-basic.py``)
+
+    @property
+    def tooltip(self) -> str:
+        if self.broken:
+            return self.broken
+        tip = self.summary or self.title
+        if self.program:
+            tip += f"\n\nA real Python program, {self.program}: qsim traces it as it runs."
+        return tip
 
     @property
     def search_text(self) -> str:
@@ -31,13 +46,17 @@ class LessonEntry:
 def builtin_lessons() -> list[LessonEntry]:
     """Every built-in lesson in order; a broken file is listed with its error."""
     out = []
-    for n, path in enumerate(sorted(scenarios_dir().glob("*.toml")), start=1):
+    for n, path in enumerate(lesson_paths(), start=1):
+        program = is_program_path(path)
         try:
-            sc = load_scenario(path)
+            lesson = load_program_lesson(path) if program else load_scenario(path)
         except ScenarioError as e:
             out.append(LessonEntry(path.stem, f"{path.stem} (broken)", "", str(path), str(e)))
             continue
-        out.append(LessonEntry(sc.id, f"{n}. {sc.title}", sc.summary, str(path)))
+        runs = path.with_suffix(".py").name if program else ""
+        out.append(
+            LessonEntry(lesson.id, f"{n}. {lesson.title}", lesson.summary, str(path), "", runs)
+        )
     return out
 
 
@@ -66,7 +85,7 @@ class LessonList(QWidget):
         for e in self.entries:
             item = QListWidgetItem(e.title)
             item.setData(ID_ROLE, e.id)
-            item.setToolTip(e.broken or e.summary or e.title)
+            item.setToolTip(e.tooltip)
             if e.broken:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)

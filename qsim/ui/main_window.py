@@ -41,6 +41,7 @@ from qsim.ui.lesson_text import LessonText
 from qsim.ui.menus import build_menus
 from qsim.ui.presenting import KeyFigureBar, PresentationChrome, line_sizes
 from qsim.ui.program_actions import ProgramActions
+from qsim.ui.program_lessons import ProgramLessons
 from qsim.ui.session import LiveSession
 from qsim.ui.status import RunStatusBar
 from qsim.ui.theme import THEMES, Theme, presentation, qt_palette, stylesheet
@@ -135,6 +136,7 @@ class MainWindow(FileActions, QMainWindow):
         self.setStatusBar(self.status)
         build_menus(self)
         self.programs = ProgramActions(self)  # the Code dock, File > Open Python program…
+        self.program_lessons = ProgramLessons(self)  # lessons that are real programs
         self.overlay = ConsistencyOverlay(self)  # hidden: Ctrl+Shift+F12
         self._connect()
         self.resize(1280, 720)
@@ -211,8 +213,14 @@ class MainWindow(FileActions, QMainWindow):
 
         A scenario that does not load is reported and the current one keeps running.
         """
-        from qsim.resources import load
+        from qsim.resources import is_program, load
 
+        if is_program(ref):
+            if not self.program_lessons.open(ref):
+                return False
+            if self.settings is not None:
+                self.settings.setValue("lesson", ref)
+            return True
         try:
             sc = load(ref)
         except ScenarioError as e:
@@ -244,6 +252,8 @@ class MainWindow(FileActions, QMainWindow):
         self.session.load_program(path, argv, title, lesson_text, internals)
 
     def _on_lesson_chosen(self, lesson_id: str) -> None:
+        if self.program_lessons.showing(lesson_id):
+            return
         if self.session.scenario is None or self.session.scenario.id != lesson_id:
             self.open_lesson(lesson_id)
 

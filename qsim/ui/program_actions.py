@@ -223,7 +223,9 @@ class ProgramActions(QObject):
                 win.docks[name].show()
             self._put_away = []
             return
-        if not win.presenting:  # a program has no lesson controls; its diagram needs room
+        lesson = win.program_lessons.lesson  # a program lesson keeps its list and controls
+        own = lesson is None or str(lesson.program) != program.path
+        if own and not win.presenting:  # a program has no lesson controls; its diagram needs room
             for name in ("lessons", "knobs"):
                 if win.docks[name].isVisible():
                     win.docks[name].hide()

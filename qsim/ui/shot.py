@@ -33,7 +33,7 @@ def shot_main(args: argparse.Namespace) -> int:
     """Run ``args.scenario`` for ``args.after`` seconds and save ``args.output``."""
     from qsim.engine.trace_check import TraceError, check_program
     from qsim.model.scenario_io import ScenarioError
-    from qsim.resources import load
+    from qsim.resources import is_program, load, load_program
 
     try:
         size = parse_size(args.size)
@@ -43,11 +43,14 @@ def shot_main(args: argparse.Namespace) -> int:
         print(f"qsim shot: {e}", file=sys.stderr)
         return 2
     program = str(args.scenario).endswith(".py")
+    lesson = None if program else is_program(args.scenario)  # a program lesson
     scenario = None
     try:
         if program:  # a Python program, traced: refused here if it cannot be
             check_program(os.path.abspath(args.scenario))
             argv = shlex.split(getattr(args, "args", "") or "")
+        elif lesson:
+            load_program(args.scenario)  # refused here if its files are not right
         else:
             scenario = load(args.scenario)
     except (ScenarioError, TraceError, ValueError) as e:
@@ -75,8 +78,11 @@ def shot_main(args: argparse.Namespace) -> int:
         if args.presentation:
             win.set_presentation(True, fullscreen=False)
         win.show()
-        if scenario is None:
+        if program:
             win.programs.open_program(args.scenario, argv)
+        elif lesson:
+            win.open_lesson(str(args.scenario))
+            session.play()
         else:
             session.play()
 

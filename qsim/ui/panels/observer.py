@@ -120,6 +120,8 @@ class RunObserver:
         """Number the rate keys; called again when the run gains a worker."""
         self.topology = topology
         actors = topology.actors
+        # a traced program's queues appear as it makes them
+        self.outstanding += [{} for _ in range(len(topology.queues) - len(self.outstanding))]
         self._prio_q = {q.index for q in topology.queues if q.kind == "PriorityQueue"}
         self._join_q = np.array(
             [q.index for q in topology.queues if q.kind == "JoinableQueue"], dtype=np.int64
