@@ -21,6 +21,7 @@ import numpy as np
 
 from qsim.model.events import Event
 from qsim.model.records import RECORD_DTYPE
+from qsim.model.traced import MAX_TRACED_INDEX
 from qsim.model.wire import MAX_STRING, RECORD_SIZE, VT_STR
 from qsim.record.format import (
     DATA_OFFSET,
@@ -36,6 +37,7 @@ from qsim.record.format import (
     RecordingError,
 )
 from qsim.record.meta import MAX_META_BYTES, Meta, parse_meta
+from qsim.record.program import check_grown, check_growth, growth
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -102,6 +104,10 @@ class Recording:
         topo = meta.final_topology
         self._n_actors = len(topo.actors)
         self._n_queues = len(topo.queues)
+        if meta.traced:  # a program's: what its events grew it to (``check_all`` holds them)
+            # the controller may report a process that died before it said it started
+            self._n_actors = MAX_TRACED_INDEX
+            self._n_queues = meta.grown[1]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -129,12 +135,19 @@ class Recording:
         """Check every record now (a window opening the file must not find a
         corrupt one halfway through a replay): ``RecordingError`` for the first."""
         n_strings = len(self.strings)
+        made = (0, 0)
         for lo in range(0, len(self.records), chunk):
             arr = np.asarray(self.records[lo : lo + chunk])
+            if self.meta.traced:
+                check_growth(self.name, arr, lo, self.meta.grown)
+                grew = growth(arr)
+                made = (max(made[0], grew[0]), max(made[1], grew[1]))
             self._check(arr, lo)
             texts = arr["value"][arr["vtype"] == VT_STR]
             if len(texts) and (int(texts.min()) < 0 or int(texts.max()) >= n_strings):
                 raise RecordingError(f"{self.name}: a record names a string it does not have")
+        if self.meta.traced:
+            check_grown(self.name, self.meta.grown, made)
 
     def _check(self, arr: np.ndarray, lo: int) -> None:
         """Indexes the reducer would look up must be in range (a corrupt file)."""
