@@ -130,6 +130,8 @@ def build_meta(
     extra: dict[str, Any] = {}
     if program is not None:
         source = "program"
+        # the window's id names the program's whole path: too long for a meta field
+        scenario_id = f"program:{os.path.basename(str(program['path']))}"[:MAX_NAME]
         extra = {"program": program, "grown": {"actors": 0, "queues": 0}}
     return {
         "format": PROGRAM_VERSION if program is not None else SCENARIO_VERSION,

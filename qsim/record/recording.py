@@ -81,6 +81,37 @@ class Strings:
         self._cache[i] = s
         return s
 
+    def many(self, indexes: list[int]) -> list[str]:
+        """Strings ``indexes`` at once: a program's every put carries its object's
+        repr, and strings recorded together lie together, so one read of the
+        span they cover (if it is not much more than they are) beats a read each."""
+        if len(indexes) < 8:
+            return [self[i] for i in indexes]
+        idx = np.asarray(indexes, dtype=np.int64)
+        first, last = int(idx.min()), int(idx.max())
+        if first < 0 or last >= self._count:
+            return [self[i] for i in indexes]  # says which one is not in the table
+        lo, hi = int(self._offsets[first]), int(self._offsets[last + 1])
+        starts = np.asarray(self._offsets[idx], dtype=np.int64)
+        ends = np.asarray(self._offsets[idx + 1], dtype=np.int64)
+        sizes = ends - starts
+        if (
+            not 0 <= lo <= hi
+            or (sizes < 0).any()
+            or (sizes > MAX_STRING_BYTES).any()
+            or (starts < lo).any()
+            or (ends > hi).any()
+            or hi - lo > max(1 << 20, 4 * int(sizes.sum()))
+        ):
+            return [self[i] for i in indexes]
+        blob = self._read(lo, hi - lo)
+        if len(blob) != hi - lo:
+            raise RecordingError(f"{self.name}: its string table is cut short")
+        return [
+            blob[a:b].decode("utf-8", "replace")
+            for a, b in zip((starts - lo).tolist(), (ends - lo).tolist(), strict=True)
+        ]
+
 
 class Recording:
     """A recording's records, strings, snapshots and meta (a file, or a live recorder's)."""
@@ -125,10 +156,11 @@ class Recording:
         rows: list[Event] = arr.tolist()
         is_str = arr["vtype"] == VT_STR
         if is_str.any():
-            strings = self.strings
-            for i in np.flatnonzero(is_str).tolist():
+            at = np.flatnonzero(is_str).tolist()
+            texts = self.strings.many([rows[i][6] for i in at])  # type: ignore[misc]
+            for i, text in zip(at, texts, strict=True):
                 r = rows[i]
-                rows[i] = (*r[:6], strings[r[6]], *r[7:])  # type: ignore[index]
+                rows[i] = (*r[:6], text, *r[7:])  # type: ignore[index]
         return rows
 
     def check_all(self, chunk: int = 1 << 20) -> None:

@@ -229,7 +229,7 @@ class ProgramActions(QObject):
             return
         if not win.presenting:  # a program has no lesson controls; its diagram needs room
             for name in ("lessons", "knobs"):
-                if win.docks[name].isVisible():
+                if not win.docks[name].isHidden():  # (a hidden window: not visible yet)
                     win.docks[name].hide()
                     self._put_away.append(name)
         replayed = self.session.replayed_program
