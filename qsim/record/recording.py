@@ -160,7 +160,7 @@ class Recording:
             texts = self.strings.many([rows[i][6] for i in at])  # type: ignore[misc]
             for i, text in zip(at, texts, strict=True):
                 r = rows[i]
-                rows[i] = (*r[:6], text, *r[7:])  # type: ignore[index]
+                rows[i] = (*r[:6], text, *r[7:])
         return rows
 
     def check_all(self, chunk: int = 1 << 20) -> None:
