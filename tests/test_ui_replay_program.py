@@ -271,3 +271,13 @@ def test_qsim_render_makes_a_gif_of_a_program_recording(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     with Image.open(out) as im:
         assert (im.n_frames, im.size) == (5, (640, 360))
+    # a program itself: traced and recorded first, then rendered
+    direct = ["render", prog, "--args", "spawn 4 0.05", "-o", str(out), "--size", "480x270"]
+    done = subprocess.run(
+        [sys.executable, "-m", "qsim", *direct, "--fps", "4", "--to", "0.5"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with Image.open(out) as im:
+        assert (im.n_frames, im.size) == (2, (480, 270))
