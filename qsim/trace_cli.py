@@ -35,12 +35,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="follow each Queue's items through the putting process's feeder buffer and the pipe",
     )
+    p.add_argument(
+        "--record", metavar="FILE", help="with --headless: also write the run's recording (.qrec)"
+    )
     p.add_argument("--quit-after", type=float, help=argparse.SUPPRESS)  # smoke tests
     return p
 
 
 _FLAGS = ("--headless", "--json", "--internals", "-h", "--help")
-_VALUED = ("--duration", "--hang-after", "--speed", "--quit-after")
+_VALUED = ("--duration", "--hang-after", "--speed", "--quit-after", "--record")
 
 
 def split_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -75,6 +78,12 @@ def trace_main(argv: Sequence[str]) -> int:
         print(f"--speed must be between 0.1 and 10, got {args.speed:g}", file=sys.stderr)
         return 2
     if not args.headless:
+        if args.record:
+            print(
+                "qsim trace: --record needs --headless (File > Save recording in the window)",
+                file=sys.stderr,
+            )
+            return 2
         return _window(args, theirs)
     try:
         report, _, _ = trace_headless(
@@ -84,9 +93,13 @@ def trace_main(argv: Sequence[str]) -> int:
             hang_after=args.hang_after,
             speed=args.speed,
             internals=args.internals,
+            record=args.record,
         )
     except TraceError as e:
         print(f"qsim trace: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the recording could not be written
+        print(f"{args.record}: cannot write the recording: {e.strerror or e}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, indent=2))

@@ -11,19 +11,18 @@ a Pool whose own queues are shown as internal).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from qsim.engine.trace import TraceRun
 from qsim.engine.trace_hang import hung_processes, where_stuck
 from qsim.model.entities import ActorState
 from qsim.model.events import Event, EventKind
-from qsim.model.metrics import build_report, traced_details
+from qsim.model.program import OUTPUT_IN_REPORT, program_messages, program_report
 from qsim.model.state import Reducer
 
 __all__ = ["hung_processes", "messages", "pump", "trace_headless", "where_stuck"]
-
-OUTPUT_IN_REPORT = 20_000  # characters of the program's stdout/stderr in the report
 
 
 def pump(
@@ -51,16 +50,43 @@ def trace_headless(
     python: str | None = None,
     keep: list[Event] | None = None,
     internals: bool = False,
+    record: str | Path | None = None,
+    on_frame: Callable[[Reducer], None] | None = None,
 ) -> tuple[dict[str, Any], Reducer, TraceRun]:
     """Trace ``script`` until it ends, hangs, or ``duration`` passes
-    (``keep`` gets every event, in arrival order).
+    (``keep`` gets every event, in arrival order; ``record``: also write the
+    run's recording, ``.qrec``, there; ``on_frame``: called with the reducer
+    after each step that applied events).
 
-    Raises ``TraceError`` (nothing started) for a program that cannot be traced.
+    Raises ``TraceError`` (nothing started) for a program that cannot be traced,
+    ``OSError`` if the recording cannot be written.
     """
     run = TraceRun(
         script, args, speed=speed, capture_output=True, python=python, internals=internals
     )
     reducer = Reducer(run.topology, reorder_ns=300_000_000)  # nobody watches live
+    try:
+        recorder = None if record is None else _recorder(run, reducer, record)
+    except OSError:
+        run.stop()
+        raise
+    try:
+        return _trace(script, run, reducer, recorder, duration, hang_after, keep, on_frame)
+    finally:
+        if recorder is not None:
+            recorder.close()
+
+
+def _trace(
+    script: str,
+    run: TraceRun,
+    reducer: Reducer,
+    recorder: Any,
+    duration: float | None,
+    hang_after: float,
+    keep: list[Event] | None,
+    on_frame: Callable[[Reducer], None] | None,
+) -> tuple[dict[str, Any], Reducer, TraceRun]:
     hung: list[ActorState] = []
     stuck: dict[str, str] = {}  # hung process -> where, in words, when it was found
     t0 = time.monotonic()
@@ -70,6 +96,8 @@ def trace_headless(
             if duration is not None and time.monotonic() - t0 >= duration:
                 break
             pump(run, reducer, keep=keep)
+            if on_frame is not None and reducer.last_applied:
+                on_frame(reducer)
             hung = hung_processes(reducer, time.monotonic_ns(), hang_after)
             if hung:
                 for a in hung:
@@ -86,47 +114,47 @@ def trace_headless(
         if keep is not None:
             keep.extend(batch)
     reducer.flush()
-    report = build_report(
-        reducer,
-        program=script,
-        args=list(args),
-        start_method=run.start_method,
-        duration_s=round(elapsed, 3),
-        events_emitted=run.events_emitted,
-        events_received=run.events_received,
-        finished=ended,
-    )
-    traced_details(reducer, report)
-    for name in stuck:  # a stop ends a hung program: it is still shown hung
-        report["actors"][name]["state"] = "hung"
-    report["hung"] = sorted(stuck)
-    report["exit_codes"] = {"main": run.exit_codes.get(0)}
-    report["exit_codes"].update({a.name: a.exit_code for a in reducer.actors[1:] if a.started})
-    report["stdout"] = run.stdout.decode("utf-8", "replace")[-OUTPUT_IN_REPORT:]
-    report["stderr"] = run.stderr.decode("utf-8", "replace")[-OUTPUT_IN_REPORT:]
-    report["messages"] = messages(reducer, run, stuck)
+    if on_frame is not None:
+        on_frame(reducer)
+    head = {
+        "program": script,
+        "args": list(run.args),
+        "start_method": run.start_method,
+        "duration_s": round(elapsed, 3),
+        "events_emitted": run.events_emitted,
+        "events_received": run.events_received,
+        "finished": ended,
+    }
+    stdout = run.stdout.decode("utf-8", "replace")[-OUTPUT_IN_REPORT:]
+    stderr = run.stderr.decode("utf-8", "replace")[-OUTPUT_IN_REPORT:]
+    main_code = run.exit_codes.get(0)
+    report = program_report(reducer, head, stuck, main_code, run.returncode, stdout, stderr)
+    if recorder is not None:
+        from qsim.record.program import program_run_info
+
+        recorder.finish(program_run_info(head, stuck, main_code, run.returncode, stdout, stderr))
     return report, reducer, run
+
+
+def _recorder(run: TraceRun, reducer: Reducer, path: str | Path) -> Any:
+    """A recorder streaming the program's run into ``path`` (imported here: a
+    run that is not recorded needs none)."""
+    from qsim.model.program import Program
+    from qsim.record.program import program_meta
+    from qsim.record.recorder import Recorder
+
+    program = Program(run.script, tuple(run.args), internals=run.internals)
+    rec = Recorder(
+        run.topology,
+        scenario_id=program.scenario().id,
+        start_method=run.start_method,
+        path=path,
+        program=program_meta(program),
+    )
+    rec.attach(reducer)
+    return rec
 
 
 def messages(r: Reducer, run: TraceRun, stuck: dict[str, str]) -> list[str]:
     """What a student should know about this run, in plain words."""
-    out: list[str] = []
-    if stuck:
-        out.append("The program hung: " + "; ".join(f"{n} {w}" for n, w in stuck.items()) + ".")
-    for a in r.actors:
-        if a.state == "crashed" or (a.exit_code not in (0, None) and a.role == "process"):
-            err = f": {a.last_error}" if a.last_error else ""
-            out.append(f"{a.name} crashed (exit code {a.exit_code}){err}.")
-    own = [q for q in r.queues if not q.internal]
-    if not r.queues:
-        out.append("The program used no queue: there is nothing to animate.")
-    if any(q.internal for q in r.queues) or any(a.internal for a in r.actors):
-        out.append(
-            "The program uses a Pool, a manager or an executor: the queues and "
-            "processes it made for itself are shown as internal."
-        )
-    if r.queues and not own:
-        out.append("The program made no queue of its own: only internal ones.")
-    if run.returncode not in (0, None) and not any("main crashed" in m for m in out):
-        out.append(f"The program ended with exit code {run.returncode}.")
-    return out
+    return program_messages(r, run.returncode, stuck)

@@ -17,7 +17,9 @@ def replay_main(args: argparse.Namespace) -> int:
     from qsim.record.replay import replay_report
 
     try:
-        report = replay_report(open_recording(args.recording))
+        rec = open_recording(args.recording)
+        rec.check_all()  # every record (and a program's growth) before it is replayed
+        report = replay_report(rec)
     except RecordingError as e:
         print(e, file=sys.stderr)
         return 2
@@ -35,6 +37,7 @@ def export_main(args: argparse.Namespace) -> int:
 
     try:
         rec = open_recording(args.recording)
+        rec.check_all()
     except RecordingError as e:
         print(e, file=sys.stderr)
         return 2

@@ -32,7 +32,12 @@ import numpy as np
 from qsim.model.wire import RECORD_FIELDS, RECORD_SIZE
 
 MAGIC = b"QSIMREC\0"
-VERSION = 1
+#: the newest format this qsim reads. 1: a scenario's run; 2: a traced program's
+#: too (its topology grows from its events: a qsim that reads only 1 would call
+#: it corrupt, so it is told "made by a newer qsim"). A scenario's run is still
+#: written as 1, so older qsims keep reading those.
+VERSION = 2
+SCENARIO_VERSION, PROGRAM_VERSION = 1, 2
 PREAMBLE = struct.Struct("<8sII9Q")  # magic, version, preamble size, 9 offsets/sizes
 PREAMBLE_SIZE = 128
 RECORDS_OFFSET = PREAMBLE_SIZE
@@ -63,16 +68,16 @@ def npy_header(count: int) -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", room) + body.encode("latin1")
 
 
-def preamble(sections: Sequence[int] = (0,) * 8) -> bytes:
+def preamble(sections: Sequence[int] = (0,) * 8, version: int = SCENARIO_VERSION) -> bytes:
     """``sections``: records offset and count, strings, snapshots, meta offset and size."""
-    raw = PREAMBLE.pack(MAGIC, VERSION, PREAMBLE_SIZE, *sections, 0)
+    raw = PREAMBLE.pack(MAGIC, version, PREAMBLE_SIZE, *sections, 0)
     return raw.ljust(PREAMBLE_SIZE, b"\0")
 
 
-def start_file(f: IO[bytes]) -> None:
+def start_file(f: IO[bytes], version: int = SCENARIO_VERSION) -> None:
     """An unfinished recording: preamble and ``.npy`` header; records follow."""
     f.seek(0)
-    f.write(preamble())
+    f.write(preamble(version=version))
     f.write(npy_header(0))
 
 
@@ -112,7 +117,8 @@ def write_tail(
     f.seek(RECORDS_OFFSET)
     f.write(npy_header(count))
     f.seek(0)
-    f.write(preamble((RECORDS_OFFSET, count, s_off, s_size, p_off, p_size, m_off, m_size)))
+    sections = (RECORDS_OFFSET, count, s_off, s_size, p_off, p_size, m_off, m_size)
+    f.write(preamble(sections, int(meta.get("format", SCENARIO_VERSION))))
     f.flush()
 
 

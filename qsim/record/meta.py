@@ -20,7 +20,8 @@ from typing import Any
 from qsim.model.limits import MAX_ACTORS, MAX_QUEUES
 from qsim.model.scenario import QUEUE_KINDS
 from qsim.model.topology import ROLES, ActorInfo, QueueInfo, Topology
-from qsim.record.format import RecordingError
+from qsim.record.format import PROGRAM_VERSION, SCENARIO_VERSION, RecordingError
+from qsim.record.program import ProgramMeta, parse_grown, parse_program
 
 MAX_META_BYTES = 4 * 1024 * 1024  # a scenario is at most 1 MB (limits), its lesson 64 KB
 MAX_NAME = 64
@@ -36,6 +37,15 @@ class Meta:
     topology: Topology  # at the start of the run
     #: (prefix, actor): a worker that joined live before the event at ``prefix``
     added: list[tuple[int, ActorInfo]] = field(default_factory=list)
+    #: a traced program's: which program ran (None: a scenario's run)
+    program: ProgramMeta | None = None
+    #: a traced program's: (processes, queues) its topology grew to from the events
+    grown: tuple[int, int] = (0, 0)
+
+    @property
+    def traced(self) -> bool:
+        """A traced program's recording: its topology grows from its events."""
+        return self.topology.traced
 
     @property
     def scenario_id(self) -> str:
@@ -90,10 +100,13 @@ def _machine() -> dict[str, Any]:
 
 
 def topology_json(t: Topology) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "actors": [actor_json(a) for a in t.actors],
         "queues": [[q.index, q.id, q.kind, q.maxsize] for q in t.queues],
     }
+    if t.traced:  # a program's: empty here, grown by the events on replay
+        out["traced"] = True
+    return out
 
 
 def actor_json(a: ActorInfo) -> list[Any]:
@@ -107,12 +120,21 @@ def build_meta(
     scenario_toml: str,
     start_method: str,
     source: str = "scenario",
+    program: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The meta block as known when a run starts (the recorder fills in the rest)."""
+    """The meta block as known when a run starts (the recorder fills in the rest).
+
+    ``program``: a traced program's (``qsim.record.program.program_meta``)."""
     from qsim import __version__
 
+    extra: dict[str, Any] = {}
+    if program is not None:
+        source = "program"
+        # the window's id names the program's whole path: too long for a meta field
+        scenario_id = f"program:{os.path.basename(str(program['path']))}"[:MAX_NAME]
+        extra = {"program": program, "grown": {"actors": 0, "queues": 0}}
     return {
-        "format": 1,
+        "format": PROGRAM_VERSION if program is not None else SCENARIO_VERSION,
         "qsim": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "t0_ns": time.monotonic_ns(),  # the run starts now: its times count from here
@@ -126,6 +148,7 @@ def build_meta(
         "settled": False,
         "marks": {},
         "run": {},
+        **extra,
     }
 
 
@@ -146,6 +169,14 @@ def parse_meta(data: bytes, count: int, name: str) -> Meta:
         raise where.bad("scenario_id", "is too long")
     topo = _topology(where, raw.get("topology"))
     added = _added(where, raw.get("added", []), topo, count)
+    program, grown = None, (0, 0)
+    if topo.traced:
+        if added:
+            raise where.bad("added", "must be empty: a program's processes join by their events")
+        program = parse_program(raw.get("program"), where.bad)
+        grown = parse_grown(raw.get("grown"), where.bad)
+    elif "program" in raw:
+        raise where.bad("program", "belongs to a program's recording (its topology is not traced)")
     if not (_is_int(raw.get("t0_ns", 0)) and 0 <= raw.get("t0_ns", 0) < 2**62):
         raise where.bad("t0_ns", "must be a time in nanoseconds")
     if not isinstance(raw.get("settled", False), bool):
@@ -157,7 +188,7 @@ def parse_meta(data: bytes, count: int, name: str) -> Meta:
         raise where.bad("marks", f"must map {', '.join(MARK_NAMES)} to record numbers")
     if not isinstance(raw.get("run", {}), dict):
         raise where.bad("run", "must be a JSON object")
-    return Meta(raw, topo, added)
+    return Meta(raw, topo, added, program, grown)
 
 
 class _Where:
@@ -181,6 +212,13 @@ def _topology(where: _Where, raw: Any) -> Topology:
     if not isinstance(raw, dict):
         raise where.bad("topology", "is missing")
     qs, acts = raw.get("queues"), raw.get("actors")
+    traced = raw.get("traced", False)
+    if not isinstance(traced, bool):
+        raise where.bad("topology.traced", "must be true or false")
+    if traced:  # a program's: everything comes from its events
+        if qs != [] or acts != []:
+            raise where.bad("topology", "of a traced program must start empty")
+        return Topology((), (), traced=True)
     if not isinstance(qs, list) or len(qs) > MAX_QUEUES:
         raise where.bad("topology.queues", f"must be a list of at most {MAX_QUEUES}")
     if not isinstance(acts, list) or not 0 < len(acts) <= MAX_ACTORS:

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from qsim.model.entities import BLOCKED_PUT, JOIN_WAIT, WAITING_GET, WORKING
-from qsim.model.events import EventKind, describe_item
+from qsim.model.events import EventKind
+from qsim.model.metrics import topo_item
+from qsim.model.state import Reducer
+from qsim.model.topology import Topology
 from qsim.record.recording import Recording
 from qsim.record.replay import CHUNK, Replay
 
@@ -45,6 +48,8 @@ class _Exporter:
         self.depth: dict[int, int] = {}
         self.flow_of: dict[int, int] = {}  # item -> flow id of its put
         self.next_flow = 1
+        self.replay = Replay(rec)
+        self.r: Reducer = self.replay.reducer  # the same object at every event
 
     def emit(self, ev: dict[str, Any]) -> None:
         self.out.write(("" if self.first else ",\n") + json.dumps(ev, separators=(",", ":")))
@@ -55,23 +60,16 @@ class _Exporter:
 
     def run(self, progress: Callable[[int, int], None] | None) -> dict[str, int]:
         rec = self.rec
-        replay = Replay(rec)
+        replay = self.replay
         self.t0 = replay.start_t
         self.out.write('{"displayTimeUnit":"ms","traceEvents":[\n')
-        topo = rec.meta.final_topology
-        for a in topo.actors:
-            pid = a.index + 1
-            self._meta("process_name", pid, None, f"{a.name} ({a.role})")
-            self._meta("process_sort_index", pid, None, a.index, key="sort_index")
-            self._meta("thread_name", pid, STATE_TID, "state")
-            self._meta("thread_name", pid, OPS_TID, "queue ops")
-        for q in topo.queues:
-            self._meta("process_name", QUEUE_PID_BASE + q.index, None, f"queue {q.id} ({q.kind})")
-        names = topo.names
-        r = replay.reducer
+        traced = rec.meta.traced
+        if not traced:  # a program's processes and queues are known at the end
+            self._names(rec.meta.final_topology)
+        r = self.r
         n = len(rec)
         for done, e in enumerate(replay.follow(n), start=1):
-            self._event(e, r, names)
+            self._event(e, r)
             if progress is not None and not done % CHUNK:
                 progress(done, n)
         if progress is not None:
@@ -81,6 +79,8 @@ class _Exporter:
             self._close(actor, end)
         for op in self.last_op.values():
             self._write_op(op, None)
+        if traced:
+            self._names(r.topology)
         self.out.write("\n],\n")
         self.out.write(
             '"otherData":'
@@ -88,6 +88,7 @@ class _Exporter:
                 {
                     "qsim": str(rec.meta.raw.get("qsim", "")),
                     "scenario": rec.meta.scenario_id,
+                    **({"program": rec.meta.program.path} if rec.meta.program else {}),
                     "start_method": rec.meta.start_method,
                     "events": n,
                 }
@@ -96,13 +97,23 @@ class _Exporter:
         )
         return self.counts
 
+    def _names(self, topo: Topology) -> None:
+        for a in topo.actors:
+            pid = a.index + 1
+            self._meta("process_name", pid, None, f"{a.name} ({a.role})")
+            self._meta("process_sort_index", pid, None, a.index, key="sort_index")
+            self._meta("thread_name", pid, STATE_TID, "state")
+            self._meta("thread_name", pid, OPS_TID, "queue ops")
+        for q in topo.queues:
+            self._meta("process_name", QUEUE_PID_BASE + q.index, None, f"queue {q.id} ({q.kind})")
+
     def _meta(self, what: str, pid: int, tid: int | None, value: Any, key: str = "name") -> None:
         ev: dict[str, Any] = {"ph": "M", "name": what, "pid": pid, "args": {key: value}}
         if tid is not None:
             ev["tid"] = tid
         self.emit(ev)
 
-    def _event(self, e: tuple[Any, ...], r: Any, names: list[str]) -> None:
+    def _event(self, e: tuple[Any, ...], r: Reducer) -> None:
         t, actor, kind, item, qi = e[0], e[2], e[3], e[4], e[5]
         if actor < len(r.actors):
             a = r.actors[actor]
@@ -113,7 +124,7 @@ class _Exporter:
                     self.since[actor] = (a.state, t, a.item)
         if kind == K.PUT_DONE or kind == K.GET_DONE:
             q = r.queues[qi]
-            label = describe_item(item, names)
+            label = topo_item(r, item)
             op = {
                 "ph": "X",
                 "cat": "queue",
@@ -169,7 +180,7 @@ class _Exporter:
         if prev is None:
             return
         state, since, item = prev
-        args = {"item": describe_item(item, self.rec.meta.final_topology.names)} if item else {}
+        args = {"item": topo_item(self.r, item)} if item else {}
         self.emit(
             {
                 "ph": "X",

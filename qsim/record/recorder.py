@@ -26,6 +26,7 @@ from qsim.model.records import RECORD_DTYPE
 from qsim.model.state import Reducer
 from qsim.model.topology import ActorInfo, Topology
 from qsim.model.wire import MAX_STRING, RECORD_SIZE, VT_NONE, VT_STR
+from qsim.record import program as program_meta
 from qsim.record import snapshot
 from qsim.record.format import (
     DATA_OFFSET,
@@ -67,15 +68,24 @@ class Recorder:
         path: str | Path | None = None,
         snapshot_every: int | None = None,
         source: str = "scenario",
+        program: dict[str, Any] | None = None,
     ) -> None:
+        """``program``: a traced program's run (``qsim.record.program.program_meta``;
+        ``topology`` is then the empty traced one, grown by the events)."""
         self.meta = build_meta(
             topology,
             scenario_id=scenario_id,
             scenario_toml=scenario_toml,
             start_method=start_method,
             source=source,
+            program=program,
         )
         self.topology = topology
+        self.traced = program is not None
+        #: a traced program's: processes and queues its events grew to so far
+        self.grown = (0, 0)
+        self._line_files: set[int] = set()  # string indexes of files lines were run in
+        self._files_read: set[int] = set()
         self.path = Path(path) if path is not None else None
         self._part = f"{self.path}.part" if self.path is not None else ""
         self._f: IO[bytes] = (
@@ -83,7 +93,7 @@ class Recorder:
             if self.path is not None
             else tempfile.TemporaryFile(prefix="qsim-rec-")  # noqa: SIM115
         )
-        start_file(self._f)
+        start_file(self._f, self.meta["format"])
         self.count = 0
         self.snapshot_every = snapshot_every or SNAPSHOT_EVERY
         self._next_snap = self.snapshot_every
@@ -122,7 +132,7 @@ class Recorder:
 
     def _record(self, events: list[Event], settled: bool) -> None:
         r = self._reducer
-        if r is not None:  # workers that joined live (before these events)
+        if r is not None and not self.traced:  # workers that joined live (before these events)
             while self._n_actors < len(r.actors):
                 info = r.topology.actors[self._n_actors]
                 self.meta["added"].append([self.count, actor_json(info)])
@@ -141,11 +151,22 @@ class Recorder:
                         # the time of the instant that shows it (as Replay.time_at says)
                         self.mark_times[name] = max(self._t_max, int(arr["t"][: h + 1].max()))
             self._index_times(arr["t"])
+            if self.traced:
+                self._grow(arr)
             self.count += len(arr)
             if r is not None and self.count >= self._next_snap:
                 self.take_snapshot(r)
         if settled:
             self.settled = True
+
+    def _grow(self, arr: np.ndarray) -> None:
+        """A program's topology grew (its processes and queues are made by events),
+        and the files its processes ran lines of (their text is kept at the end)."""
+        made = program_meta.growth(arr)
+        self.grown = (max(self.grown[0], made[0]), max(self.grown[1], made[1]))
+        lines = arr["value"][(arr["kind"] == EventKind.LINE) & (arr["vtype"] == VT_STR)]
+        if len(lines) and len(self._line_files) < program_meta.MAX_FILES:
+            self._line_files.update(np.unique(lines).tolist())
 
     def _index_times(self, t: np.ndarray) -> None:
         i, pos = 0, self.count
@@ -258,7 +279,11 @@ class Recorder:
 
             return read
 
-        meta = Meta(self.final_meta(), self.topology, list(self._added))
+        raw = self.final_meta()
+        program = None
+        if self.traced:
+            program = program_meta.parse_program(raw["program"], _no_fault)
+        meta = Meta(raw, self.topology, list(self._added), program, self.grown)
         return Recording(
             name,
             meta,
@@ -270,6 +295,11 @@ class Recorder:
 
     # ------------------------------------------------------------ files
     def final_meta(self) -> dict[str, Any]:
+        if self.traced:
+            self.meta["grown"] = {"actors": self.grown[0], "queues": self.grown[1]}
+            for i in sorted(self._line_files - self._files_read):  # read each once
+                self._files_read.add(i)
+                program_meta.add_source(self.meta["program"], self.string(i))
         return {
             **self.meta,
             "settled": self.settled,
@@ -342,3 +372,7 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _no_fault(fld: str, why: str) -> RecordingError:
+    return RecordingError(f"the live recording: meta field {fld} {why}")

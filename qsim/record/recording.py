@@ -21,6 +21,7 @@ import numpy as np
 
 from qsim.model.events import Event
 from qsim.model.records import RECORD_DTYPE
+from qsim.model.traced import MAX_TRACED_INDEX
 from qsim.model.wire import MAX_STRING, RECORD_SIZE, VT_STR
 from qsim.record.format import (
     DATA_OFFSET,
@@ -36,6 +37,7 @@ from qsim.record.format import (
     RecordingError,
 )
 from qsim.record.meta import MAX_META_BYTES, Meta, parse_meta
+from qsim.record.program import check_grown, check_growth, growth
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -79,6 +81,37 @@ class Strings:
         self._cache[i] = s
         return s
 
+    def many(self, indexes: list[int]) -> list[str]:
+        """Strings ``indexes`` at once: a program's every put carries its object's
+        repr, and strings recorded together lie together, so one read of the
+        span they cover (if it is not much more than they are) beats a read each."""
+        if len(indexes) < 8:
+            return [self[i] for i in indexes]
+        idx = np.asarray(indexes, dtype=np.int64)
+        first, last = int(idx.min()), int(idx.max())
+        if first < 0 or last >= self._count:
+            return [self[i] for i in indexes]  # says which one is not in the table
+        lo, hi = int(self._offsets[first]), int(self._offsets[last + 1])
+        starts = np.asarray(self._offsets[idx], dtype=np.int64)
+        ends = np.asarray(self._offsets[idx + 1], dtype=np.int64)
+        sizes = ends - starts
+        if (
+            not 0 <= lo <= hi
+            or (sizes < 0).any()
+            or (sizes > MAX_STRING_BYTES).any()
+            or (starts < lo).any()
+            or (ends > hi).any()
+            or hi - lo > max(1 << 20, 4 * int(sizes.sum()))
+        ):
+            return [self[i] for i in indexes]
+        blob = self._read(lo, hi - lo)
+        if len(blob) != hi - lo:
+            raise RecordingError(f"{self.name}: its string table is cut short")
+        return [
+            blob[a:b].decode("utf-8", "replace")
+            for a, b in zip((starts - lo).tolist(), (ends - lo).tolist(), strict=True)
+        ]
+
 
 class Recording:
     """A recording's records, strings, snapshots and meta (a file, or a live recorder's)."""
@@ -102,6 +135,10 @@ class Recording:
         topo = meta.final_topology
         self._n_actors = len(topo.actors)
         self._n_queues = len(topo.queues)
+        if meta.traced:  # a program's: what its events grew it to (``check_all`` holds them)
+            # the controller may report a process that died before it said it started
+            self._n_actors = MAX_TRACED_INDEX
+            self._n_queues = meta.grown[1]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -119,22 +156,30 @@ class Recording:
         rows: list[Event] = arr.tolist()
         is_str = arr["vtype"] == VT_STR
         if is_str.any():
-            strings = self.strings
-            for i in np.flatnonzero(is_str).tolist():
+            at = np.flatnonzero(is_str).tolist()
+            texts = self.strings.many([rows[i][6] for i in at])  # type: ignore[misc]
+            for i, text in zip(at, texts, strict=True):
                 r = rows[i]
-                rows[i] = (*r[:6], strings[r[6]], *r[7:])  # type: ignore[index]
+                rows[i] = (*r[:6], text, *r[7:])
         return rows
 
     def check_all(self, chunk: int = 1 << 20) -> None:
         """Check every record now (a window opening the file must not find a
         corrupt one halfway through a replay): ``RecordingError`` for the first."""
         n_strings = len(self.strings)
+        made = (0, 0)
         for lo in range(0, len(self.records), chunk):
             arr = np.asarray(self.records[lo : lo + chunk])
+            if self.meta.traced:
+                check_growth(self.name, arr, lo, self.meta.grown)
+                grew = growth(arr)
+                made = (max(made[0], grew[0]), max(made[1], grew[1]))
             self._check(arr, lo)
             texts = arr["value"][arr["vtype"] == VT_STR]
             if len(texts) and (int(texts.min()) < 0 or int(texts.max()) >= n_strings):
                 raise RecordingError(f"{self.name}: a record names a string it does not have")
+        if self.meta.traced:
+            check_grown(self.name, self.meta.grown, made)
 
     def _check(self, arr: np.ndarray, lo: int) -> None:
         """Indexes the reducer would look up must be in range (a corrupt file)."""

@@ -270,13 +270,19 @@ class Replay:
 
 def replay_report(rec: Recording) -> dict[str, Any]:
     """The report of the recorded run, from the recording alone: the same JSON as
-    ``qsim run --headless --json`` printed for that run."""
+    ``qsim run --headless --json`` (a program's: ``qsim trace --headless --json``)
+    printed for that run."""
     from qsim.model.lessons import lane_report
     from qsim.model.metrics import build_report
     from qsim.model.scenario_io import ScenarioError, parse_scenario
 
     r = Replay(rec, full_history=True).play_to_end()
     run = rec.meta.run
+    if rec.meta.program is not None:  # a traced program's: as ``qsim trace --headless``
+        from qsim.model.program import program_report
+        from qsim.record.program import program_report_args
+
+        return program_report(r, *program_report_args(run))
     raw = run.get("head")
     head = {
         k: raw[k]

@@ -44,6 +44,13 @@ from qsim.model.entities import (
 from qsim.model.state import Reducer
 from qsim.model.topology import Topology
 from qsim.record.format import RecordingError
+from qsim.record.snapshot_traced import (
+    capture_traced,
+    check_traced,
+    encode_traced,
+    restore_traced,
+    traced_topology,
+)
 
 #: entries of each history window a snapshot keeps (panels read the last 500)
 HISTORY = 512
@@ -108,6 +115,8 @@ def replay_reducer(topology: Topology) -> Reducer:
 def reset(r: Reducer, topology: Topology, full_history: bool = False) -> None:
     """Make ``r`` a fresh replay reducer of ``topology`` in place: views that hold
     it keep showing the replay after a seek."""
+    # a traced reducer's use tracking belongs to its old handlers: start it afresh
+    r.__dict__.pop("_use_bits", None)
     Reducer.__init__(r, topology, reorder_ns=0)
     if not full_history:
         r.latency_ns = deque(maxlen=HISTORY)
@@ -141,7 +150,9 @@ def capture(r: Reducer) -> dict[str, Any]:
         for a in r.actors
     ]
     ac = r.acct
+    traced = {"traced": capture_traced(r, _live_items(r))} if r.topology.traced else {}
     return {
+        **traced,
         "n_actors": len(r.actors),
         "violations": r.violations,
         "applied": r.applied,
@@ -170,6 +181,12 @@ def _live_part(r: Reducer, d: dict[int, int]) -> list[int]:
     in that order, as keys then values."""
     if not d:
         return []
+    found = [i for i in _live_items(r) if i in d]
+    return [*found, *(d[i] for i in found)]
+
+
+def _live_items(r: Reducer) -> list[int]:
+    """Items in a queue, an overflow list, a hand or an early get, in that order."""
     keys: dict[int, None] = {}
     for q in r.queues:
         keys.update(dict.fromkeys(q.contents))
@@ -177,8 +194,7 @@ def _live_part(r: Reducer, d: dict[int, int]) -> list[int]:
     for a in r.actors:
         keys.update(dict.fromkeys(a.holding))
     keys.update(dict.fromkeys(r._early_gets))
-    found = [i for i in keys if i in d]
-    return [*found, *(d[i] for i in found)]
+    return list(keys)
 
 
 def _columns(rows: list[tuple[int, ...]], width: int) -> list[int]:
@@ -198,7 +214,14 @@ def _rows(flat: list[int], width: int) -> list[tuple[int, ...]]:
 
 
 def restore(r: Reducer, s: dict[str, Any]) -> None:
-    """Put a ``capture``d state into ``r`` (a ``replay_reducer`` of the same topology)."""
+    """Put a ``capture``d state into ``r`` (a ``replay_reducer`` of the same topology;
+    a traced program's grows to the topology the state had)."""
+    traced = s.get("traced")
+    if (traced is not None) != r.topology.traced:
+        raise RecordingError("a snapshot does not fit the recording's topology: corrupt")
+    if traced is not None:
+        reset(r, traced_topology(traced))
+        restore_traced(r, traced)
     nq = len(r.queues)
     if s["n_actors"] != len(r.actors) or len(s["queues"]) != nq:
         raise RecordingError("a snapshot does not fit the recording's topology: corrupt")
@@ -261,6 +284,8 @@ def encode(s: dict[str, Any]) -> bytes:
     out["actors"] = [{**a, "holding": ref(a["holding"])} for a in s["actors"]]
     for k in TOP_ARRAYS:
         out[k] = ref(s[k])
+    if "traced" in s:
+        out["traced"] = encode_traced(s["traced"], ref)
     text = json.dumps(out, separators=(",", ":")).encode("utf-8")
     ints = np.concatenate(blocks) if blocks else np.zeros(0, "<i8")
     deltas = np.diff(ints, prepend=np.int64(0))  # wraps on overflow; cumsum wraps back
@@ -329,6 +354,8 @@ def _checked(raw: dict[str, Any], ints: np.ndarray) -> dict[str, Any]:
         return list(ints[start : start + n].tolist())
 
     s: dict[str, Any] = {k: _int(raw[k]) for k in TOP_INTS}
+    if "traced" in raw:
+        s["traced"] = check_traced(raw["traced"], arr)
     s["violation_notes"] = _strs(raw["violation_notes"])
     s["marks"] = {_str(k): _int(v) for k, v in dict(raw["marks"]).items()}
     s["notes"] = [[_int(t), _str(text), _int(a), _str(w)] for t, text, a, w in raw["notes"]]

@@ -228,6 +228,7 @@ class CodeView(QWidget):
         self.path = ""  # the program's main file
         self.file = ""  # the file shown
         self.sources: dict[str, str] = {}
+        self.recorded = False  # the sources are a recording's
         self.actor_lines: dict[int, tuple[str, int]] = {}
         self.chips: dict[int, QToolButton] = {}
         self._chip_text: dict[int, str] = {}
@@ -284,10 +285,12 @@ class CodeView(QWidget):
         )
 
     # ------------------------------------------------------------ program
-    def set_program(self, path: str) -> None:
-        """Show ``path`` (no markers until the program runs)."""
+    def set_program(self, path: str, recorded: dict[str, str] | None = None) -> None:
+        """Show ``path`` (no markers until the program runs); ``recorded``: a
+        recording's texts of the program's files, as they ran (no file is read)."""
         self.path = path
-        self.sources = {}
+        self.sources = dict(recorded or {})
+        self.recorded = recorded is not None
         self.files.blockSignals(True)
         self.files.clear()
         self.files.addItem(os.path.basename(path), path)
@@ -312,7 +315,11 @@ class CodeView(QWidget):
             return
         self.file = path
         if path not in self.sources:
-            self.sources[path] = read_source(path)
+            self.sources[path] = (
+                f"# {path}: its text is not in the recording"
+                if self.recorded
+                else read_source(path)
+            )
         self.editor.markers = {}
         self.editor.setPlainText(self.sources[path])
         idx = self.files.findData(path)
@@ -343,6 +350,12 @@ class CodeView(QWidget):
         for a in r.actors:
             if a.line is not None or a.index in self.chips:
                 self._chip(a, lines.get(a.index))
+        for gone in [i for i in self.chips if i >= len(r.actors)]:  # a replay went back
+            chip = self.chips.pop(gone)
+            self._legend_lay.layout.removeWidget(chip)
+            chip.hide()
+            chip.deleteLater()
+            self._chip_text.pop(gone, None)
         if lines == self.actor_lines:
             return
         self.actor_lines = lines

@@ -39,10 +39,13 @@ from qsim.engine.trace import TraceRun
 from qsim.engine.trace_check import TraceError
 from qsim.engine.trace_hang import where_stuck
 from qsim.engine.trace_headless import messages
+from qsim.model.program import program_messages
+from qsim.record.program import program_report_args
 from qsim.ui.code_view import CodeView
 from qsim.ui.controls import make_action
 
 if TYPE_CHECKING:
+    from qsim.model.state import Reducer
     from qsim.ui.main_window import MainWindow
 
 OUTPUT_EVERY_NS = 250_000_000  # the program's output is shown at most 4 times a second
@@ -146,6 +149,7 @@ class ProgramActions(QObject):
         self._stuck: dict[str, str] = {}  # hung process -> where it waits, in words
         self._put_away: list[str] = []  # docks hidden while a program is shown
         self.dialog: ProgramDialog | None = None
+        self._at_end = False  # a recording's replay is shown at its end
         s = self.session
         s.scenario_loaded.connect(self._on_loaded)
         s.run_started.connect(self._on_run_started)
@@ -227,13 +231,39 @@ class ProgramActions(QObject):
         own = lesson is None or str(lesson.program) != program.path
         if own and not win.presenting:  # a program has no lesson controls; its diagram needs room
             for name in ("lessons", "knobs"):
-                if win.docks[name].isVisible():
+                if not win.docks[name].isHidden():  # (a hidden window: not visible yet)
                     win.docks[name].hide()
                     self._put_away.append(name)
-        self.code.set_program(program.path)
+        replayed = self.session.replayed_program
+        if replayed is not None:  # a recording's: its code as it ran, what it printed
+            self.trace = None
+            self.code.set_program(program.path, replayed.sources)
+            self._show_recorded()
+        else:
+            self.code.set_program(program.path)
         self.dock.show()
         self.dock.raise_()
         self.fit_dock()
+
+    def _show_recorded(self) -> None:
+        """A recording's run: what the program printed (all of it: the code's
+        markers follow the displayed instant; how it ended shows at its end)."""
+        src = self.session.source
+        if src is None:
+            return
+        _head, _stuck, _code, _rc, out, err = program_report_args(src.replay.meta.run)
+        self.code.set_output(out + (f"\n--- stderr ---\n{err}" if err else ""))
+        self._at_end = False
+
+    def _replay_notes(self, r: Reducer) -> None:
+        """At a recording's end, what a student should know (as the live run said)."""
+        src = self.session.source
+        at_end = src is not None and src.pos >= len(src)
+        if src is None or at_end == self._at_end:
+            return
+        self._at_end = at_end
+        _head, stuck, _code, returncode, _out, _err = program_report_args(src.replay.meta.run)
+        self.code.set_notes(program_messages(r, returncode, stuck) if at_end else [])
 
     def fit_dock(self) -> None:
         """Room for the program's code lines beside the diagram (a third of the window)."""
@@ -255,9 +285,12 @@ class ProgramActions(QObject):
         if s.program is None or r is None:
             return
         log = self.win.event_log
-        if log.topology is not r.topology:  # a program's topology grows as it runs
+        # a program's topology grows as it runs (and is restored by a seek)
+        if log.topology is not r.topology or log.reprs is not r.item_repr:
             log.topology = r.topology
             log.reprs = r.item_repr
+        if s.replayed_program is not None:
+            self._replay_notes(r)
         if not self.dock.visibleRegion().isEmpty():
             self.code.update_from(r)
             if now_ns - self._output_at >= OUTPUT_EVERY_NS or s.run is None:

@@ -2,7 +2,8 @@
 
 A recording (``.qrec``) is rendered as it is; a lesson (a built-in id or a
 scenario file) is first run headless with real processes and recorded to a
-temporary file, then rendered. Progress is one line on the terminal.
+temporary file, then rendered; a Python program (``.py``, ``--args``) is
+traced headless and recorded likewise. Progress is one line on the terminal.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def add_render_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--start-method", choices=["auto", "fork", "spawn", "forkserver"], help="for a lesson"
     )
+    r.add_argument(
+        "--args", default="", help="a Python program's arguments, as on a command line ('fork 10')"
+    )
 
 
 def _progress(done: int, total: int) -> None:
@@ -72,11 +76,34 @@ def render_main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="qsim-render-") as tmp:
         recording = args.source
         if not is_recording(recording):
-            made = _record_lesson(args, Path(tmp) / "run.qrec")
+            record = _record_program if recording.endswith(".py") else _record_lesson
+            made = record(args, Path(tmp) / "run.qrec")
             if made is None:
                 return 2
             recording = str(made)
         return _render(args, recording, size)
+
+
+def _record_program(args: argparse.Namespace, path: Path) -> Path | None:
+    """A Python program (``.py``), traced headless and recorded."""
+    import shlex
+
+    from qsim.engine.trace_check import TraceError
+    from qsim.engine.trace_headless import trace_headless
+
+    try:
+        argv = shlex.split(args.args)
+    except ValueError as e:
+        print(f"qsim render: --args: {e}", file=sys.stderr)
+        return None
+    duration = None if args.t_to is None else args.t_to + 1.0
+    print(f"running {args.source} traced to record it...", file=sys.stderr)
+    try:
+        trace_headless(args.source, argv, duration=duration, record=path)
+    except (TraceError, OSError) as e:
+        print(f"qsim render: {e}", file=sys.stderr)
+        return None
+    return path
 
 
 def _record_lesson(args: argparse.Namespace, path: Path) -> Path | None:

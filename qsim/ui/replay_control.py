@@ -21,6 +21,7 @@ from typing import Any
 
 from qsim.model.display import DisplayClock
 from qsim.record.format import RecordingError
+from qsim.record.program import ProgramMeta
 from qsim.record.recorder import Recorder
 from qsim.record.recording import Recording, open_recording
 from qsim.record.replay import Replay
@@ -44,6 +45,9 @@ class ReplayControl(RunRecording):
         self._source_tick = 0
         self._asked_t: int | None = None  # a seek asked for, done on the next frame
         self._asked_steps = 0
+        self._recorded_run = None
+        #: the program of the recording file shown (its sources, what it printed)
+        self.replayed_program: ProgramMeta | None = None
 
     # ------------------------------------------------------------ what is shown
     @property
@@ -94,10 +98,13 @@ class ReplayControl(RunRecording):
         """
         rec = open_recording(path)
         rec.check_all()
-        sc = recording_scenario(rec)
+        replayed = rec.meta.program  # a traced program's: drawn as its run grows again
+        sc = recording_scenario(rec) if replayed is None else replayed.program().scenario()
         source = ReplaySource(Replay(rec))
         self.stop()
         self._forget_recording()
+        self.program = None if replayed is None else replayed.program()
+        self.replayed_program = replayed
         self.scenario, self.topology = sc, rec.meta.topology
         self.live_reducer, self._applied = None, []
         self.clock = DisplayClock()

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from qsim.engine.run import Run
 from qsim.engine.source import RunSource
 from qsim.engine.trace import TraceRun
-from qsim.engine.trace_check import check_program
+from qsim.engine.trace_check import TraceError, check_program
 from qsim.model.display import LEAD_NS, DisplayClock, EventTimes
 from qsim.model.events import Event
 from qsim.model.program import Program
@@ -310,15 +310,19 @@ class LiveSession(ReplayControl, QObject):
 
     def _start_run(self, paused: bool = False) -> None:
         assert self.scenario is not None
-        self.run = run = self._new_source()
+        try:
+            self.run = run = self._new_source()
+        except TraceError as e:  # the program's file went away (a replay of it, say)
+            self._set_status("stopped")
+            self.error.emit(f"Could not start {self.scenario.title}: {e}")
+            return
         self.throttle_us = 0
         if paused:
             run.pause()
         # starting processes (spawn: ~50 ms each; a manager: up to a second)
         # must not freeze the window: it happens on a thread, events follow
         self._run_started_ns = time.monotonic_ns()
-        if isinstance(run, Run):  # a traced program's recording: not yet (see README)
-            self._record(run)  # before any process starts (nothing may fork meanwhile)
+        self._record(run)  # before any process starts (nothing may fork meanwhile)
         self._starter = self.run.start_in_background()
         self.started_at = time.monotonic()
         self.frames = 0
