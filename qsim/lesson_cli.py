@@ -38,11 +38,10 @@ def run_program_lesson(args: argparse.Namespace) -> int:
     except ScenarioError as e:
         print(e, file=sys.stderr)
         return 2
-    refused = [flag for flag, given in (("--record", args.record), ("--seed", args.seed)) if given]
-    if refused:
+    if args.seed is not None:
         print(
-            f"{lesson.id} is a program lesson: {refused[0]} applies to scenarios only"
-            + (" (pass the program's own --seed after --)" if refused[0] == "--seed" else ""),
+            f"{lesson.id} is a program lesson: --seed applies to scenarios only"
+            " (pass the program's own --seed after --)",
             file=sys.stderr,
         )
         return 2
@@ -54,6 +53,8 @@ def run_program_lesson(args: argparse.Namespace) -> int:
             duration=args.duration if args.duration is not None else lesson.duration,
             hang_after=lesson.hang_after,
             speed=args.speed if args.speed is not None else 1.0,
+            internals=lesson.internals,
+            record=args.record,
         )
     except TraceError as e:
         print(f"qsim run: {e}", file=sys.stderr)

@@ -143,10 +143,18 @@ def test_a_program_lesson_takes_the_programs_own_arguments_after_dashes() -> Non
     assert report["stdout"].count("consumer got") == 3
 
 
-def test_a_program_lesson_refuses_scenario_only_options() -> None:
-    out = qsim("run", "basic", "--headless", "--record", "x.qrec")
+def test_a_program_lesson_is_recorded_and_refuses_scenario_only_options(tmp_path: Path) -> None:
+    rec = tmp_path / "basic.qrec"
+    out = qsim("run", "basic", "--headless", "--json", "--speed", "10", "--record", str(rec))
+    assert out.returncode == 0, out.stderr
+    live = json.loads(out.stdout)
+    out = qsim("replay", str(rec), "--headless", "--json")
+    assert out.returncode == 0, out.stderr
+    replayed = json.loads(out.stdout)
+    assert replayed["queues"]["q"]["puts"] == live["queues"]["q"]["puts"] == 6
+    out = qsim("run", "basic", "--headless", "--seed", "3")
     assert out.returncode == 2
-    assert out.stderr.strip() == "basic is a program lesson: --record applies to scenarios only"
+    assert out.stderr.strip().startswith("basic is a program lesson: --seed applies to scenarios")
     out = qsim("run", "backpressure", "--headless", "--", "--items", "2")
     assert out.returncode == 2
     assert "backpressure is a scenario: only program lessons take arguments" in out.stderr

@@ -67,7 +67,7 @@ _ID = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{L.MAX_SCENARIO_ID_CHARS - 1}}}", re.AS
 _PROGRAM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.py", re.ASCII)
 _ARG = re.compile(rf"--[a-z][a-z0-9-]{{0,{L.MAX_ARG_CHARS - 3}}}", re.ASCII)
 _CHOICE = re.compile(r"[A-Za-z0-9_.-]{1,40}", re.ASCII)
-_HEAD = ("id", "title", "summary", "program", "expect", "hang_after", "duration")
+_HEAD = ("id", "title", "summary", "program", "expect", "hang_after", "duration", "internals")
 _KNOB_FIELDS = {
     "number": ("name", "arg", "kind", "min", "max", "default", "step", "tooltip"),
     "flag": ("name", "arg", "kind", "default", "tooltip"),
@@ -137,6 +137,7 @@ class ProgramLesson:
     expect: str = "finish"
     hang_after: float = 3.0
     duration: float = 120.0  # the window and ``qsim run`` stop it after this long
+    internals: bool = False  # its queues are drawn opened up (feeder buffers, pipe)
     source: str = ""  # the .toml's file name, for messages
 
     def defaults(self) -> dict[str, KnobValue]:
@@ -229,6 +230,12 @@ def _head(where: Where, head: Mapping[str, Any], path: Path) -> dict[str, Any]:
             v = _number(where, ("lesson", key), head[key])
             check_range(where, ("lesson", key), v, lo, hi)
             out[key] = v
+    if "internals" in head:
+        if not isinstance(head["internals"], bool):
+            raise where.error(
+                ("lesson", "internals"), f"must be true or false; got {show(head['internals'])}"
+            )
+        out["internals"] = head["internals"]
     return out
 
 

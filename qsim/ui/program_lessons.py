@@ -76,7 +76,9 @@ class ProgramLessons(QObject):
         lesson = self.lesson
         assert lesson is not None
         try:
-            self.win.show_program(str(lesson.program), self.argv(), lesson.title, lesson.lesson)
+            self.win.show_program(
+                str(lesson.program), self.argv(), lesson.title, lesson.lesson, lesson.internals
+            )
         except TraceError as e:
             self.win.show_error("Cannot open the lesson", str(e))
             return False

@@ -109,8 +109,10 @@ def _record_program(args: argparse.Namespace, path: Path) -> Path | None:
 def _record_lesson(args: argparse.Namespace, path: Path) -> Path | None:
     from qsim.engine.headless import run_headless
     from qsim.model.scenario_io import ScenarioError
-    from qsim.resources import load
+    from qsim.resources import is_program, load
 
+    if is_program(args.source):
+        return _record_program_lesson(args, path)
     try:
         sc = load(args.source)
     except ScenarioError as e:
@@ -121,6 +123,39 @@ def _record_lesson(args: argparse.Namespace, path: Path) -> Path | None:
     try:
         run_headless(sc, duration=duration, start_method=args.start_method, record=path)
     except (ValueError, OSError) as e:
+        print(f"qsim render: {e}", file=sys.stderr)
+        return None
+    return path
+
+
+def _record_program_lesson(args: argparse.Namespace, path: Path) -> Path | None:
+    """A program lesson: its program traced with the knobs' defaults, recorded."""
+    import shlex
+
+    from qsim.engine.trace_check import TraceError
+    from qsim.engine.trace_headless import trace_headless
+    from qsim.lesson_cli import lesson_argv
+    from qsim.model.scenario_io import ScenarioError
+    from qsim.resources import load_program
+
+    try:
+        lesson = load_program(args.source)
+        extra = shlex.split(args.args)
+    except (ScenarioError, ValueError) as e:
+        print(f"qsim render: {e}", file=sys.stderr)
+        return None
+    duration = lesson.duration if args.t_to is None else min(lesson.duration, args.t_to + 1.0)
+    print(f"running {lesson.id}'s program traced to record it...", file=sys.stderr)
+    try:
+        trace_headless(
+            str(lesson.program),
+            lesson_argv(lesson, args.start_method, extra),
+            duration=duration,
+            hang_after=lesson.hang_after,
+            internals=lesson.internals,
+            record=path,
+        )
+    except (TraceError, OSError) as e:
         print(f"qsim render: {e}", file=sys.stderr)
         return None
     return path
