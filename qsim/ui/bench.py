@@ -105,10 +105,14 @@ def bench_gui(
 
     session.scenario_loaded.connect(on_loaded)
 
+    views_ms: list[float] = []  # apply_frame: the diagram brought in step (no paint)
+    paint_ms: list[float] = []
+
     def on_frame(now_ns: int) -> None:
         r = session.reducer
         if r is None:
             return
+        t0 = time.monotonic_ns()
         if program:  # as the window does
             view.apply_frame(
                 r,
@@ -120,6 +124,7 @@ def bench_gui(
             )
         else:
             view.apply_frame(r, session.applied, now_ns)
+        views_ms.append((time.monotonic_ns() - t0) / 1e6)
 
     session.frame.connect(on_frame)
     window.show()
@@ -148,8 +153,10 @@ def bench_gui(
             app.processEvents(flags)  # showing a window is not part of a frame
         t0 = time.monotonic_ns()
         session._on_tick()  # drain + reducer + frame signal -> apply_frame (the real path)
+        tp = time.monotonic_ns()
         app.processEvents(flags)  # the repaints this frame asked for
         t1 = time.monotonic_ns()
+        paint_ms.append((t1 - tp) / 1e6)
         busy[0] = False
         reducer = session.reducer
         if reducer is None:
@@ -196,6 +203,9 @@ def bench_gui(
         "fps": round(len(frames) / elapsed, 1) if elapsed else 0.0,
         "frame_ms_median": round(_median(frames), 2),
         "frame_ms_p95": round(_percentile(frames, 95), 2),
+        "diagram_update_ms_median": round(_median(views_ms), 2),
+        "paint_ms_median": round(_median(paint_ms), 2),
+        "paint_ms_p95": round(_percentile(paint_ms, 95), 2),
         "latency_ms_p95": round(_percentile(latencies, 95), 1),
         "latency_ms_median": round(_median(latencies), 1),
         "events": events,
