@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
@@ -83,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--recording", help="replay: measure this .qrec instead of a made-up one")
     b.add_argument("--python", help="trace: measure this Python interpreter (e.g. a 3.12)")
+    b.add_argument("--program", default="", help="gui: trace this Python program instead")
+    b.add_argument("--args", default="", help="gui: the program's arguments ('fork 100000')")
 
     sub.add_parser(
         "trace",
@@ -280,7 +283,9 @@ def _bench(args: argparse.Namespace) -> int:
     else:
         from qsim.ui.bench import bench_gui
 
-        result = bench_gui(panels=args.panels)
+        result = bench_gui(
+            panels=args.panels, program=args.program, program_args=tuple(shlex.split(args.args))
+        )
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -68,9 +68,11 @@ class Frames:
         animator = self.win.diagram.animator
         if animator is None:
             return
+        painter = self.win.diagram.painter
         for tok in animator.placed.values():
             if tok.look is not None and tok.place is not None and tok.place[0] == 0:
-                (self.sentinels if tok.look.sentinel else self.labels).add(tok.look.text)
+                drawn = painter.label(tok.look)[1]  # the text its pixmap shows
+                (self.sentinels if tok.look.sentinel else self.labels).add(drawn)
 
     def stop(self) -> None:
         self.win.session.frame.disconnect(self.on_frame)
@@ -119,7 +121,7 @@ def test_a_program_plays_in_the_window_with_its_own_names_and_objects(
     shown = {token_label(text) for text in got}
     assert frames.labels, "no token rested in a queue"
     assert frames.labels <= shown | {token_label(repr(got))}, frames.labels - shown
-    assert "DONE" in frames.sentinels  # the sentinel's value, drawn as a sentinel
+    assert "'DONE'" in frames.sentinels  # the sentinel's value, drawn as a sentinel
     r = s.reducer
     assert r is not None
     orders = r.topology.queue_index("orders")

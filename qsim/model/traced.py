@@ -35,6 +35,8 @@ SENTINEL_REPRS = frozenset(
     | {"'done'", "'stop'", "'end'", "'quit'", "'exit'", "'sentinel'", "-1"}
 )
 TOKEN_CHARS = 16  # a token shows at most this many characters of a repr
+_CLOSERS = {")": "(", "]": "[", "}": "{", ">": "<"}
+_MAIN = "<__main__."
 
 
 def is_sentinel_repr(text: str) -> bool:
@@ -43,12 +45,35 @@ def is_sentinel_repr(text: str) -> bool:
 
 
 def token_label(text: str, limit: int = TOKEN_CHARS) -> str:
-    """What a token of a traced object says: its repr, a plain string without
-    its quotes (``'p2:5'`` -> ``p2:5``: a token has room for a few letters),
-    cut to ``limit`` characters with "…". The tooltip has the repr in full."""
-    if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"" and "\\" not in text:
-        text = text[1:-1]
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """What a token of a traced object says: its repr, at most ``limit`` characters.
+
+    The one rule the painter and the tests share. A repr that fits is shown as
+    it is, quotes and all (``'3'`` and ``3`` differ, and a sentinel shows its
+    real value: ``'DONE'``, ``None``). A longer one is cut with "…" where it
+    still reads as what it is: a string keeps its closing quote
+    (``'user:alice:lo…'``), a container or an object its closing bracket, cut
+    after a whole element where one ends late enough (``{'order': 3, …}``), a
+    big number its last digits (neighbours differ there); ``<__main__.Job ...>``
+    drops its module. The tooltip has the repr in full.
+    """
+    if text.startswith(_MAIN):
+        text = "<" + text[len(_MAIN) :]
+    if len(text) <= limit:
+        return text
+    if text.lstrip("-").isdigit():
+        sign = "-" if text[0] == "-" else ""
+        return sign + "…" + text[-(limit - 1 - len(sign)) :]
+    last = text[-1]
+    opener = _CLOSERS.get(last)
+    quoted = last in "'\"" and last in text[:2]  # a str, or bytes: b'...'
+    if not quoted and (opener is None or opener not in text[:-1]):
+        return text[: limit - 1] + "…"
+    head = text[: limit - 2]
+    if opener is not None:  # after the last whole element, if it is not too early
+        cut = head.rfind(", ")
+        if cut >= limit // 2:
+            head = head[: cut + 2]
+    return head + "…" + last
 
 
 def unique_name(name: str, taken: Iterable[str]) -> str:

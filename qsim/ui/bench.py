@@ -2,7 +2,9 @@
 
 A scenario built here (4 producers -> one unbounded Queue -> 4 slower
 consumers, so thousands of items pile up) runs with real processes while a
-``LiveSession`` and a ``DiagramView`` draw it offscreen at 1280x720. Each
+``LiveSession`` and a ``DiagramView`` draw it offscreen at 1280x720; with
+``program=`` a Python program is traced instead (its tokens show reprs, and
+the frame takes the window's path: tokens set off ahead of their puts). Each
 frame is timed whole: draining the collector, the reducer, ``apply_frame``
 and a forced synchronous repaint. Event-to-frame latency is the time from a
 worker's event (its ``t_ns``) to the end of the paint of the frame that
@@ -58,13 +60,17 @@ def bench_gui(
     duration: float = 5.0,
     size: tuple[int, int] = (1280, 720),
     start_method: str = "fork",
+    program: str = "",
+    program_args: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Run the flat-out scenario for ``duration`` s and return the frame figures (ms)."""
+    """Run the flat-out scenario (or trace ``program`` with ``program_args``) for
+    ``duration`` s and return the frame figures (ms)."""
     if "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication, QGridLayout, QMainWindow, QWidget
 
+    from qsim.model.display import LEAD_NS
     from qsim.ui.diagram import DiagramView
     from qsim.ui.session import LiveSession
 
@@ -91,15 +97,41 @@ def bench_gui(
             for n, w in enumerate(create_panels(session).values()):
                 grid.addWidget(w, n // 2, n % 2)
             panel_win.resize(size[0] // 2, size[1])
-    session.scenario_loaded.connect(lambda s: view.set_scenario(s, build_topology(s)))
+
+    def on_loaded(sc: Scenario) -> None:
+        topo = session.topology if program else build_topology(sc)
+        assert topo is not None
+        view.set_scenario(sc, topo)
+
+    session.scenario_loaded.connect(on_loaded)
+
+    views_ms: list[float] = []  # apply_frame: the diagram brought in step (no paint)
+    paint_ms: list[float] = []
 
     def on_frame(now_ns: int) -> None:
-        if session.reducer is not None:
-            view.apply_frame(session.reducer, session.applied, now_ns)
+        r = session.reducer
+        if r is None:
+            return
+        t0 = time.monotonic_ns()
+        if program:  # as the window does
+            view.apply_frame(
+                r,
+                session.applied,
+                now_ns,
+                session.t_display,
+                session.upcoming(LEAD_NS),
+                session.display_settled,
+            )
+        else:
+            view.apply_frame(r, session.applied, now_ns)
+        views_ms.append((time.monotonic_ns() - t0) / 1e6)
 
     session.frame.connect(on_frame)
     window.show()
-    session.load(sc)
+    if program:
+        session.load_program(program, program_args)
+    else:
+        session.load(sc)
     app.processEvents()
 
     frames_diagram: list[float] = []
@@ -121,15 +153,17 @@ def bench_gui(
             app.processEvents(flags)  # showing a window is not part of a frame
         t0 = time.monotonic_ns()
         session._on_tick()  # drain + reducer + frame signal -> apply_frame (the real path)
+        tp = time.monotonic_ns()
         app.processEvents(flags)  # the repaints this frame asked for
         t1 = time.monotonic_ns()
+        paint_ms.append((t1 - tp) / 1e6)
         busy[0] = False
         reducer = session.reducer
         if reducer is None:
             return
         (frames_panels if shown else frames_diagram).append((t1 - t0) / 1e6)
         latencies.extend((t1 - e[0]) / 1e6 for e in session.applied)
-        depth = reducer.queues[0].depth
+        depth = max((q.depth for q in reducer.queues), default=0)
         peak["queue"] = max(peak["queue"], depth)
         peak["items"] = max(peak["items"], depth + reducer.in_hands() + view.in_flight())
         peak["tokens"] = max(peak["tokens"], view.token_count())
@@ -169,6 +203,9 @@ def bench_gui(
         "fps": round(len(frames) / elapsed, 1) if elapsed else 0.0,
         "frame_ms_median": round(_median(frames), 2),
         "frame_ms_p95": round(_percentile(frames, 95), 2),
+        "diagram_update_ms_median": round(_median(views_ms), 2),
+        "paint_ms_median": round(_median(paint_ms), 2),
+        "paint_ms_p95": round(_percentile(paint_ms, 95), 2),
         "latency_ms_p95": round(_percentile(latencies, 95), 1),
         "latency_ms_median": round(_median(latencies), 1),
         "events": events,
@@ -179,6 +216,8 @@ def bench_gui(
         "max_in_flight": peak["in_flight"],
         "panels": panels if panel_win is not None else "none",
     }
+    if program:
+        result["program"] = " ".join([os.path.basename(program), *program_args])
     if panel_win is not None:
         d, p = _median(frames_diagram), _median(frames_panels)
         result["frame_ms_median_diagram_only"] = round(d, 2)

@@ -12,6 +12,7 @@ drawn: the frame stays fast and the counts stay exact.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from qsim.model import state as S
 from qsim.model.events import Event, EventKind, item_number, item_origin
@@ -40,12 +41,24 @@ class TokenAnimator:
     """Keeps the token records of one diagram in step with the reducer."""
 
     def __init__(
-        self, layout: Layout, topo: Topology, theme: Theme, colours: ColourKey | None = None
+        self,
+        layout: Layout,
+        topo: Topology,
+        theme: Theme,
+        colours: ColourKey | None = None,
+        measure: Callable[[str], float] | None = None,
+        label_em: float = 0.0,
     ) -> None:
         self.layout = layout
         self.topo = topo
         self.theme = theme
         self.colours = colours  # what a colour means (None: one per producer)
+        #: a traced program's labels: their width in em (``measure``), the widest
+        #: the layout has room for, and the widest shown that it has not (the
+        #: view lays the diagram out again for it)
+        self.measure = measure
+        self.label_em = label_em
+        self.wider = 0.0
         self.placed: dict[int, Token] = {}
         self.flyers: list[Token] = []
         #: items set off ahead of their put (see ``_set_off``): they arrive in
@@ -100,6 +113,8 @@ class TokenAnimator:
         look = self.look(item, r, text)
         if not label and not look.sentinel:  # a short flight in a busy run: colour only
             look = Look(False, look.color, "", look.priority, look.batch, look.error)
+        elif self.measure is not None:
+            self._measure(look)
         tok.look = look
         tok.pix = None
         tok.born = t
@@ -110,6 +125,14 @@ class TokenAnimator:
         look = self.look(tok.item, r)
         if look != tok.look:
             tok.look, tok.pix = look, None
+            if self.measure is not None:
+                self._measure(look)
+
+    def _measure(self, look: Look) -> None:
+        assert self.measure is not None
+        em = self.measure(look.text)
+        if em > self.label_em:
+            self.wider = max(self.wider, em)
 
     # ------------------------------------------------------------ places
     def _route(self, lane: tuple[int, int, int]) -> tuple[Point, ...]:
@@ -141,7 +164,11 @@ class TokenAnimator:
             for k, item in enumerate(shown):
                 x, y = qb.slot_center(k)
                 want[item] = ((IN_QUEUE, qi, k), x, y)
-            # put, but its freeing get is not applied yet: waits at the back
+            # put, but its freeing get is not applied yet: waits at the back (a
+            # program's tokens, as wide as reprs, have no room there: it is drawn
+            # once it is in, as an item beyond the drawn slots is)
+            if self.layout.token_w:
+                continue
             for k, item in enumerate(r.queues[qi].overflow[:2]):
                 x, y = qb.tail
                 want[item] = ((IN_QUEUE, qi, qb.slots + k), x - qb.slot_w * (0.6 + k), y)

@@ -24,12 +24,14 @@ from qsim.model.topology import Topology
 from qsim.ui.diagram.actors import MIN_FONT, make_font
 from qsim.ui.diagram.colours import ColourKey
 from qsim.ui.diagram.layout import Layout, compute_layout
+from qsim.ui.diagram.token_width import LABEL, label_px
 from qsim.ui.theme import Theme
 
 MAX_ZOOM = 1.35  # at 1280 px wide; scaled up on wider views (not when presenting)
 #: a token is at least this many times the smallest text tall: its label fits
 TOKEN_PER_TEXT = 2.5  # three digits fit at the smallest letters
 SLOT_CHOICES = (12, 8, 6)  # slots a queue shows at most: fewer when letters need room
+WIDE_SLOT_CHOICES = (3, 2)  # and then, for a traced program's tokens (as wide as reprs)
 SCALE_STEP = 0.05  # font and token scales are rounded up to this (fewer re-layouts)
 
 
@@ -59,10 +61,12 @@ def legible_layout(
     vp: QSize,
     min_px: float,
     presenting: bool,
+    label_em: float = 0.0,
 ) -> tuple[float, float, Layout]:
     """Font and token scales (at least ``theme``'s) at which, fitted into ``vp``,
-    the smallest text is ``min_px`` and tokens are tall enough for their labels;
-    and the layout at those scales (see the module docstring)."""
+    the smallest text is ``min_px`` and tokens are tall enough for their labels
+    (a traced program's: ``label_em`` wide, at least ``min_px`` high); and the
+    layout at those scales (see the module docstring)."""
     legend = [(e.label, e.words) for e in key.entries] if key is not None else []
     title = f"{key.title}:" if key is not None else ""
     view = (float(vp.width()), float(vp.height()))
@@ -70,13 +74,17 @@ def legible_layout(
     def at(unit: float, slots: int) -> tuple[float, float, Layout, bool]:
         """The layout whose letters are legible at ``unit`` px per scene unit."""
         fs = max(theme.font_scale, step_up(min_px / (MIN_FONT * unit)))
-        ts = max(theme.token_scale, step_up(TOKEN_PER_TEXT * min_px / (22.0 * unit)))
-        lay = compute_layout(topo, sc, fs, ts, text_width, legend, title, view, slots)
+        if label_em:  # a traced program's token: as wide as its label, as tall as it needs
+            ts = max(theme.token_scale, step_up(min_px / (22.0 * LABEL * unit)))
+        else:  # a lesson's: its number fits its width
+            ts = max(theme.token_scale, step_up(TOKEN_PER_TEXT * min_px / (22.0 * unit)))
+        lay = compute_layout(topo, sc, fs, ts, text_width, legend, title, view, slots, label_em)
         s = fit_scale(lay, vp, presenting)
-        ok = (
-            make_font(MIN_FONT * fs).pixelSize() * s >= min_px - 1e-6
-            and lay.token * s >= TOKEN_PER_TEXT * min_px - 1e-6
-        )
+        if label_em:
+            tall = label_px(lay.token) * s >= min_px - 1e-6
+        else:
+            tall = lay.token * s >= TOKEN_PER_TEXT * min_px - 1e-6
+        ok = make_font(MIN_FONT * fs).pixelSize() * s >= min_px - 1e-6 and tall
         return fs, ts, lay, ok
 
     best = at(1e9, SLOT_CHOICES[0])  # the theme's own scales
@@ -84,7 +92,7 @@ def legible_layout(
         return best[:3]
     top = fit_scale(best[2], vp, presenting)
     low = best
-    for slots in SLOT_CHOICES:
+    for slots in SLOT_CHOICES + (WIDE_SLOT_CHOICES if label_em else ()):
         lo, hi = top / 6, top
         low = at(lo, slots)
         if not low[3]:  # not to be had with this many slots

@@ -113,6 +113,9 @@ class Layout:
     routes: dict[tuple[int, int, int], tuple[Point, ...]] = field(default_factory=dict)
     rect: Box = Box(0, 0, 1280, 720)
     token: float = 22.0  # token height
+    #: a traced program's tokens are as wide as their labels, up to this (0: a
+    #: lesson's, all ``token_width.NARROW`` token heights wide)
+    token_w: float = 0.0
     font_px: float = 12.0
     columns: int = 3
     legend: list[LegendSpot] = field(default_factory=list)
@@ -128,6 +131,7 @@ def compute_layout(
     legend_title: str = "",
     view: tuple[float, float] = (1280.0, 720.0),
     max_slots: int = 12,
+    label_em: float = 0.0,
 ) -> Layout:
     """Boxes for the drawn actors and queues, the edges, the legend (``(chip
     label, words)`` per entry, after ``legend_title``) and the scene rectangle.
@@ -135,11 +139,12 @@ def compute_layout(
     A long pipeline is wrapped onto a second row when that lets a view of size
     ``view`` draw it larger (it continues left to right, below). A queue shows
     at most ``max_slots`` slots (fewer when several queue columns share a row).
+    ``label_em``: a traced program's widest token label (see ``token_width``).
     """
     if topo.traced:  # a program's: grows as it runs (see program_layout)
         from qsim.ui.diagram.program_layout import program_layout
 
-        return program_layout(topo, font_scale, token_scale, measure, view, max_slots)
+        return program_layout(topo, font_scale, token_scale, measure, view, max_slots, label_em)
     cols = columns(topo)
     extra = extra_lines(sc)
     place = partial(

@@ -43,6 +43,7 @@ from qsim.ui.diagram.program_roles import (
     traced_counter,
 )
 from qsim.ui.diagram.program_routes import MARGIN, Router
+from qsim.ui.diagram.token_width import body_width
 
 __all__ = ["INTERNAL", "drawn_topology", "program_layout", "roles", "traced_counter"]
 
@@ -51,6 +52,10 @@ COMPACT_OVER = 6  # more processes than this in a column: one-line boxes
 #: so the first process and queue are not drawn huge and then shrink
 MIN_COLUMNS = 3
 STATE_SAMPLES = ("blocked on put", "waiting on get", "waiting in join()", "crashed (exit -15)")
+#: a queue of wide tokens may be this much wider than the same number of
+#: narrow slots; it then shows fewer slots (at least 3) and "+N more"
+WIDE_ROW = 1.6
+ROW_GAP = 44.0  # between two rows: the corridor paths run along (and the tokens on them)
 
 
 @dataclass
@@ -64,6 +69,7 @@ class _Plan:
     n_cols: int
     fs: float
     token: float
+    token_w: float  # a token's widest body (its label's)
     slot_w: float
     row_h: float
     font: float
@@ -81,7 +87,13 @@ class _Plan:
             return self.queue_h + 10.0 * self.fs
         if self.compact.get(col):
             return self.small_h + 8.0 * self.fs
-        return self.tall_h + 12.0 * self.fs
+        return self.tall_h + 12.0 * self.fs + self.below(col)
+
+    def below(self, col: int) -> float:
+        """Room under each box of ``col`` for the token its process holds: a
+        token as wide as a repr would cover the box's words (a one-line box in a
+        crowded column holds it on its side instead)."""
+        return 0.0 if self.compact.get(col) else self.token + 4.0 * self.fs
 
     def first_h(self, col: int) -> float:
         """Height of an actor box in ``col``."""
@@ -99,15 +111,18 @@ def program_layout(
     measure: Measure = approx_width,
     view: tuple[float, float] = (1200.0, 800.0),
     max_slots: int = 12,
+    label_em: float = 0.0,
 ) -> Layout:
     """Boxes, edges and routes for a traced program (``topo``: its drawn topology).
 
     A long chain of queues is wrapped onto a second (third) row when that lets
     a view of size ``view`` draw it larger; it goes on left to right, below. A
-    queue shows at most ``max_slots`` slots (fewer when there are several).
-    Sizes follow the lessons' layout (``layout``), so the boxes' texts fit.
+    queue shows at most ``max_slots`` slots (fewer when there are several, or
+    when its tokens are wide). Sizes follow the lessons' layout (``layout``), so
+    the boxes' texts fit; slots, hands and the gaps between columns fit a token
+    whose label is ``label_em`` wide (see ``token_width``).
     """
-    plan = _plan(topo, font_scale, token_scale, measure, max_slots)
+    plan = _plan(topo, font_scale, token_scale, measure, max_slots, label_em)
     best = _place(plan, ())
     best_fit = _fit(best, view)
     starts = range(3, plan.n_cols - 1, 2)  # a new row starts with a queue column
@@ -123,7 +138,9 @@ def _fit(lay: Layout, view: tuple[float, float]) -> float:
     return min(view[0] / lay.rect.w, view[1] / lay.rect.h)
 
 
-def _plan(topo: Topology, fs: float, ts: float, measure: Measure, max_slots: int) -> _Plan:
+def _plan(
+    topo: Topology, fs: float, ts: float, measure: Measure, max_slots: int, label_em: float
+) -> _Plan:
     r = roles(topo)
     cols: dict[int, list[int]] = {}
     strip: list[int] = []
@@ -139,7 +156,9 @@ def _plan(topo: Topology, fs: float, ts: float, measure: Measure, max_slots: int
     n_cols = max([*cols, *qcols, MIN_COLUMNS - 1]) + 1
 
     token = 22.0 * ts
-    slot_w = token + 6.0 * ts
+    token_w = body_width(label_em, token)
+    narrow_slot = token + 6.0 * ts
+    slot_w = max(narrow_slot, token_w + 4.0 * ts)
     row_h = token + 7.0 * ts
     font = 12.5 * fs
     small = MIN_FONT * fs
@@ -152,10 +171,12 @@ def _plan(topo: Topology, fs: float, ts: float, measure: Measure, max_slots: int
         if compact[col]:
             w = token * 0.62 + 8 * fs + longest + 10 * fs + state_w + counter_w
             col_w[col] = max(w + 14 * fs, 150.0 * fs)
-        else:
+        else:  # its token is held below it
             inner = max(longest, state_w, counter_w)
-            col_w[col] = max(token * 0.62 + 16 * fs + inner, 120.0 * fs)
+            col_w[col] = max(16 * fs + inner, 120.0 * fs, token_w + 8 * fs)
     visible = min(max_slots, 12 if len(qcols) <= 1 else 8 if len(qcols) == 2 else 6)
+    # wide tokens: fewer slots (what does not fit is "+N more")
+    visible = min(visible, max(min(3, visible), int(visible * narrow_slot * WIDE_ROW // slot_w)))
     qslots: dict[int, int] = {}
     for col, qmembers in qcols.items():
         widest = 0.0
@@ -181,12 +202,13 @@ def _plan(topo: Topology, fs: float, ts: float, measure: Measure, max_slots: int
         n_cols,
         fs,
         token,
+        token_w,
         slot_w,
         row_h,
         font,
-        # room between a process and its queue for the token in its hand and
-        # two waiting at the queue's back (as the lessons' layout leaves)
-        max((64.0 if n_cols <= 5 else 48.0) * fs, 3.2 * token),
+        # room between a process and its queue for a token flying in (a token
+        # in a hand is under its box)
+        max(48.0 * fs, 2.2 * token),
         max(3 * (small + 5.5 * fs), token + 12 * fs),
         max(small + 14.0 * fs, token + 6 * ts),
         # title, slots, the fill line and one more (unfinished tasks, Full raised)
@@ -205,12 +227,16 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
     row_of = {c: k for k, row in enumerate(rows) for c in row}
     row_w = [sum(plan.col_w[c] for c in row) + gap * (len(row) - 1) for row in rows]
     strip_total = sum(plan.strip_w) + 16.0 * fs * max(0, len(plan.strip) - 1)
-    # room at the sides for paths that go round a column at the edge (a third
-    # of a gap out) and for the strip's paths along the margin
-    margin = MARGIN * fs + gap / 3 + 8.0 * fs
+    off = gap / 3  # a path runs beside a column a third of a gap out
+    # room at the sides for paths that go round a column at the edge and for
+    # the strip's paths along the margin (above and below: only the margin)
+    margin = MARGIN * fs + off + 8.0 * fs
+    rim = MARGIN * fs + 8.0 * fs
     width = max(*row_w, strip_total) + 2 * margin
-    top = margin + (plan.small_h + 30.0 * fs if plan.strip else 0.0)
-    min_h = (200.0 if len(rows) == 1 else 110.0) * fs
+    top = rim + (plan.small_h + 30.0 * fs if plan.strip else 0.0)
+    # one row leaves room to grow; wrapped rows are as tall as they need (the
+    # first boxes and queues: rows of a pipeline fit a 16:9 view legibly)
+    min_h = 200.0 * fs if len(rows) == 1 else max(plan.tall_h + plan.below(0), plan.queue_h)
     # every column starts at its row's top, first boxes centred on one line: a
     # box added later goes below the others, and nothing that was drawn moves
     line = max(plan.tall_h, plan.queue_h) / 2
@@ -218,7 +244,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
     col_top: dict[int, float] = {}
     gap_y: list[float] = []  # per row: the middle of the space above it
     for row, w in zip(rows, row_w, strict=True):
-        gap_y.append(top - 28.0 * fs)
+        gap_y.append(top - ROW_GAP / 2 * fs)
         content_h = max(max(plan.height(c) for c in row), min_h)
         x = (width - w) / 2
         for col in row:
@@ -226,9 +252,9 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
             first = plan.queue_h if col in plan.qcols else plan.first_h(col)
             col_top[col] = top + line - first / 2
             x += plan.col_w[col] + gap
-        top += content_h + 56.0 * fs
-    bottom = top - 56.0 * fs
-    lay = Layout(token=plan.token, font_px=plan.font, columns=plan.n_cols)
+        top += content_h + ROW_GAP * fs
+    bottom = top - ROW_GAP * fs
+    lay = Layout(token=plan.token, font_px=plan.font, columns=plan.n_cols, token_w=plan.token_w)
 
     qboxes: dict[int, QueueBox] = {}
     for col, qmembers in plan.qcols.items():
@@ -242,6 +268,9 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
             )
             y += plan.pitch(col)
     lay.queues = [qboxes[i] for i in range(len(topo.queues))]
+    # a token in a hand lies under its box, on the side its queue is (a stage's
+    # in the middle: in and out); a one-line box holds it on its side
+    tw = plan.token_w
     for col, members in plan.cols.items():
         h = plan.first_h(col)
         y = col_top[col]
@@ -249,9 +278,11 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
         for i in members:
             role = topo.actors[i].role
             mid = y + h / 2
-            hand = (bx + w, mid) if role == "producer" else (bx, mid)
-            if role == "stage" and not plan.compact[col]:  # in and out: holds it below
-                hand = (bx + w / 2, y + h)
+            if plan.compact[col]:
+                hand = (bx + w, mid) if role == "producer" else (bx, mid)
+            else:
+                side = {"producer": bx + w - tw / 2, "stage": bx + w / 2}.get(role, bx + tw / 2)
+                hand = (side, y + h + 2.0 * fs + plan.token / 2)
             lay.actors[i] = ActorBox(
                 bx, y, w, h, compact=plan.compact[col], hand=hand, port_in=(bx, mid),
                 port_out=(bx + w, mid),
@@ -259,7 +290,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
             y += plan.pitch(col)
     x = (width - strip_total) / 2
     for i, w in zip(plan.strip, plan.strip_w, strict=True):
-        y, h = margin, plan.small_h
+        y, h = rim, plan.small_h
         mid = y + h / 2
         lay.actors[i] = ActorBox(
             x, y, w, h, compact=True, hand=(x + w / 2, y + h), port_in=(x, mid),
@@ -267,7 +298,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
         )  # fmt: skip
         x += w + 16.0 * fs
 
-    router = Router(lay, gap, fs, plan.cols, plan.qcols, row_of, gap_y, bottom, width, margin)
+    router = Router(lay, off, fs, plan.cols, plan.qcols, row_of, gap_y, bottom, width, margin)
     for u in topo.uses:
         if u.actor not in lay.actors or not 0 <= u.queue < len(lay.queues):
             continue
@@ -289,7 +320,7 @@ def _place(plan: _Plan, split: tuple[int, ...]) -> Layout:
                 lay.routes[(0, ai, qi)] = router.put(ai, qi)
             if (1, qi, ai) not in lay.routes:
                 lay.routes[(1, qi, ai)] = router.get(qi, ai)
-    lay.rect = Box(0.0, 0.0, width, max(router.lowest, bottom) + margin)
+    lay.rect = Box(0.0, 0.0, width, max(router.lowest, bottom) + rim)
     return lay
 
 

@@ -25,7 +25,7 @@ class Router:
     def __init__(
         self,
         lay: Layout,
-        gap: float,
+        off: float,
         fs: float,
         cols: dict[int, list[int]],
         qcols: dict[int, list[int]],
@@ -35,7 +35,7 @@ class Router:
         width: float,
         margin: float,
     ) -> None:
-        self.lay, self.gap, self.fs = lay, gap, fs
+        self.lay, self.off, self.fs = lay, off, fs  # off: a corridor's distance from a column
         self.row_of = row_of
         self.gap_y = gap_y
         self.bottom = bottom
@@ -56,8 +56,10 @@ class Router:
         if below_row + 1 < len(self.gap_y):  # between two rows: around the gap's middle
             k = min(n, 6)
             return self.gap_y[below_row + 1] + (k + 1) // 2 * 6.0 * fs * (1 if k % 2 else -1)
+        if self.spare:  # not drawn, rarely flown: within the scene's bottom margin
+            return self.bottom + 12.0 * fs
         y = self.bottom + 18.0 * fs + 12.0 * fs * n
-        self.lowest = max(self.lowest, y + 6.0 * fs)
+        self.lowest = max(self.lowest, y + max(6.0 * fs, self.lay.token / 2 + 2.0 * fs))
         return y
 
     def _corridor(self, row_a: int, row_b: int) -> float:
@@ -69,7 +71,7 @@ class Router:
     def put(self, ai: int, qi: int) -> tuple[Point, ...]:
         box, qb = self.lay.actors[ai], self.lay.queues[qi]
         start, tail = box.port_out, qb.tail
-        xl = qb.x - self.gap / 3
+        xl = qb.x - self.off
         qc = self.queue_col[qi]
         rq = self.row_of[qc]
         if ai not in self.actor_col:  # from the strip above
@@ -79,14 +81,14 @@ class Router:
         if qc == ac + 1 and ra == rq:  # the next column: straight
             door = (qb.x, tail[1])
             return (start, door, tail) if door != tail else (start, tail)
-        xr = start[0] + self.gap / 3
+        xr = start[0] + self.off
         y = self._corridor(ra, rq)
         return (start, (xr, start[1]), (xr, y), (xl, y), (xl, tail[1]), tail)
 
     def get(self, qi: int, ai: int) -> tuple[Point, ...]:
         box, qb = self.lay.actors[ai], self.lay.queues[qi]
         front = qb.front
-        xr = qb.right + self.gap / 3
+        xr = qb.right + self.off
         qc = self.queue_col[qi]
         rq = self.row_of[qc]
         if ai not in self.actor_col:  # up to the strip
@@ -97,7 +99,7 @@ class Router:
         if ac == qc + 1 and ra == rq:
             door = (qb.right, front[1])
             return (front, door, end) if door != front else (front, end)
-        xl = end[0] - self.gap / 3
+        xl = end[0] - self.off
         y = self._corridor(rq, ra)
         return (front, (xr, front[1]), (xr, y), (xl, y), (xl, end[1]), end)
 

@@ -148,18 +148,22 @@ class TokenLayer(QGraphicsItem):
         self.badges: list[tuple[float, float, str]] = []  # (x, y, text)
         self.now = 0  # animation time of the frame being drawn
         self._rect = QRectF(0, 0, 1280, 720)
+        #: the scene: a token is drawn within it, whatever its flight says (a
+        #: wide one on a path along the scene's margin is moved in)
+        self.scene_rect = QRectF(0, 0, 1280, 720)
         self.setZValue(5)
         self.setAcceptHoverEvents(True)
 
     # ------------------------------------------------------------ hover
     def token_at(self, pos: QPointF) -> Token | None:
         """The topmost token drawn at ``pos`` (scene units), or None."""
-        half_w, half_h = self.painter.size * 0.56, self.painter.size * 0.5
+        tp = self.painter
+        half_h = tp.size * 0.5
         for t in reversed(self.tokens):
             if (
                 t.look is not None
-                and abs(pos.x() - t.x) <= half_w
                 and abs(pos.y() - t.y) <= half_h
+                and abs(pos.x() - t.x) <= tp.half_width(t.look)
             ):
                 return t
         return None
@@ -199,9 +203,22 @@ class TokenLayer(QGraphicsItem):
         out += [(text, tp.badge_font().pixelSize()) for _, _, text in self.badges]
         return out
 
-    def set_rect(self, rect: QRectF) -> None:
+    def set_rect(self, rect: QRectF, scene: QRectF | None = None) -> None:
         self.prepareGeometryChange()
         self._rect = QRectF(rect)
+        if scene is not None:
+            self.scene_rect = QRectF(scene)
+
+    def body_rect(self, t: Token) -> QRectF:
+        """Where ``t``'s body is drawn (scene units): at its place, moved into
+        the scene if it would stick out (as ``paint`` does)."""
+        tp = self.painter
+        hw = tp.half_width(t.look) if t.look is not None else 0.0
+        hh = tp.size * 0.5
+        r = self.scene_rect
+        x = _within(t.x, r.left() + hw, r.right() - hw)
+        y = _within(t.y, r.top() + hh, r.bottom() - hh)
+        return QRectF(x - hw, y - hh, 2 * hw, 2 * hh)
 
     def boundingRect(self) -> QRectF:
         return self._rect
@@ -216,11 +233,16 @@ class TokenLayer(QGraphicsItem):
         complete = tp.complete_next
         tp.begin_frame()
         m = tp.margin
-        # blit in device space: no per-pixmap transform, integer positions
+        # blit in device space: no per-pixmap transform, integer positions; a
+        # pixmap is centred on its token (a traced program's are of many widths)
         tr = p.worldTransform()
         sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
-        half_w = (tp.size * 0.56 + m) * tp.scale
+        half = 0.5 / tp.dpr
         half_h = (tp.size * 0.5 + m) * tp.scale
+        md = m * tp.scale  # a pixmap's margin: its body is within the scene
+        r = self.scene_rect
+        left, right = sx * r.left() + dx - md, sx * r.right() + dx + md
+        top, bottom = sy * r.top() + dy + half_h - md, sy * r.bottom() + dy - half_h + md
         p.save()
         p.resetTransform()
         faded = False
@@ -245,7 +267,10 @@ class TokenLayer(QGraphicsItem):
             elif faded:
                 p.setOpacity(1.0)
                 faded = False
-            draw(int(sx * t.x + dx - half_w), int(sy * t.y + dy - half_h), pix)
+            pw = pix.width() * half
+            x = _within(sx * t.x + dx, left + pw, right - pw)
+            y = _within(sy * t.y + dy, top, bottom)
+            draw(int(x - pw), int(y - half_h), pix)
         if faded:
             p.setOpacity(1.0)
         for x, y, text in self.badges:
@@ -253,6 +278,13 @@ class TokenLayer(QGraphicsItem):
             w, h = pix.width() / tp.dpr, pix.height() / tp.dpr
             draw(int(sx * x + dx - w / 2), int(sy * y + dy - h / 2), pix)
         p.restore()
+
+
+def _within(v: float, lo: float, hi: float) -> float:
+    """``v`` moved into ``[lo, hi]`` (its middle if the range is empty)."""
+    if lo > hi:
+        return (lo + hi) / 2
+    return lo if v < lo else hi if v > hi else v
 
 
 _BADGE = Look(False, "", "")

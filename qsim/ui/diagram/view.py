@@ -45,6 +45,8 @@ from qsim.ui.diagram.layout import Layout
 from qsim.ui.diagram.legend import LegendItem
 from qsim.ui.diagram.program_layout import drawn_topology, traced_counter
 from qsim.ui.diagram.queue_item import QueueItem
+from qsim.ui.diagram.token_look import label_em
+from qsim.ui.diagram.token_width import EM_STEPS, em_class
 from qsim.ui.diagram.tokens import TokenLayer, TokenPainter
 from qsim.ui.theme import LIGHT, MIN_TEXT_PX, MIN_TEXT_PX_PRESENTING, Theme
 
@@ -99,6 +101,9 @@ class DiagramView(QGraphicsView):
         self.topology: Topology | None = None  # what is drawn (a program's: with roles)
         self._source: Topology | None = None  # the topology that was drawn from
         self.layout_: Layout | None = None
+        #: a traced program's tokens show reprs: the label width (em) the layout
+        #: makes room for, grown when a wider one is shown (0: a lesson's numbers)
+        self.label_em = 0.0
         self.reducer: Reducer | None = None
         self.actor_items: dict[int, ActorItem] = {}
         self.queue_items: list[QueueItem] = []
@@ -121,6 +126,7 @@ class DiagramView(QGraphicsView):
         """Lay out ``scenario`` afresh (no tokens until the next frame)."""
         self.scenario, self._source = scenario, topology
         self.topology = drawn_topology(topology) if topology.traced else topology
+        self.label_em = EM_STEPS[0] if topology.traced else 0.0
         self.reducer = None
         self._rebuild()
 
@@ -177,11 +183,12 @@ class DiagramView(QGraphicsView):
                 if a.role == "consumer" and qid in payload:
                     self._lanes[a.input_queue] = (a.index, payload[qid])
         scene.addItem(self.counters)
-        self.painter = TokenPainter(th, lay.token)
+        self.painter = TokenPainter(th, lay.token, lay.token_w)
         self.layer = TokenLayer(self.painter, self.token_tooltip)
-        self.layer.set_rect(rect.adjusted(-40, -40, 40, 40))
+        self.layer.set_rect(rect.adjusted(-40, -40, 40, 40), rect)
         scene.addItem(self.layer)
-        self.animator = TokenAnimator(lay, topo, th, key)
+        measure = label_em if self.label_em else None
+        self.animator = TokenAnimator(lay, topo, th, key, measure, self.label_em)
         # a queue whose run reports its internals is drawn opened up at first
         self.animator.opened = {
             q.index for q in topo.queues if (q.observed and q.index not in self._closed)
@@ -201,6 +208,7 @@ class DiagramView(QGraphicsView):
             self._viewport_size(),
             self.min_text_px,
             self.presenting,
+            self.label_em,
         )
 
     @property
@@ -291,6 +299,12 @@ class DiagramView(QGraphicsView):
         self.reducer = reducer
         t = self._clock(now_ns, shown_ns)
         changed = animator.update(reducer, applied, t, upcoming, shown_ns)
+        if animator.wider > self.label_em:  # a label the tokens have no room for yet
+            self.label_em = em_class(animator.wider)
+            self.reducer = reducer
+            self._rebuild()  # every token placed afresh, as wide as it needs
+            self.apply_frame(reducer, [], now_ns, shown_ns, upcoming, settled)
+            return
         if self._jumped:
             self._jumped = False
             animator.snap()
@@ -391,6 +405,7 @@ class DiagramView(QGraphicsView):
                 scale,
                 self.devicePixelRatioF(),
                 self.min_text_px,
+                self.layout_.token_w,
             )
             self.animator.clear_pixmaps()
             self.layer.update()
