@@ -12,13 +12,18 @@ recording that lies about what the program made is one clear line.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import struct
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_record_format import use_all_of
 from tracing import PROGRAMS
 
 import qsim.record.recorder as recorder_module
@@ -327,3 +332,34 @@ def test_a_corrupt_program_recording_is_one_line_on_the_command_line(
         assert main(verb) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "never made" in err and "Traceback" not in err
+
+
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=8),
+    cut=st.one_of(st.none(), st.integers(0, 10**6)),
+)
+@settings(deadline=None)
+def test_mutated_program_recordings_open_or_give_a_recording_error(
+    flips: list[tuple[int, int]], cut: int | None
+) -> None:
+    data = bytearray(_good_program())
+    for pos, value in flips:
+        data[pos % len(data)] = value
+    if cut is not None:
+        del data[cut % (len(data) + 1) :]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mutated.qrec"
+        path.write_bytes(bytes(data))
+        try:
+            open_recording(path).check_all()
+            use_all_of(path)
+        except RecordingError as e:
+            assert str(path) in str(e) and "\n" not in str(e)
+
+
+@functools.cache
+def _good_program() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "good.qrec"
+        made_up_program(path, every=8)
+        return path.read_bytes()
