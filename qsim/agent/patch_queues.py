@@ -29,7 +29,7 @@ from qsim.agent import protocol as P
 from qsim.agent import where
 from qsim.agent.payload import priority_of, short_repr, unwrap
 from qsim.agent.runtime import FLUSH_EVENTS, SLICE_S, Agent
-from qsim.model.events import FLAG_OBSERVED
+from qsim.model.events import EXIT_WAIT, FLAG_OBSERVED
 from qsim.model.events import EventKind as K
 from qsim.model.wire import FLAG_CONSUMED, VT_INT, VT_STR
 
@@ -432,14 +432,14 @@ def install(A: Agent) -> None:
             return None
         # the process is ending, but its queue's feeder thread still has items
         # no reader took out of the pipe: it cannot end before they are read
-        what = "its queue's feeder thread (items not yet read from the pipe)"
+        what = "its queue's feeder thread (items not yet written into the pipe)"
         A.at_end_of_target()
-        A.emit(K.JOIN_WAIT, 0, -1, what)
+        A.emit(K.JOIN_WAIT, 0, -1, what, EXIT_WAIT)
         A.flush()
         while thread.is_alive():
             A.check_stop()
             thread.join(SLICE_S)
-        A.emit(K.JOIN_DONE, 0, -1, what)
+        A.emit(K.JOIN_DONE, 0, -1, "its feeder thread wrote everything", EXIT_WAIT)
         return None
 
     patch(mq.Queue, "_finalize_join", staticmethod(_finalize_join))

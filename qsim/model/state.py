@@ -491,7 +491,9 @@ class Reducer(TracedTopology, LossRules):
         a.join_what = str(e[6]) if e[5] < 0 else ""
         if e[7] == EXIT_WAIT:  # its code is done, its feeder thread is not
             a.exit_wait = True
-            text = f"{a.name} has finished its code but cannot exit: {e[6]}"
+            why = str(e[6])  # "19 items still in its feeder buffer", or what it waits for
+            why = why if why[:1].isdigit() else f"it waits for {why}"
+            text = f"{a.name} has finished its code but cannot exit: {why}"
             self.note(e[0], text, a.index, JOIN_WAIT)
             return
         if e[5] < 0:  # joining a process or a feeder thread: the value names it

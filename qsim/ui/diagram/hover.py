@@ -33,6 +33,8 @@ def state_text(a: ActorState) -> str:
     key = display_state(a)
     if key == S.CRASHED:
         return f"crashed (exit {a.exit_code})" if a.exit_code is not None else "crashed"
+    if key == S.JOIN_WAIT and a.exit_wait:  # its code is done; its feeder thread is not
+        return "can't exit yet"
     return STATE_LABELS[key][0] if key in STATE_LABELS else key
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -110,6 +110,7 @@ class QueueItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_theme(self, theme: Theme) -> None:
+        self.prepareGeometryChange()  # its fonts, and so its reach, follow the theme
         self.theme = theme
         self.update()
 
@@ -134,6 +135,8 @@ class QueueItem(QGraphicsItem):
         full = q.maxsize > 0 and q.kind != "SimpleQueue" and q.depth >= q.maxsize
         now = (left, right, extra, full, opened)
         if now != (self.left, self.right, self.extra, self.full, self.opened):
+            if extra != self.extra:
+                self.prepareGeometryChange()  # a longer line under it reaches further out
             self.left, self.right, self.extra, self.full, self.opened = now
             self.update()
 
@@ -149,8 +152,16 @@ class QueueItem(QGraphicsItem):
                 self.setToolTip(self._tooltip())
         super().mouseDoubleClickEvent(event)
 
+    def extra_reach(self) -> float:
+        """How far the line under the row reaches past each side of the box: it
+        is never cut (an opened-up queue's words can be wider than its slots)."""
+        if not self.extra:
+            return 0.0
+        w = QFontMetricsF(self.fonts()[2]).horizontalAdvance(self.extra) + 4
+        return max(0.0, (w - self.box.w) / 2)
+
     def boundingRect(self) -> QRectF:
-        spill = max(12.0 * self.theme.font_scale, self.box.spill)
+        spill = max(12.0 * self.theme.font_scale, self.box.spill, self.extra_reach())
         return self._rect.adjusted(-spill, -4, spill, 4)
 
     def paint(
@@ -215,7 +226,8 @@ class QueueItem(QGraphicsItem):
         if self.extra:
             p.setFont(f_extra)
             p.setPen(muted)
-            wide = QRectF(-b.spill, y + line, b.w + 2 * b.spill, line)
+            reach = max(b.spill, self.extra_reach())
+            wide = QRectF(-reach, y + line, b.w + 2 * reach, line)
             p.drawText(wide, Qt.AlignmentFlag.AlignHCenter, self.extra)
 
     def _paint_inside(self, p: QPainter, row: QRectF) -> None:
