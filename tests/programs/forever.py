@@ -1,4 +1,5 @@
-"""Runs until stopped: a producer and a consumer; main writes every pid to a file.
+"""Runs until stopped: a producer and a consumer; main writes every pid to a file
+(a FIFO the test waits on: written in one go, then closed).
 
 Usage: forever.py START_METHOD PIDFILE
 """
@@ -35,9 +36,7 @@ if __name__ == "__main__":
     for p in procs:
         p.start()
     ready.wait()
-    tmp = sys.argv[2] + ".tmp"
-    with open(tmp, "w") as f:
+    with open(sys.argv[2], "w") as f:
         json.dump([os.getpid()] + [p.pid for p in procs], f)
-    os.replace(tmp, sys.argv[2])
     for p in procs:
         p.join()  # <- main joins
