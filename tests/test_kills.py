@@ -15,13 +15,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from handy import handy
 from killing import MANAGER, Killed, run_and_kill, scenario
 from procwait import wait_gone
 
 from qsim.engine.proctree import session_members
 from qsim.model.scenario import Scenario
 from qsim.model.state import WORKING, Reducer
-from qsim.resources import load
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,9 @@ def _closes(k: Killed) -> None:
 def test_a_killed_producer_does_not_hold_main(start_method: str) -> None:
     """main joins the producers before it sends the STOPs: a dead producer has
     ended too (as ``p.join()`` would say), so the run still finishes."""
-    k = run_and_kill(load("many-to-many"), start_method, "P1", lambda r: r.actors[1].items >= 2)
+    k = run_and_kill(
+        handy("small-many-to-many"), start_method, "P1", lambda r: r.actors[1].items >= 2
+    )
     assert k.killed_at
     assert k.report["verdict"] == "crashed" and k.report["finished"]
     assert k.report["crashed"] == ["P1"] and k.actor("P1")["exit_code"] == -9
@@ -54,7 +56,7 @@ def test_a_killed_producer_does_not_hold_main(start_method: str) -> None:
 def test_a_killed_producer_whose_consumer_waits_for_its_stop_is_hung(start_method: str) -> None:
     """basic: the producer sends the STOP itself; killed, its consumer waits
     on an empty queue forever: hung, with the reason."""
-    sc = _hang_after(load("basic"), 1.0)
+    sc = _hang_after(handy("small-basic"), 1.0)
     k = run_and_kill(sc, start_method, "P1", lambda r: r.actors[1].items >= 2)
     assert k.report["verdict"] == "hung" and k.report["hung"] == ["C1"]
     reason = k.actor("C1")["hung_reason"]
@@ -107,7 +109,7 @@ def test_a_killed_consumer_loses_the_item_in_its_hands(start_method: str) -> Non
 
 
 def test_a_killed_stage_worker_stalls_the_next_stage_with_a_verdict(start_method: str) -> None:
-    sc = _hang_after(load("pipeline"), 1.0)
+    sc = _hang_after(handy("small-pipeline"), 1.0)
     parse = 2  # main, collect, parse, analyse
     k = run_and_kill(
         sc,

@@ -6,15 +6,16 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
+from handy import handy
 from killing import scenario
 from pytestqt.qtbot import QtBot
 from test_kills import LARGE
 
 from qsim.engine.run import Run
 from qsim.model.state import CRASHED, WORKING
-from qsim.resources import load
 from qsim.ui.caption import CaptionBar
 from qsim.ui.session import LiveSession
 
@@ -62,7 +63,8 @@ def test_a_killed_producer_lets_the_lesson_finish(
     session: LiveSession, qtbot: QtBot, start_method: str
 ) -> None:
     session.start_method = start_method
-    session.load(load("many-to-many"))
+    sc = handy("small-many-to-many")  # P1 still putting when it is killed
+    session.load(replace(sc, producers=tuple(replace(p, items=40) for p in sc.producers)))
     session.play()
     r = session.reducer
     assert r is not None

@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from handy import handy_path
 from killing import busy_session
 from procwait import wait_gone
 
 from qsim.engine.proctree import session_members
-from qsim.resources import builtin_path
 
 REPO = Path(__file__).resolve().parent.parent
 GONE_WITHIN_S = 3.0
@@ -114,7 +114,7 @@ def test_killing_the_app_leaves_no_grandchild(start_method: str) -> None:
     of the app), and both are stuck in the lesson's deadlock when the app dies."""
     app = _start(
         [
-            *("run", str(builtin_path("pitfall-join-before-drain")), "--headless"),
+            *("run", str(handy_path("small-join-first")), "--headless"),
             *("--start-method", start_method, "--duration", "60"),
         ]
     )

@@ -248,12 +248,12 @@ def test_a_corrupt_program_recording_is_refused_and_the_window_keeps_its_run(
     made_up_program(bad)
     _patch_record(bad, 20, "queue", 5)  # a put on a queue the program never made
     win = make_window()
-    assert win.open_lesson("basic")
+    assert win.open_lesson("backpressure")
     assert not win.open_recording(str(bad))
     boxes = [b for b in win.findChildren(QMessageBox) if b.isVisible()]
     assert len(boxes) == 1 and "never made" in boxes[0].text()
     assert win.session.mode == "live" and win.session.scenario is not None
-    assert win.session.scenario.id == "basic" and win.session.program is None
+    assert win.session.scenario.id == "backpressure" and win.session.program is None
     boxes[0].close()
 
 
