@@ -7,7 +7,9 @@ through a plain ``multiprocessing.Queue``, flat out:
 * instrumented: the same load as a qsim scenario, every put/get reported.
 
 Throughput is items / (first put -> last get), timed inside the workers, so
-process start-up is left out of both. Rounds alternate raw and instrumented
+process start-up is left out of both. The controller receives and decodes
+every batch while the lane runs (records, as the window drains them); the
+reducer bench's Python tuples are made after the run, off the lane's cores. Rounds alternate raw and instrumented
 so that a noisy neighbour hurts both alike; the medians are reported.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 
 from qsim.engine.run import Run
 from qsim.model.events import EventKind
+from qsim.model.records import to_events
 from qsim.model.scenario import ConsumerSpec, ProducerSpec, QueueSpec, RunOptions, Scenario
 from qsim.model.state import Reducer
 
@@ -74,16 +77,18 @@ def flat_out_scenario(n: int, start_method: str) -> Scenario:
 def instrumented_rate(n: int, start_method: str) -> tuple[float, list[list[Any]], int, int]:
     """Items/s through the engine, plus the events (for the reducer bench)."""
     run = Run(flat_out_scenario(n, start_method))
-    batches: list[list[Any]] = []
+    records: list[Any] = []
     try:
         run.start()
         deadline = time.monotonic() + 120
         while not run.finished and time.monotonic() < deadline:
             run.collector.wait_for_data(0.2)
-            batches.extend(run.collector.drain())
+            records.extend(run.collector.drain_records())  # as the window takes them
     finally:
         run.stop()
-    batches.extend(run.collector.drain())
+    records.extend(run.collector.drain_records())
+    # Python tuples for the reducer bench: made after the run, not on its cores
+    batches = [to_events(b, run.collector.strings) for b in records]
     first_put = min(e[0] for b in batches for e in b if e[3] == EventKind.PUT_DONE)
     last_get = max(e[0] for b in batches for e in b if e[3] == EventKind.GET_DONE)
     return n / ((last_get - first_put) / 1e9), batches, run.events_emitted, run.events_received
