@@ -55,13 +55,16 @@ typecheck: setup
 	$(BIN)/mypy
 
 # Tests draw offscreen (tests/conftest.py); the end-to-end ones need an X
-# server, so without a display the whole run goes under Xvfb.
+# server, so without a display the whole run goes under Xvfb. Two tests at a
+# time (pytest-xdist: most wait on real processes), then, with nothing beside
+# them, the few that measure memory or speed (marked `alone`). Exit code 5 is
+# "no test selected" (a PYTEST_ARGS filter): not a failure.
+PYTEST := $(if $(HAVE_DISPLAY),,$(XVFB)) $(BIN)/pytest
 pytest: setup
-ifdef HAVE_DISPLAY
-	$(BIN)/pytest $(PYTEST_ARGS)
-else
-	$(XVFB) $(BIN)/pytest $(PYTEST_ARGS)
-endif
+	@status=0; \
+	$(PYTEST) -n 2 -m "not alone" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
+	$(PYTEST) -m alone $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
+	exit $$status
 
 bench: setup
 	$(BIN)/qsim bench engine --json

@@ -17,6 +17,9 @@ from qsim.model.scenario_io import apply_knob
 from qsim.model.state import Reducer
 from qsim.resources import load
 
+#: they compare speeds: run with no other test beside them
+pytestmark = pytest.mark.alone
+
 
 def lanes_for(lesson: str, seconds: float = 1.0) -> tuple[Scenario, dict[str, object]]:
     sc = load(lesson)
