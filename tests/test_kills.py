@@ -77,13 +77,15 @@ kind = "Queue"
 [[producers]]
 id = "P"
 queue = "q"
-items = 12
+items = 6
 interval = 0.02
 [[consumers]]
 id = "C"
 queue = "q"
 count = 2
-work_time = 0.3
+# long enough that C1 still works on the item it was seen working on when the
+# kill lands, however far behind a busy machine's report is
+work_time = 1.0
 [main]
 sentinels = 2
 sentinel_queue = "q"
