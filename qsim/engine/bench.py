@@ -9,8 +9,9 @@ through a plain ``multiprocessing.Queue``, flat out:
 Throughput is items / (first put -> last get), timed inside the workers, so
 process start-up is left out of both. The controller receives and decodes
 every batch while the lane runs (records, as the window drains them); the
-reducer bench's Python tuples are made after the run, off the lane's cores. Rounds alternate raw and instrumented
-so that a noisy neighbour hurts both alike; the medians are reported.
+reducer bench's Python tuples are made after the run, off the lane's cores.
+Rounds alternate raw and instrumented so that a noisy neighbour hurts both
+alike; the medians are reported.
 """
 
 from __future__ import annotations

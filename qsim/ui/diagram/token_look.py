@@ -203,12 +203,18 @@ class TokenPainter:
         font, text, _ = self.label(look)
         if text:
             out.append((text, font.pixelSize()))
-        for tag in (look.priority, look.batch):
+        for tag in (self.priority_tag(look), look.batch):
             if tag:
                 out.append((tag, self.tag_font().pixelSize()))
         if look.error:
             out.append(("!", self.tag_font(0.5).pixelSize()))
         return out
+
+    def priority_tag(self, look: Look) -> str:
+        """The "p2" tab above a lesson's token; a traced program's token shows
+        the object itself, whose repr holds its priority already (a tab there
+        would cover the queue's title)."""
+        return "" if self.token_w else look.priority
 
     def badge_font(self) -> QFont:
         return make_font(self.font_px(self.size * 0.5), bold=True)
@@ -247,7 +253,7 @@ class TokenPainter:
         p.drawText(body, Qt.AlignmentFlag.AlignCenter, text)
         small = self.tag_font()
         mid = m + canvas / 2
-        if look.priority:  # centred above: neighbours in a queue do not cover it
+        if self.priority_tag(look):  # centred above: neighbours in a queue do not cover it
             self._tag(p, QPointF(mid, m - h * 0.05), look.priority, small, "#FFFFFF", "#000")
         if look.batch:
             self._tag(p, QPointF(mid, m + h * 1.02), look.batch, small, "#000", "#FFFFFF")
