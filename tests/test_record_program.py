@@ -42,7 +42,7 @@ from qsim.record.replay import Replay, replay_report
 
 K = EventKind
 #: (program, its arguments after the start method): a 1:1 queue and a 3-stage pipeline
-RUNS = [("slow_one_to_one.py", ["10", "0.03"]), ("slow_pipeline.py", ["8", "0.03"])]
+RUNS = [("slow_one_to_one.py", ["10", "0.06"]), ("slow_pipeline.py", ["8", "0.06"])]
 States = list[tuple[int, dict[str, Any]]]
 
 
@@ -129,7 +129,9 @@ def test_seeking_a_program_recording_back_then_on_returns_to_the_same_state(
     replay.seek(0)
     assert replay.reducer.actors == [] and replay.reducer.queues == []
     replay.seek(n)
-    assert [a.name for a in replay.reducer.actors] == ["main", "read", "parse", "save"]
+    # in the order they first reported: the three stages start at once
+    names = [a.name for a in replay.reducer.actors]
+    assert names[0] == "main" and sorted(names[1:]) == ["parse", "read", "save"]
 
 
 def test_qsim_trace_record_then_qsim_replay_prints_the_same_report(
