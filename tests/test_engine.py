@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from procwait import wait_gone
@@ -217,8 +218,19 @@ def test_consumer_killed_mid_run_is_crashed_and_accounting_closes(start_method: 
     assert not live.run.alive()
 
 
-def test_pause_freezes_queue_operations_and_step_does_exactly_one(start_method: str) -> None:
-    sc = scenario(items=10_000, interval=0.002, work=0.004, consumers=2, sentinels=0)
+@pytest.mark.parametrize(
+    "producer",
+    [
+        {"items": 10_000, "interval": 0.002},
+        # flat out (its puts skip the runtime's per-call path) into a bounded queue
+        {"items": 100_000, "interval": 0.0, "maxsize": 50},
+    ],
+    ids=["paced", "flat-out"],
+)
+def test_pause_freezes_queue_operations_and_step_does_exactly_one(
+    start_method: str, producer: dict[str, Any]
+) -> None:
+    sc = scenario(work=0.004, consumers=2, sentinels=0, **producer)
     ops = (K.PUT_DONE, K.GET_DONE)
     with Live(sc, start_method) as live:
         live.until(lambda: live.count(*ops) > 20, what="queue operations")

@@ -133,8 +133,7 @@ def _put_flat(
             n += size
             put(qa, qi, (_BATCH, base + n, 0, entries), size, put_timeout)
         return n
-    for i in range(base + n + 1, base + n + k + 1):
-        put(qa, qi, (_DATA, i, 0, payload), 1, put_timeout)
+    rt.put_data(qa, qi, base + n + 1, k, payload, put_timeout)
     return n + k
 
 
