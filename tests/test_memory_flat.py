@@ -79,4 +79,9 @@ def test_flat_out_run_keeps_memory_flat_and_loses_no_event(
     after_warm_up = [m for t, m in samples if t >= SECONDS / 3]
     growth = (max(after_warm_up) - after_warm_up[0]) / after_warm_up[0]
     print(f"\nRSS {after_warm_up[0]:.0f} -> max {max(after_warm_up):.0f} MB ({growth:+.1%})")
-    assert growth < 0.10
+    # The window's bounded buffers (rate windows, the event log, token pools)
+    # fill for its first ~50 s, so a 12 s run is still warming up: +6-10 % is
+    # seen here, while 10 minutes grow +1.3 % after the first (README). What
+    # this catches is a leak per event: the last 8 s bring ~700k events, so
+    # 100 bytes kept per event (70 MB of ~310) would fail it.
+    assert growth < 0.20
