@@ -31,6 +31,7 @@ def test_every_qsim_package_is_listed_for_the_wheel() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
+@pytest.mark.xdist_group("builds-in-the-checkout")  # setuptools builds in build/, as PyInstaller
 def test_installed_wheel_finds_the_builtin_lessons(tmp_path: Path) -> None:
     build = subprocess.run(
         [
