@@ -56,14 +56,14 @@ typecheck: setup
 
 # Tests draw offscreen (tests/conftest.py); the end-to-end ones need an X
 # server, so without a display the whole run goes under Xvfb. Two tests at a
-# time (pytest-xdist: most wait on real processes; tests that build in the
-# checkout share an xdist_group, so one worker runs them), then, with nothing
-# beside them, the few that measure memory or speed (marked `alone`). Exit code 5 is
+# time (pytest-xdist: most wait on real processes), then, with nothing beside
+# them, those marked `alone`: they measure memory or speed, or build in the
+# checkout (the packaged app in dist/, the wheel). Exit code 5 is
 # "no test selected" (a PYTEST_ARGS filter): not a failure.
 PYTEST := $(if $(HAVE_DISPLAY),,$(XVFB)) $(BIN)/pytest
 pytest: setup
 	@status=0; \
-	$(PYTEST) -n 2 --dist loadgroup -m "not alone" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
+	$(PYTEST) -n 2 -m "not alone" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
 	$(PYTEST) -m alone $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
 	exit $$status
 

@@ -26,10 +26,9 @@ from qsim import __version__
 
 pytestmark = [
     pytest.mark.slow,
-    # one build in dist/ for all of them: the same pytest-xdist worker runs them
-    # (make pytest: --dist loadgroup), or a second worker would rebuild dist/
-    # under the first one's running app
-    pytest.mark.xdist_group("builds-in-the-checkout"),
+    # one build in dist/, and they count the bundle's processes: never beside
+    # another test (a second xdist worker rebuilt dist/ under a running app)
+    pytest.mark.alone,
     pytest.mark.timeout(900),
     pytest.mark.skipif(
         not sys.platform.startswith("linux"),

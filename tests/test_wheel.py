@@ -31,7 +31,7 @@ def test_every_qsim_package_is_listed_for_the_wheel() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-@pytest.mark.xdist_group("builds-in-the-checkout")  # setuptools builds in build/, as PyInstaller
+@pytest.mark.alone  # setuptools builds in the checkout's build/, as PyInstaller does
 def test_installed_wheel_finds_the_builtin_lessons(tmp_path: Path) -> None:
     build = subprocess.run(
         [
