@@ -14,6 +14,7 @@ class _AtExit:
 
         if runtime.AGENT is not None:
             runtime.AGENT.finish(self.code)
+            runtime.AGENT.leave_no_folder()
 
 
 _at_exit = _AtExit()

@@ -369,11 +369,34 @@ class Agent:
                 self.pipes[qi] = (ref, capacity, n)
                 self.emit(K.PIPE_SAMPLE, 0, qi, n, capacity)
 
+    def leave_no_folder(self) -> None:
+        """At the main process's very end: if the controller is gone, remove the
+        run's folder (the control thread may not have had its turn: a daemon
+        thread stops where it is when the interpreter exits)."""
+        conn = self.conn
+        if not self.is_main or conn is None:
+            return
+        try:
+            if conn.poll(0):
+                conn.recv_bytes()  # nothing is sent after the hello: this is EOF
+            return  # the controller is there: it removes the folder itself
+        except (EOFError, OSError):
+            pass
+        import shutil
+
+        shutil.rmtree(self.cfg["dir"], ignore_errors=True)
+
     def _controller_gone(self) -> None:
         if self.is_main:  # nobody else will remove the run's private folder
             import shutil
 
-            shutil.rmtree(self.cfg["dir"], ignore_errors=True)
+            # a child still starting may register a queue (create the registry
+            # file again) between the removal of the files and of the folder
+            for _ in range(5):
+                shutil.rmtree(self.cfg["dir"], ignore_errors=True)
+                if not os.path.exists(self.cfg["dir"]):
+                    break
+                time.sleep(0.01)
         os._exit(EXIT_ORPHANED)
 
     # ------------------------------------------------------------ fork
