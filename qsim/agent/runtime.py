@@ -382,22 +382,24 @@ class Agent:
             return  # the controller is there: it removes the folder itself
         except (EOFError, OSError):
             pass
-        import shutil
-
-        shutil.rmtree(self.cfg["dir"], ignore_errors=True)
+        self._remove_folder()
 
     def _controller_gone(self) -> None:
         if self.is_main:  # nobody else will remove the run's private folder
-            import shutil
-
-            # a child still starting may register a queue (create the registry
-            # file again) between the removal of the files and of the folder
-            for _ in range(5):
-                shutil.rmtree(self.cfg["dir"], ignore_errors=True)
-                if not os.path.exists(self.cfg["dir"]):
-                    break
-                time.sleep(0.01)
+            self._remove_folder()
         os._exit(EXIT_ORPHANED)
+
+    def _remove_folder(self) -> None:
+        """Remove the run's private folder (the controller died: nobody else will)."""
+        import shutil
+
+        # a child still starting may register a queue (create the registry
+        # file again) between the removal of the files and of the folder
+        for _ in range(5):
+            shutil.rmtree(self.cfg["dir"], ignore_errors=True)
+            if not os.path.exists(self.cfg["dir"]):
+                return
+            time.sleep(0.01)
 
     # ------------------------------------------------------------ fork
     def _before_fork(self) -> None:
