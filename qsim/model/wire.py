@@ -36,7 +36,9 @@ to a run-wide table and rewrites the index.
 from __future__ import annotations
 
 import struct
+import sys
 import time
+from array import array
 from collections.abc import Callable
 from itertools import chain
 from typing import Any
@@ -83,6 +85,20 @@ def _packer(n: int) -> Callable[..., None]:
 
 
 _now = time.monotonic_ns
+#: a record as five int64 words (little-endian hosts: the wire's byte order)
+WORDS = RECORD_SIZE // 8
+#: records ``EventBuffer.add_run`` packs at once at most
+MAX_RUN = MAX_BATCH
+RUNS_FAST = sys.byteorder == "little"
+_ints: dict[int, Callable[..., None]] = {}
+
+
+def _int_packer(n: int) -> Callable[..., None]:
+    """``pack_into`` for ``n`` native int64s at once."""
+    p = _ints.get(n)
+    if p is None:
+        p = _ints[n] = struct.Struct(f"={n}q").pack_into
+    return p
 
 
 class EventBuffer:
@@ -92,7 +108,17 @@ class EventBuffer:
     each event), and ``take`` packs the whole batch with one ``struct`` call.
     """
 
-    __slots__ = ("_buf", "_view", "actor", "pending", "seq", "strings")
+    __slots__ = (
+        "_buf",
+        "_packed",
+        "_runs",
+        "_scratch",
+        "_view",
+        "actor",
+        "pending",
+        "seq",
+        "strings",
+    )
 
     def __init__(self, actor: int) -> None:
         self.actor = actor
@@ -102,6 +128,12 @@ class EventBuffer:
         self.strings: list[str] = []
         self._buf = bytearray(HEADER_SIZE + MAX_BATCH * RECORD_SIZE)
         self._view = memoryview(self._buf)
+        #: records packed already (``add_run``), in order, before ``pending``
+        self._packed = bytearray()
+        #: per (value, aux, queue, kind, vtype|flags): MAX_RUN records' words
+        #: with every field but t and item filled in
+        self._runs: dict[tuple[int, int, int, int, int], array[int]] = {}
+        self._scratch = array("q", bytes(8 * MAX_RUN))
 
     def add(
         self,
@@ -133,21 +165,65 @@ class EventBuffer:
         self.pending.append((t, item, v, aux, queue, kind, vt | flags << 8))
         return t
 
+    def add_run(
+        self, times: list[int], first: int, value: int, aux: int, queue: int, kind: int, vf: int
+    ) -> None:
+        """One record per time in ``times`` (at most ``MAX_RUN``), of items
+        ``first``, ``first + 1``... and the same other fields: the same records
+        as that many ``pending`` tuples, packed at once (a flat-out producer's
+        PUT_DONEs: a tuple and its packing cost more than the put they report)."""
+        n = len(times)
+        if not n:
+            return
+        if not RUNS_FAST:
+            items = range(first, first + n)
+            self.pending.extend(
+                (t, i, value, aux, queue, kind, vf) for t, i in zip(times, items, strict=True)
+            )
+            return
+        if self.pending:  # they came first
+            self._pack_pending()
+        key = (value, aux, queue, kind, vf)
+        words = self._runs.get(key)
+        if words is None:
+            one = struct.pack("<" + PACKED, 0, 0, value, aux, queue, kind, vf)
+            words = self._runs[key] = array("q", one * MAX_RUN)
+        scratch, pack, end = self._scratch, _int_packer(n), WORDS * n
+        pack(scratch, 0, *times)
+        words[0:end:WORDS] = scratch[:n]
+        pack(scratch, 0, *range(first, first + n))
+        words[1:end:WORDS] = scratch[:n]
+        self._packed += memoryview(words)[:end].cast("B")
+
+    def _pack_pending(self) -> None:
+        """Move ``pending`` into ``_packed``."""
+        pending, n = self.pending, len(self.pending)
+        start = len(self._packed)
+        self._packed += bytes(n * RECORD_SIZE)
+        for k in range(0, n, MAX_BATCH):
+            part = pending[k : k + MAX_BATCH]
+            _packer(len(part))(self._packed, start + k * RECORD_SIZE, *chain.from_iterable(part))
+        pending.clear()
+
     def take(self) -> memoryview:
         """The batch message for everything pending; the buffer is then empty.
 
         The view is valid until the next ``take``: send it before that.
         """
-        pending, strings = self.pending, self.strings
-        n, ns = len(pending), len(strings)
+        pending, strings, packed = self.pending, self.strings, self._packed
+        n0 = len(packed) // RECORD_SIZE
+        n, ns = n0 + len(pending), len(strings)
         end = HEADER_SIZE + n * RECORD_SIZE
         if end > len(self._buf):  # a writer that let more than MAX_BATCH pile up
             self._buf = bytearray(end)
             self._view = memoryview(self._buf)
         HEADER.pack_into(self._buf, 0, self.seq, n, self.actor, 0, ns)
-        for k in range(0, n, MAX_BATCH):  # one struct call per MAX_BATCH records
+        if n0:
+            self._buf[HEADER_SIZE : HEADER_SIZE + len(packed)] = packed
+            packed.clear()
+        for k in range(0, n - n0, MAX_BATCH):  # one struct call per MAX_BATCH records
             part = pending[k : k + MAX_BATCH]
-            off = HEADER_SIZE + k * RECORD_SIZE
+            off = HEADER_SIZE + (n0 + k) * RECORD_SIZE
             _packer(len(part))(self._buf, off, *chain.from_iterable(part))
         self.seq += n
         pending.clear()  # in place: a writer may hold ``pending.append``
@@ -162,7 +238,7 @@ class EventBuffer:
         return memoryview(blob)
 
     def __len__(self) -> int:
-        return len(self.pending)
+        return len(self.pending) + len(self._packed) // RECORD_SIZE
 
 
 def split_message(msg: bytes | bytearray | memoryview) -> tuple[int, int, int, int, list[str]]:
