@@ -224,8 +224,10 @@ def test_consumer_killed_mid_run_is_crashed_and_accounting_closes(start_method: 
         {"items": 10_000, "interval": 0.002},
         # flat out (its puts skip the runtime's per-call path) into a bounded queue
         {"items": 100_000, "interval": 0.0, "maxsize": 50},
+        # flat out into an unbounded queue: runs of puts packed at once
+        {"items": 1_000_000, "interval": 0.0},
     ],
-    ids=["paced", "flat-out"],
+    ids=["paced", "flat-out", "flat-out-unbounded"],
 )
 def test_pause_freezes_queue_operations_and_step_does_exactly_one(
     start_method: str, producer: dict[str, Any]

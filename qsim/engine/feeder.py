@@ -42,7 +42,7 @@ class FeederWatch:
         self.qi = qi
         #: item ids put and not yet written, in put order (the feeder keeps it)
         self.order: deque[int] = deque()
-        #: (time the write began, item, bytes) not yet reported
+        #: (time the write began, item, pickled bytes) not yet reported
         self.written: deque[tuple[int, int, int]] = deque()
         self.q = q
         #: the write the feeder thread is in (began, item, bytes), None: none
@@ -56,11 +56,10 @@ class FeederWatch:
         order, written = self.order, self.written
 
         def send_bytes(buf: Any) -> None:  # runs on the queue's feeder thread
-            try:
-                item = order.popleft()
-            except IndexError:  # a put we did not see (not through the runtime)
-                item = 0
-            size = message_bytes(len(buf))
+            # the feeder's own time is the queue's: as little as can be here
+            # (the pickled size; message_bytes is worked out by the runtime)
+            item = order.popleft() if order else 0  # 0: a put we did not see
+            size = len(buf)
             # until the pipe has taken all of it: a write that waits for room is
             # reported (as begun) by the runtime, see ``stuck``
             self.writing = (_now(), item, size)
@@ -101,7 +100,7 @@ class FeederWatch:
         """``SimpleQueue.put`` (its own code), noting the write it makes."""
         q = self.q
         buf = _dumps(obj)
-        size = message_bytes(len(buf))
+        size = len(buf)  # pickled bytes, as the feeder wrapper notes them
         self.writing = (_now(), obj[1], size)
         try:
             if q._wlock is None:

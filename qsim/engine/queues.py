@@ -15,11 +15,13 @@ too, exits when the process that started it dies.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue as stdqueue
 import select
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 from multiprocessing import current_process
@@ -139,7 +141,7 @@ except ImportError:  # pragma: no cover - a platform without sem_open
 EMPTY: Any = object()
 
 
-def _room_check(q: Any) -> Callable[[], bool] | None:
+def _room_check(q: Any) -> Callable[[], int] | None:
     """A cheap "is a slot free?" for a ``Queue``: its semaphore's value, where the
     platform can read it (not on macOS); None elsewhere."""
     if getattr(q, "_maxsize", 0) >= SEM_VALUE_MAX:  # unbounded: always room
@@ -152,7 +154,7 @@ def _room_check(q: Any) -> Callable[[], bool] | None:
         get_value()
     except (NotImplementedError, OSError):
         return None
-    return lambda: bool(get_value())
+    return get_value  # a free slot: a value above 0
 
 
 class QueueAdapter:
@@ -178,6 +180,12 @@ class QueueAdapter:
             # poll object registered once answers the same question.
             self._poller = select.poll()
             self._poller.register(q._reader.fileno(), select.POLLIN)
+            # every reader of a watched-over queue is an adapter (or polls first,
+            # as Queue.get with a timeout does): the read end never blocks, so a
+            # get reads at once and learns "empty" from EAGAIN, with no poll()
+            # per item (a system call on the path of every item of a lane)
+            with contextlib.suppress(OSError):
+                os.set_blocking(q._reader.fileno(), False)
             # reads a message as recv_bytes does, but notices (and survives) a
             # writer killed half-way through one: see msgread
             self.reader = MessageReader(q._reader)
@@ -191,9 +199,9 @@ class QueueAdapter:
         #: empty queue is the common case of a waiting consumer)
         self.put_nowait: Callable[[tuple[Any, ...]], None] = self._put_nowait_any
         self.get_nowait: Callable[[], Any] = self._get_nowait_any
-        #: False when a put would surely block now (no free slot), without raising
-        #: ``Full`` to find out; None for kinds that cannot tell cheaply
-        self.has_room: Callable[[], bool] | None = None
+        #: 0 (falsy) when a put would surely block now (no free slot), without
+        #: raising ``Full`` to find out; None for kinds that cannot tell cheaply
+        self.has_room: Callable[[], int] | None = None
         if self.simple:
             self.put_nowait = q.put  # unbounded: never Full (may wait on a full pipe)
         elif not self.priority:
@@ -205,10 +213,14 @@ class QueueAdapter:
         #: ``q.put`` itself where ``put_nowait(obj)`` is ``q.put(obj, False)``: a
         #: flat-out producer calls it so (a partial with a keyword costs a
         #: tenth of a microsecond more, on the thread its feeder waits for)
-        self.put_positional: Callable[[Any, bool], None] | None = None
-        if watch is None and kind in ("Queue", "JoinableQueue"):
+        self.put_positional: Callable[..., None] | None = None
+        #: for a watched queue, where ``put_positional``'s caller notes the item
+        #: id before the put (``FeederWatch.order``: the feeder writes in put order)
+        self.put_order: deque[int] | None = None
+        if kind in ("Queue", "JoinableQueue"):
             self.put_positional = q.put
         if watch is not None and kind in ("Queue", "JoinableQueue"):
+            self.put_order = watch.order
             self.put_nowait = watch.wrap_put(self.put_nowait)
             self._put_blocking = watch.wrap_put(partial(_put_blocking, q))
         elif watch is not None and self.simple:
@@ -232,9 +244,10 @@ class QueueAdapter:
         if not self._acquire(False):
             return EMPTY  # another consumer is reading right now
         try:
-            if not self._poll(0):
+            try:
+                res = self._recv()
+            except BlockingIOError:  # nothing in the pipe
                 return EMPTY
-            res = self._recv()
             self._free_slot()
         finally:
             self._release()
@@ -267,10 +280,27 @@ class QueueAdapter:
         return True
 
     def put_wait(self, obj: tuple[Any, ...], timeout: float) -> bool:
+        direct = self.put_positional
+        if direct is None:
+            try:
+                self._put_blocking(obj, timeout)
+            except Full:
+                return False
+            return True
+        # a Queue's put itself, with the feeder order noted first if watched
+        order = self.put_order
+        if order is not None:
+            order.append(obj[1])
         try:
-            self._put_blocking(obj, timeout)
+            direct(obj, True, timeout)
         except Full:
+            if order is not None:
+                order.pop()
             return False
+        except BaseException:
+            if order is not None:
+                order.pop()  # it never reached the buffer
+            raise
         return True
 
     def try_get(self) -> tuple[bool, Any]:

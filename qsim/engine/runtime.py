@@ -13,18 +13,20 @@ import random
 import signal
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import parent_process
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl
-from qsim.engine.feeder import FeederWatch
+from qsim.engine.feeder import FeederWatch, message_bytes
 from qsim.engine.lifeline import watch
 from qsim.engine.msgread import STALL_SLICE_S, torn_item_id
 from qsim.engine.queues import EMPTY, Full, QueueAdapter
 from qsim.model.events import EXIT_WAIT, EventKind, ItemKind, Value
-from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, VT_INT, EventBuffer
+from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, MAX_RUN, VT_INT, VT_NONE, EventBuffer
 
 K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
@@ -38,7 +40,7 @@ BRIEF_S = 0.002
 STALL_REPORT_S = 0.2
 _now = time.monotonic_ns
 # plain ints for the hot paths (an enum attribute lookup costs more than the append)
-_PUT_DONE, _GET_DONE = int(K.PUT_DONE), int(K.GET_DONE)
+_PUT_DONE, _GET_DONE, _PUT_BLOCKED = int(K.PUT_DONE), int(K.GET_DONE), int(K.PUT_BLOCKED)
 _FEEDER_WRITE = int(K.FEEDER_WRITE)
 _BATCH, _DATA = int(ItemKind.BATCH), int(ItemKind.DATA)
 #: a put's or get's record in the buffer: value (an item count) is an int
@@ -107,7 +109,7 @@ class Runtime:
 
     def _send(self) -> None:
         """Send what the buffer holds as one batch."""
-        n = len(self._pending)
+        n = len(self.events)
         msg = self.events.take()
         self._sending = True
         try:
@@ -165,26 +167,27 @@ class Runtime:
     def _report_writes(self) -> None:
         """Pipe writes the watched queues' feeder threads noted, as events (sent
         a batch at a time: a busy feeder may have noted many since the last)."""
-        add, pending = self.events.add, self._pending
+        add, pending, ap = self.events.add, self._pending, self._append
+        kind, vt = _FEEDER_WRITE, VT_INT
         for w in self._watches:
             stuck = w.stuck(STUCK_WRITE_NS)
             if stuck is not None and stuck[1] not in w.reported_stuck:
                 w.reported_stuck.add(stuck[1])  # partly in the pipe since it began
-                add(_FEEDER_WRITE, stuck[1], w.qi, stuck[2], 0, 0, stuck[0])
-            written = w.written
+                add(kind, stuck[1], w.qi, message_bytes(stuck[2]), 0, 0, stuck[0])
+            written, qi, told = w.written, w.qi, w.reported_stuck
             while written:
                 t, item, size = written.popleft()
-                if item in w.reported_stuck:  # told already, when its write began
-                    w.reported_stuck.discard(item)
+                if told and item in told:  # told already, when its write began
+                    told.discard(item)
                     continue
-                add(_FEEDER_WRITE, item, w.qi, size, 0, 0, t)
+                ap((t, item, size + 4 if size <= 0x7FFFFFFF else size + 12, 0, qi, kind, vt))
                 if len(pending) >= FLUSH_EVENTS:
                     self._send()
 
     def flush(self) -> None:
         if self._watches:
             self._report_writes()
-        if self._pending:
+        if len(self.events):
             self._send()
             throttle = self.ctl.throttle_us.value
             if throttle and not self.measuring:  # the viewer is behind: let it catch up
@@ -205,7 +208,7 @@ class Runtime:
 
     def maybe_flush(self) -> None:
         t = time.monotonic_ns()
-        if (self._pending or self._watches) and t >= self.flush_at:
+        if (len(self.events) or self._watches) and t >= self.flush_at:
             self.flush()
         if t >= self.parent_at:
             self._check_parent(t)
@@ -307,25 +310,127 @@ class Runtime:
         per item while nothing stands in the way (the producer's main thread
         shares its GIL with the feeder thread: every microsecond here is the
         queue's). Paused, stepping, full or blocked: that item goes through ``put``."""
-        pn, room, direct = qa.put_nowait, qa.has_room, qa.put_positional
-        ap, pending, gate = self._append, self._pending, self._gate
-        for i in range(first, first + k):
+        direct = qa.put_positional
+        end = first + k
+        rest = first
+        if direct is not None:
+            rest = self._put_run(qa.put_order, qi, first, end, payload, direct)
+        if direct is None or timeout > 0:
+            for i in range(rest, end):  # what stands in the way: through ``put``
+                self.put(qa, qi, (_DATA, i, 0, payload), 1, timeout)
+            return
+        # a full queue: most puts block for a moment, each said by two records
+        # (PUT_BLOCKED, PUT_DONE) with no call in between (a lane into a small
+        # queue is this loop, and each microsecond of it delays the feeder)
+        room, order, gate, ap, pending = (
+            qa.has_room,
+            qa.put_order,
+            self._gate,
+            self._append,
+            self._pending,
+        )
+        for i in range(rest, end):
             obj = (_DATA, i, 0, payload)
-            if self.parked or gate[0] or self.permit or (room is not None and not room()):
-                self.put(qa, qi, obj, 1, timeout)
+            if self.parked or gate[0] or self.permit:
+                self.put(qa, qi, obj, 1, 0.0)
                 continue
-            try:
-                if direct is not None:
+            if room is None or room():
+                if order is not None:
+                    order.append(i)
+                try:
                     direct(obj, False)
+                except Full:
+                    if order is not None:
+                        order.pop()
+                except BaseException:
+                    if order is not None:
+                        order.pop()  # it never reached the buffer
+                    raise
                 else:
-                    pn(obj)
+                    t = _now()
+                    ap((t, i, 1, 0, qi, _PUT_DONE, _COUNTED))
+                    if t >= self.flush_at or len(pending) >= FLUSH_EVENTS:
+                        self._emitted(t)
+                    continue
+            t = _now()
+            ap((t, i, 0, 0, qi, _PUT_BLOCKED, VT_NONE))
+            if t >= self.flush_at or len(pending) >= FLUSH_EVENTS:
+                self._emitted(t)
+            if order is not None:
+                order.append(i)
+            try:
+                direct(obj, True, BRIEF_S)
             except Full:
-                self.put(qa, qi, obj, 1, timeout)
+                if order is not None:
+                    order.pop()
+                self._put_waiting(qa, qi, obj, 1, 0.0, 0.0)
                 continue
+            except BaseException:
+                if order is not None:
+                    order.pop()
+                raise
             t = _now()
             ap((t, i, 1, 0, qi, _PUT_DONE, _COUNTED))
             if t >= self.flush_at or len(pending) >= FLUSH_EVENTS:
                 self._emitted(t)
+
+    def _put_run(
+        self,
+        order: deque[int] | None,
+        qi: int,
+        first: int,
+        end: int,
+        payload: Any,
+        direct: Callable[[Any, bool], None],
+    ) -> int:
+        """``put_data``'s puts while nothing stands in the way (not paused, no
+        step, a free slot); returns the first item it did not put. Their
+        PUT_DONE times are noted in a list and packed at once. ``order``: a
+        watched queue's feeder order, noted before each put."""
+        gate, now, data = self._gate, _now, _DATA
+        add_run = self.events.add_run
+        times: list[int] = []
+        stamp = times.append
+        i = run_first = first
+        try:
+            while i < end and not (self.parked or self.permit):
+                run_first, blocked = i, False
+                stop = min(end, run_first + MAX_RUN)
+                try:
+                    if order is None:
+                        for i in range(run_first, stop):
+                            if gate[0]:
+                                blocked = True
+                                break
+                            direct((data, i, 0, payload), False)
+                            stamp(now())
+                        else:
+                            i += 1
+                    else:
+                        note = order.append
+                        for i in range(run_first, stop):
+                            if gate[0]:
+                                blocked = True
+                                break
+                            note(i)
+                            direct((data, i, 0, payload), False)
+                            stamp(now())
+                        else:
+                            i += 1
+                except Full:  # no free slot: item i was not put
+                    blocked = True
+                    if order is not None:
+                        order.pop()
+                t = times[-1] if times else now()
+                add_run(times, run_first, 1, 0, qi, _PUT_DONE, _COUNTED)
+                times.clear()
+                if t >= self.flush_at or len(self.events) >= FLUSH_EVENTS:
+                    self._emitted(t)
+                if blocked:
+                    break
+        finally:  # StopRun, or a put that raised: what was put is still said
+            add_run(times, run_first, 1, 0, qi, _PUT_DONE, _COUNTED)
+        return i
 
     def put(
         self,
@@ -345,8 +450,19 @@ class Runtime:
             self._turn()
         room = qa.has_room
         if room is None or room():  # else surely full: no need to try (and raise)
+            direct, order = qa.put_positional, qa.put_order
             try:
-                qa.put_nowait(obj)
+                if direct is None:
+                    qa.put_nowait(obj)
+                elif order is None:
+                    direct(obj, False)
+                else:  # watched: the feeder writes in this order
+                    order.append(obj[1])
+                    try:
+                        direct(obj, False)
+                    except BaseException:
+                        order.pop()  # it never reached the buffer
+                        raise
             except Full:
                 pass
             else:
@@ -359,14 +475,33 @@ class Runtime:
                 return True
         item = obj[1]
         self._give_back()
-        self.emit(K.PUT_BLOCKED, item, qi, None, obj[2])
+        t = _now()  # a flat-out lane into a full queue blocks on every put: records, no calls
+        self._append((t, item, 0, obj[2], qi, _PUT_BLOCKED, VT_NONE))
+        if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+            self._emitted(t)
         deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
         # most blocks of a flat-out lane end within microseconds: wait a moment
         # before paying for a flush (the event keeps its exact time)
         brief = min(BRIEF_S, timeout / self.ctl.speed.value) if timeout > 0 else BRIEF_S
         if not self.permit and not self._gate[0] and qa.put_wait(obj, brief):
-            self.emit(K.PUT_DONE, item, qi, count, obj[2])
+            t = _now()
+            self._append((t, item, count, obj[2], qi, _PUT_DONE, _COUNTED))
+            if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+                self._emitted(t)
             return True
+        return self._put_waiting(qa, qi, obj, count, timeout, deadline)
+
+    def _put_waiting(
+        self,
+        qa: QueueAdapter,
+        qi: int,
+        obj: tuple[Any, ...],
+        count: int,
+        timeout: float,
+        deadline: float,
+    ) -> bool:
+        """The rest of a blocked put (PUT_BLOCKED said) that a brief wait did not end."""
+        item = obj[1]
         self.flush()  # the GUI must learn we block before we go quiet
         while True:
             self.check_stop()

@@ -33,7 +33,7 @@ K = EventKind
 _WORK_END = int(K.WORK_END)
 _DATA, _SENTINEL, _ERROR_RECORD, _BATCH = (int(k) for k in list(ItemKind)[:4])
 EXIT_CRASH = 1  # an exception escaped the worker's loop
-FAST_CHUNK = 64  # flat-out items between two looks at the live knobs
+FAST_CHUNK = 256  # flat-out items between two looks at the live knobs
 EXIT_INJECTED = 3  # os._exit() asked for by the scenario (crash_mode = "exit")
 
 
