@@ -36,38 +36,40 @@ def message_bytes(payload: int) -> int:
 
 
 class FeederWatch:
-    """Notes the pipe writes of one queue in the putting process."""
+    """Notes the pipe writes of one queue in the putting process.
+
+    The feeder thread notes only when each write began and ended and its
+    size: its time is the queue's (it is the slowest thread of a flat-out
+    producer). Which item a write was is worked out by the runtime: the
+    feeder writes in put order, and ``order`` holds the ids of the items put.
+    """
 
     def __init__(self, q: Any, qi: int, simple: bool) -> None:
         self.qi = qi
-        #: item ids put and not yet written, in put order (the feeder keeps it)
+        #: ids of the items put whose write the runtime has not reported yet, in
+        #: put order (the put notes it; ``take_written`` pops it)
         self.order: deque[int] = deque()
-        #: (time the write began, item, pickled bytes) not yet reported
-        self.written: deque[tuple[int, int, int]] = deque()
+        #: (time the write ended, pickled bytes) of each write not reported yet
+        self.written: deque[tuple[int, int]] = deque()
         self.q = q
-        #: the write the feeder thread is in (began, item, bytes), None: none
-        self.writing: tuple[int, int, int] | None = None
+        #: [when the write in progress began, its pickled bytes]; 0: no write
+        self.began = [0, 0]
         self.reported_stuck: set[int] = set()  # items reported while their write waited
         if not simple:
             self._wrap_feeder(q)
 
     def _wrap_feeder(self, q: Any) -> None:
-        send = q._send_bytes
-        order, written = self.order, self.written
+        send, done, began = q._send_bytes, self.written.append, self.began
 
         def send_bytes(buf: Any) -> None:  # runs on the queue's feeder thread
-            # the feeder's own time is the queue's: as little as can be here
-            # (the pickled size; message_bytes is worked out by the runtime)
-            item = order.popleft() if order else 0  # 0: a put we did not see
-            size = len(buf)
-            # until the pipe has taken all of it: a write that waits for room is
-            # reported (as begun) by the runtime, see ``stuck``
-            self.writing = (_now(), item, size)
+            n = len(buf)
+            began[1] = n
+            began[0] = _now()  # until the pipe has taken all of it (see ``stuck``)
             try:
                 send(buf)
             finally:
-                self.writing = None
-            written.append((_now(), item, size))  # wholly in the pipe from now
+                began[0] = 0
+            done((_now(), n))  # wholly in the pipe from now
 
         q._send_bytes = send_bytes
 
@@ -85,29 +87,47 @@ class FeederWatch:
 
         return watched_put
 
+    def take_written(self) -> list[tuple[int, int, int]]:
+        """``(time, item, pickled bytes)`` of each write ended since the last call."""
+        written, order = self.written, self.order
+        out = []
+        for _ in range(len(written)):
+            t, n = written.popleft()
+            out.append((t, order.popleft() if order else 0, n))  # 0: a put not seen
+        return out
+
     @property
     def unwritten(self) -> int:
         """Items this process put that are not (wholly) in the pipe yet."""
-        return len(self.order) + (self.writing is not None)
+        return max(0, len(self.order) - len(self.written))
 
     def stuck(self, older_than_ns: int) -> tuple[int, int, int] | None:
-        """The write in progress if it began longer ago than that: the pipe is full,
-        the item is partly in it (reported as in the pipe from when it began)."""
-        w = self.writing
-        return w if w is not None and _now() - w[0] > older_than_ns else None
+        """``(began, item, pickled bytes)`` of the write in progress if it began
+        longer ago than that: the pipe is full, the item is partly in it
+        (reported as in the pipe from when it began)."""
+        t, n = self.began
+        if not t or _now() - t <= older_than_ns:
+            return None
+        k = len(self.written)  # the writes ended before it are still in order
+        return (t, self.order[k] if len(self.order) > k else 0, n)
 
     def simple_put(self, obj: Any, *_timeout: Any) -> None:
         """``SimpleQueue.put`` (its own code), noting the write it makes."""
         q = self.q
         buf = _dumps(obj)
-        size = len(buf)  # pickled bytes, as the feeder wrapper notes them
-        self.writing = (_now(), obj[1], size)
+        n = len(buf)  # pickled bytes, as the feeder wrapper notes them
+        self.order.append(obj[1])
+        self.began[1] = n
+        self.began[0] = _now()
         try:
             if q._wlock is None:
                 q._writer.send_bytes(buf)
             else:
                 with q._wlock:
                     q._writer.send_bytes(buf)
+        except BaseException:
+            self.order.pop()  # nothing of it reached the pipe (or the put is lost)
+            raise
         finally:
-            self.writing = None
-        self.written.append((_now(), obj[1], size))
+            self.began[0] = 0
+        self.written.append((_now(), n))

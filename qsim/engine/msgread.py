@@ -50,9 +50,7 @@ class MessageReader:
 
     def read(self) -> bytes | bytearray:
         """One message; call only when the pipe is readable (and with the
-        queue's read lock held, as ``Queue.get`` does), or on a non-blocking
-        read end: then an empty pipe raises ``BlockingIOError``, before any
-        byte is read."""
+        queue's read lock held, as ``Queue.get`` does)."""
         fd = self.fd
         head = _read(fd, 4)
         if len(head) != 4:
@@ -104,10 +102,7 @@ def read_left(
     every message was looked at (False past ``limit``)."""
     data = bytearray()
     while len(data) < unread:
-        try:
-            chunk = _read(fd, unread - len(data))  # they are there: it does not block
-        except BlockingIOError:  # a read end set non-blocking, and fewer bytes after all
-            break
+        chunk = _read(fd, unread - len(data))  # they are there: it does not block
         if not chunk:
             break
         data += chunk

@@ -15,7 +15,6 @@ too, exits when the process that started it dies.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue as stdqueue
 import select
@@ -180,12 +179,8 @@ class QueueAdapter:
             # poll object registered once answers the same question.
             self._poller = select.poll()
             self._poller.register(q._reader.fileno(), select.POLLIN)
-            # every reader of a watched-over queue is an adapter (or polls first,
-            # as Queue.get with a timeout does): the read end never blocks, so a
-            # get reads at once and learns "empty" from EAGAIN, with no poll()
-            # per item (a system call on the path of every item of a lane)
-            with contextlib.suppress(OSError):
-                os.set_blocking(q._reader.fileno(), False)
+            # (the read end stays blocking: a lesson's own code may call the
+            # queue's get_nowait(), which polls, then reads the whole message)
             # reads a message as recv_bytes does, but notices (and survives) a
             # writer killed half-way through one: see msgread
             self.reader = MessageReader(q._reader)
@@ -244,10 +239,9 @@ class QueueAdapter:
         if not self._acquire(False):
             return EMPTY  # another consumer is reading right now
         try:
-            try:
-                res = self._recv()
-            except BlockingIOError:  # nothing in the pipe
+            if not self._poll(0):
                 return EMPTY
+            res = self._recv()
             self._free_slot()
         finally:
             self._release()

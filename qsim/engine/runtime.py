@@ -31,6 +31,11 @@ from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, MAX_RUN, VT_INT, VT_NONE,
 K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
 FLUSH_EVENTS = MAX_BATCH
+#: while a lane measures its speed the window shows nothing of it (the
+#: collector keeps its batches until the lane ends): fewer, bigger batches,
+#: so that the controller is woken less often on the lane's cores
+MEASURED_FLUSH_EVERY_NS = 50_000_000
+MEASURED_FLUSH_EVENTS = 8 * MAX_BATCH
 PARENT_CHECK_NS = 100_000_000
 #: a feeder write still going after this long is reported as begun (the pipe is full)
 STUCK_WRITE_NS = 20_000_000
@@ -41,7 +46,7 @@ STALL_REPORT_S = 0.2
 _now = time.monotonic_ns
 # plain ints for the hot paths (an enum attribute lookup costs more than the append)
 _PUT_DONE, _GET_DONE, _PUT_BLOCKED = int(K.PUT_DONE), int(K.GET_DONE), int(K.PUT_BLOCKED)
-_FEEDER_WRITE = int(K.FEEDER_WRITE)
+_FEEDER_WRITE, _GET_WAITING = int(K.FEEDER_WRITE), int(K.GET_WAITING)
 _BATCH, _DATA = int(ItemKind.BATCH), int(ItemKind.DATA)
 #: a put's or get's record in the buffer: value (an item count) is an int
 _COUNTED = VT_INT
@@ -88,6 +93,10 @@ class Runtime:
         #: a measured lane is never slowed down for the viewer: its figure must be
         #: the queue's real speed (the view catches up afterwards)
         self.measuring = bool(ctl.lane_mode.value)
+        deferred = ctl.lane_mode.value == 2
+        #: records that make a batch, and the longest a record waits to be sent
+        self.flush_n = MEASURED_FLUSH_EVENTS if deferred else FLUSH_EVENTS
+        self.flush_every_ns = MEASURED_FLUSH_EVERY_NS if deferred else FLUSH_EVERY_NS
         self.exit_reason = "finished"
         self._stall_said = False
 
@@ -102,7 +111,7 @@ class Runtime:
         flags: int = 0,
     ) -> None:
         t = self.events.add(kind, item, queue, value, aux, flags)
-        if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+        if t >= self.flush_at or len(self._pending) >= self.flush_n:
             self.flush()
             if t >= self.parent_at:
                 self._check_parent(t)
@@ -123,7 +132,7 @@ class Runtime:
 
     def _emitted(self, t: int) -> None:
         """After a hot path appended its record at time ``t``."""
-        if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+        if t >= self.flush_at or len(self._pending) >= self.flush_n:
             self.flush()
             if t >= self.parent_at:
                 self._check_parent(t)
@@ -167,22 +176,21 @@ class Runtime:
     def _report_writes(self) -> None:
         """Pipe writes the watched queues' feeder threads noted, as events (sent
         a batch at a time: a busy feeder may have noted many since the last)."""
-        add, pending, ap = self.events.add, self._pending, self._append
+        add, ap, events = self.events.add, self._append, self.events
         kind, vt = _FEEDER_WRITE, VT_INT
         for w in self._watches:
             stuck = w.stuck(STUCK_WRITE_NS)
             if stuck is not None and stuck[1] not in w.reported_stuck:
                 w.reported_stuck.add(stuck[1])  # partly in the pipe since it began
                 add(kind, stuck[1], w.qi, message_bytes(stuck[2]), 0, 0, stuck[0])
-            written, qi, told = w.written, w.qi, w.reported_stuck
-            while written:
-                t, item, size = written.popleft()
+            qi, told = w.qi, w.reported_stuck
+            for t, item, size in w.take_written():
                 if told and item in told:  # told already, when its write began
                     told.discard(item)
                     continue
                 ap((t, item, size + 4 if size <= 0x7FFFFFFF else size + 12, 0, qi, kind, vt))
-                if len(pending) >= FLUSH_EVENTS:
-                    self._send()
+            if len(events) >= self.flush_n:
+                self._send()
 
     def flush(self) -> None:
         if self._watches:
@@ -192,7 +200,7 @@ class Runtime:
             throttle = self.ctl.throttle_us.value
             if throttle and not self.measuring:  # the viewer is behind: let it catch up
                 time.sleep(throttle / 1e6)
-        self.flush_at = time.monotonic_ns() + FLUSH_EVERY_NS
+        self.flush_at = time.monotonic_ns() + self.flush_every_ns
         if self._terminated:
             raise StopRun("terminated")
 
@@ -299,7 +307,12 @@ class Runtime:
         flags = consumed if ik in (_DATA, _BATCH) else 0
         if flags & FLAG_TASK_DONE:
             qa.task_done()
-        self.emit(K.GET_DONE, obj[1], qi, len(obj[3]) if ik == _BATCH else 1, 0, flags)
+        t = _now()
+        self._append(
+            (t, obj[1], len(obj[3]) if ik == _BATCH else 1, 0, qi, _GET_DONE, VT_INT | flags << 8)
+        )
+        if t >= self.flush_at or len(self._pending) >= self.flush_n:
+            self._emitted(t)
         return obj
 
     def put_data(
@@ -329,6 +342,7 @@ class Runtime:
             self._append,
             self._pending,
         )
+        flush_n = self.flush_n
         for i in range(rest, end):
             obj = (_DATA, i, 0, payload)
             if self.parked or gate[0] or self.permit:
@@ -349,12 +363,12 @@ class Runtime:
                 else:
                     t = _now()
                     ap((t, i, 1, 0, qi, _PUT_DONE, _COUNTED))
-                    if t >= self.flush_at or len(pending) >= FLUSH_EVENTS:
+                    if t >= self.flush_at or len(pending) >= flush_n:
                         self._emitted(t)
                     continue
             t = _now()
             ap((t, i, 0, 0, qi, _PUT_BLOCKED, VT_NONE))
-            if t >= self.flush_at or len(pending) >= FLUSH_EVENTS:
+            if t >= self.flush_at or len(pending) >= flush_n:
                 self._emitted(t)
             if order is not None:
                 order.append(i)
@@ -371,7 +385,7 @@ class Runtime:
                 raise
             t = _now()
             ap((t, i, 1, 0, qi, _PUT_DONE, _COUNTED))
-            if t >= self.flush_at or len(pending) >= FLUSH_EVENTS:
+            if t >= self.flush_at or len(pending) >= flush_n:
                 self._emitted(t)
 
     def _put_run(
@@ -424,7 +438,7 @@ class Runtime:
                 t = times[-1] if times else now()
                 add_run(times, run_first, 1, 0, qi, _PUT_DONE, _COUNTED)
                 times.clear()
-                if t >= self.flush_at or len(self.events) >= FLUSH_EVENTS:
+                if t >= self.flush_at or len(self.events) >= self.flush_n:
                     self._emitted(t)
                 if blocked:
                     break
@@ -468,7 +482,7 @@ class Runtime:
             else:
                 t = _now()
                 self._append((t, obj[1], count, obj[2], qi, _PUT_DONE, _COUNTED))
-                if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+                if t >= self.flush_at or len(self._pending) >= self.flush_n:
                     self._emitted(t)
                 if self.permit:
                     self._done()
@@ -477,7 +491,7 @@ class Runtime:
         self._give_back()
         t = _now()  # a flat-out lane into a full queue blocks on every put: records, no calls
         self._append((t, item, 0, obj[2], qi, _PUT_BLOCKED, VT_NONE))
-        if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+        if t >= self.flush_at or len(self._pending) >= self.flush_n:
             self._emitted(t)
         deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
         # most blocks of a flat-out lane end within microseconds: wait a moment
@@ -486,7 +500,7 @@ class Runtime:
         if not self.permit and not self._gate[0] and qa.put_wait(obj, brief):
             t = _now()
             self._append((t, item, count, obj[2], qi, _PUT_DONE, _COUNTED))
-            if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+            if t >= self.flush_at or len(self._pending) >= self.flush_n:
                 self._emitted(t)
             return True
         return self._put_waiting(qa, qi, obj, count, timeout, deadline)
@@ -544,13 +558,16 @@ class Runtime:
                 vf = _COUNTED
             t = _now()
             self._append((t, obj[1], len(obj[3]) if ik == _BATCH else 1, 0, qi, _GET_DONE, vf))
-            if t >= self.flush_at or len(self._pending) >= FLUSH_EVENTS:
+            if t >= self.flush_at or len(self._pending) >= self.flush_n:
                 self._emitted(t)
             if self.permit:
                 self._done()
             return True, obj
         self._give_back()
-        self.emit(K.GET_WAITING, 0, qi, None)
+        t = _now()
+        self._append((t, 0, 0, 0, qi, _GET_WAITING, VT_NONE))
+        if t >= self.flush_at or len(self._pending) >= self.flush_n:
+            self._emitted(t)
         deadline = time.monotonic() + timeout / self.ctl.speed.value if timeout > 0 else 0.0
         brief = min(BRIEF_S, timeout / self.ctl.speed.value) if timeout > 0 else BRIEF_S
         if not self.permit and not self._gate[0] and not self.ctl.retire[self.actor]:

@@ -54,7 +54,7 @@ VT_NONE, VT_INT, VT_STR = 0, 1, 2
 FLAG_CONSUMED = 1
 #: GET_DONE: and task_done() was called for it at once (no TASK_DONE follows)
 FLAG_TASK_DONE = 2
-MAX_BATCH = 256  # a writer sends at least this often
+MAX_BATCH = 256  # a writer sends at least this often (a measuring lane: 8 times this)
 MAX_RECORDS = 1 << 16  # a reader refuses bigger batches (a corrupt header)
 MAX_STRING = 2000  # characters kept of one string (an error text, a repr)
 
