@@ -315,3 +315,14 @@ def _no_leaks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     if problems:
         pytest.fail("the test leaked:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def windows(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """Opens main windows for a test (``tests/windows.py``), closed at its end."""
+    from PySide6.QtCore import QSettings
+    from windows import Windows
+
+    made = Windows(qtbot, QSettings(str(tmp_path / "qsim.ini"), QSettings.Format.IniFormat))
+    yield made
+    made.close_all()

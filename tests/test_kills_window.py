@@ -41,7 +41,7 @@ def test_a_half_written_item_is_shown_in_the_caption_and_stop_ends_it(
     r = session.reducer
     assert r is not None
     consumer = r.actors[2]
-    qtbot.waitUntil(lambda: consumer.items >= 5 and consumer.state == WORKING, timeout=20_000)
+    qtbot.waitUntil(lambda: consumer.items >= 2 and consumer.state == WORKING, timeout=20_000)
     _kill(session, "P-large")
     qtbot.waitUntil(lambda: session.status == "hung", timeout=15_000)
     qtbot.waitUntil(lambda: bool(consumer.hung_reason), timeout=5_000)  # shown as it is applied

@@ -8,46 +8,29 @@ with the consistency checker the lessons use.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMenu, QMessageBox
 from pytestqt.exceptions import TimeoutError as QtTimeout
 from pytestqt.qtbot import QtBot
 from tracing import PROGRAMS, marked_line
+from windows import Windows
 
 from qsim.model.traced import token_label
 from qsim.ui.consistency import check_frame
 from qsim.ui.main_window import MainWindow
-from qsim.ui.session import LiveSession
 
 WindowFactory = Callable[..., MainWindow]
 
 
 @pytest.fixture
-def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[WindowFactory]:
-    made: list[MainWindow] = []
-
+def make_window(windows: Windows) -> WindowFactory:
     def make(lesson: str = "") -> MainWindow:
-        settings = QSettings(str(tmp_path / "qsim.ini"), QSettings.Format.IniFormat)
-        session = LiveSession()
-        win = MainWindow(session, settings)
-        session.setParent(win)
-        qtbot.addWidget(win)
-        win.install_panels()
-        win.resize(1280, 720)
-        with qtbot.waitExposed(win):
-            win.show()
-        if lesson:
-            assert win.open_lesson(lesson)
-        made.append(win)
-        return win
+        return windows.open(None, lesson, panels=True)
 
-    yield make
-    for win in made:
-        win.close()
+    return make
 
 
 class Frames:

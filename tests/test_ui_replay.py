@@ -12,15 +12,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from handy import scenario, scenario_ref
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
+from windows import Windows
 
 from qsim.engine.headless import run_headless
 from qsim.model.state import BLOCKED_PUT, Reducer
@@ -31,7 +32,6 @@ from qsim.record.recording import open_recording
 from qsim.record.replay import Replay
 from qsim.ui.diagram.hover import state_text
 from qsim.ui.main_window import MainWindow
-from qsim.ui.session import LiveSession
 from qsim.ui.timeline import seconds_text
 
 WindowFactory = Callable[..., MainWindow]
@@ -44,26 +44,11 @@ def record(lesson: str, start_method: str, path: Path, speed: float = 5.0) -> Pa
 
 
 @pytest.fixture
-def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[WindowFactory]:
-    made: list[MainWindow] = []
-
+def make_window(windows: Windows) -> WindowFactory:
     def make(start_method: str = "fork", lesson: str = "") -> MainWindow:
-        session = LiveSession(start_method=start_method)
-        settings = QSettings(str(tmp_path / "qsim.ini"), QSettings.Format.IniFormat)
-        win = MainWindow(session, settings)
-        session.setParent(win)
-        qtbot.addWidget(win)
-        win.resize(1280, 720)
-        with qtbot.waitExposed(win):
-            win.show()
-        if lesson:
-            assert win.open_lesson(lesson)
-        made.append(win)
-        return win
+        return windows.open(start_method, lesson)
 
-    yield make
-    for win in made:
-        win.close()
+    return make
 
 
 def error_boxes(win: MainWindow) -> list[QMessageBox]:

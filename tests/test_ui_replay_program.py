@@ -15,17 +15,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from test_record_program import _patch_record, made_up_program
 from tracing import PROGRAMS
+from windows import Windows
 
 from qsim.model.events import EventKind
 from qsim.model.state import Reducer
@@ -38,31 +39,16 @@ from qsim.ui.diagram.actors import ActorItem
 from qsim.ui.diagram.program_roles import drawn_topology
 from qsim.ui.diagram.queue_item import QueueItem
 from qsim.ui.main_window import MainWindow
-from qsim.ui.session import LiveSession
 
 WindowFactory = Callable[[], MainWindow]
 
 
 @pytest.fixture
-def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[WindowFactory]:
-    made: list[MainWindow] = []
-
+def make_window(windows: Windows) -> WindowFactory:
     def make() -> MainWindow:
-        settings = QSettings(str(tmp_path / "qsim.ini"), QSettings.Format.IniFormat)
-        session = LiveSession()
-        win = MainWindow(session, settings)
-        session.setParent(win)
-        qtbot.addWidget(win)
-        win.install_panels()
-        win.resize(1280, 720)
-        with qtbot.waitExposed(win):
-            win.show()
-        made.append(win)
-        return win
+        return windows.open(None, "", panels=True)
 
-    yield make
-    for win in made:
-        win.close()
+    return make
 
 
 class Frames:

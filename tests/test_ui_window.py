@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,11 +14,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.exceptions import TimeoutError as QtTimeout
 from pytestqt.qtbot import QtBot
+from windows import Windows
 
 from qsim.model.scenario_io import load_scenario
 from qsim.resources import list_builtin
 from qsim.ui.main_window import MainWindow
-from qsim.ui.session import LiveSession
 
 WindowFactory = Callable[..., MainWindow]
 BASIC = scenario_ref("small-basic")  # 5 items and a DONE: the basic lesson as a scenario
@@ -31,25 +31,11 @@ def settings(tmp_path: Path) -> QSettings:
 
 
 @pytest.fixture
-def make_window(qtbot: QtBot, settings: QSettings) -> Iterator[WindowFactory]:
-    made: list[MainWindow] = []
-
+def make_window(windows: Windows, settings: QSettings) -> WindowFactory:
     def make(start_method: str = "fork", lesson: str = BASIC, **kw: object) -> MainWindow:
-        session = LiveSession(start_method=start_method)
-        win = MainWindow(session, kw.get("settings", settings))  # type: ignore[arg-type]
-        session.setParent(win)
-        qtbot.addWidget(win)
-        win.resize(1280, 720)
-        with qtbot.waitExposed(win):
-            win.show()
-        if lesson:
-            assert win.open_lesson(lesson)
-        made.append(win)
-        return win
+        return windows.open(start_method, lesson, settings=kw.get("settings", settings))  # type: ignore[arg-type]
 
-    yield make
-    for win in made:
-        win.close()
+    return make
 
 
 def live_all_paused(win: MainWindow) -> bool:
