@@ -107,6 +107,7 @@ class TraceRun:
         self._actors = 0  # connections accepted (actor indexes given)
         self._goodbye: set[int] = set()  # actors that reported their own end
         self._internal: set[int] = set()  # a Pool's or an executor's workers
+        self._started: set[int] = set()  # actors whose PROCESS_STARTED came
         self._lock = threading.Lock()
         self._accepting = False
         self._stopping = False
@@ -200,8 +201,10 @@ class TraceRun:
         bye = (kinds == _GOODBYE[0]) | (kinds == _GOODBYE[1])
         if bye.any():
             self._goodbye.update(int(a) for a in arr["actor"][bye])
-        born = (kinds == _STARTED) & ((arr["flags"] & FLAG_INTERNAL) != 0)
-        if born.any():
+        started = kinds == _STARTED
+        if started.any():
+            self._started.update(int(a) for a in arr["actor"][started])
+            born = started & ((arr["flags"] & FLAG_INTERNAL) != 0)
             self._internal.update(int(a) for a in arr["actor"][born])
         if self._user_on_records is not None:
             self._user_on_records(arr)
@@ -215,6 +218,11 @@ class TraceRun:
                 code = self.proc.wait(2.0)
             self.exit_codes[0] = code
         if actor in self._goodbye or self._stopping:
+            return
+        if actor not in self._started:
+            # connected, then ended before its first batch (a Pool's terminate()
+            # right after it started): it never appeared, so nothing ends on
+            # screen (an event for an actor the window never met is refused)
             return
         if actor in self._internal and actor != 0:
             # a Pool's or an executor's worker: its pool ends it with terminate(),
