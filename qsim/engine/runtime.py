@@ -13,8 +13,6 @@ import random
 import signal
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import parent_process
@@ -26,7 +24,7 @@ from qsim.engine.lifeline import watch
 from qsim.engine.msgread import STALL_SLICE_S, torn_item_id
 from qsim.engine.queues import EMPTY, Full, QueueAdapter
 from qsim.model.events import EXIT_WAIT, EventKind, ItemKind, Value
-from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, MAX_RUN, VT_INT, VT_NONE, EventBuffer
+from qsim.model.wire import FLAG_TASK_DONE, MAX_BATCH, VT_INT, VT_NONE, EventBuffer
 
 K = EventKind
 FLUSH_EVERY_NS = 10_000_000  # 10 ms
@@ -314,137 +312,6 @@ class Runtime:
         if t >= self.flush_at or len(self._pending) >= self.flush_n:
             self._emitted(t)
         return obj
-
-    def put_data(
-        self, qa: QueueAdapter, qi: int, first: int, k: int, payload: Any, timeout: float
-    ) -> None:
-        """A flat-out producer's ``k`` puts of data items ``first``, ``first+1``...:
-        each exactly as ``put`` does it (one PUT_DONE when done), without a call
-        per item while nothing stands in the way (the producer's main thread
-        shares its GIL with the feeder thread: every microsecond here is the
-        queue's). Paused, stepping, full or blocked: that item goes through ``put``."""
-        direct = qa.put_positional
-        end = first + k
-        rest = first
-        if direct is not None:
-            rest = self._put_run(qa.put_order, qi, first, end, payload, direct)
-        if direct is None or timeout > 0:
-            for i in range(rest, end):  # what stands in the way: through ``put``
-                self.put(qa, qi, (_DATA, i, 0, payload), 1, timeout)
-            return
-        # a full queue: most puts block for a moment, each said by two records
-        # (PUT_BLOCKED, PUT_DONE) with no call in between (a lane into a small
-        # queue is this loop, and each microsecond of it delays the feeder)
-        room, order, gate, ap, pending = (
-            qa.has_room,
-            qa.put_order,
-            self._gate,
-            self._append,
-            self._pending,
-        )
-        flush_n = self.flush_n
-        for i in range(rest, end):
-            obj = (_DATA, i, 0, payload)
-            if self.parked or gate[0] or self.permit:
-                self.put(qa, qi, obj, 1, 0.0)
-                continue
-            if room is None or room():
-                if order is not None:
-                    order.append(i)
-                try:
-                    direct(obj, False)
-                except Full:
-                    if order is not None:
-                        order.pop()
-                except BaseException:
-                    if order is not None:
-                        order.pop()  # it never reached the buffer
-                    raise
-                else:
-                    t = _now()
-                    ap((t, i, 1, 0, qi, _PUT_DONE, _COUNTED))
-                    if t >= self.flush_at or len(pending) >= flush_n:
-                        self._emitted(t)
-                    continue
-            t = _now()
-            ap((t, i, 0, 0, qi, _PUT_BLOCKED, VT_NONE))
-            if t >= self.flush_at or len(pending) >= flush_n:
-                self._emitted(t)
-            if order is not None:
-                order.append(i)
-            try:
-                direct(obj, True, BRIEF_S)
-            except Full:
-                if order is not None:
-                    order.pop()
-                self._put_waiting(qa, qi, obj, 1, 0.0, 0.0)
-                continue
-            except BaseException:
-                if order is not None:
-                    order.pop()
-                raise
-            t = _now()
-            ap((t, i, 1, 0, qi, _PUT_DONE, _COUNTED))
-            if t >= self.flush_at or len(pending) >= flush_n:
-                self._emitted(t)
-
-    def _put_run(
-        self,
-        order: deque[int] | None,
-        qi: int,
-        first: int,
-        end: int,
-        payload: Any,
-        direct: Callable[[Any, bool], None],
-    ) -> int:
-        """``put_data``'s puts while nothing stands in the way (not paused, no
-        step, a free slot); returns the first item it did not put. Their
-        PUT_DONE times are noted in a list and packed at once. ``order``: a
-        watched queue's feeder order, noted before each put."""
-        gate, now, data = self._gate, _now, _DATA
-        add_run = self.events.add_run
-        times: list[int] = []
-        stamp = times.append
-        i = run_first = first
-        try:
-            while i < end and not (self.parked or self.permit):
-                run_first, blocked = i, False
-                stop = min(end, run_first + MAX_RUN)
-                try:
-                    if order is None:
-                        for i in range(run_first, stop):
-                            if gate[0]:
-                                blocked = True
-                                break
-                            direct((data, i, 0, payload), False)
-                            stamp(now())
-                        else:
-                            i += 1
-                    else:
-                        note = order.append
-                        for i in range(run_first, stop):
-                            if gate[0]:
-                                blocked = True
-                                break
-                            note(i)
-                            direct((data, i, 0, payload), False)
-                            stamp(now())
-                        else:
-                            i += 1
-                except Full:  # no free slot: item i was not put
-                    blocked = True
-                    if order is not None:
-                        order.pop()
-                t = times[-1] if times else now()
-                add_run(times, run_first, 1, 0, qi, _PUT_DONE, _COUNTED)
-                times.clear()
-                if t >= self.flush_at or len(self.events) >= self.flush_n:
-                    self._emitted(t)
-                if blocked:
-                    break
-        finally:  # StopRun, or a put that raised: what was put is still said
-            add_run(times, run_first, 1, 0, qi, _PUT_DONE, _COUNTED)
-        return i
 
     def put(
         self,

@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from qsim.engine.control import SLICE_S, RunControl, live_slot
+from qsim.engine.flat_puts import put_data
 from qsim.engine.plain import plain_get, plain_put, plain_rate
 from qsim.engine.queues import QueueAdapter
 from qsim.engine.runtime import Retired, Runtime, StopRun
@@ -133,7 +134,7 @@ def _put_flat(
             n += size
             put(qa, qi, (_BATCH, base + n, 0, entries), size, put_timeout)
         return n
-    rt.put_data(qa, qi, base + n + 1, k, payload, put_timeout)
+    put_data(rt, qa, qi, base + n + 1, k, payload, put_timeout)
     return n + k
 
 
