@@ -11,28 +11,21 @@ from qsim.model.wire import MAX_RUN, VT_INT, EventBuffer
 K = EventKind
 
 
-def _one_by_one(first_seq: int, steps: list[tuple]) -> bytes:
+def _batch(first_seq: int, steps: list[tuple], runs: bool) -> bytes:
+    """The batch of ``steps``; a run's PUT_DONEs packed at once (``runs``) or
+    added one record at a time."""
     buf = EventBuffer(3)
     buf.seq = first_seq
     for step in steps:
-        if step[0] == "run":
-            _, times, first, qi = step
-            for k, t in enumerate(times):
-                buf.pending.append((t, first + k, 1, 0, qi, int(K.PUT_DONE), VT_INT))
-        else:
+        if step[0] != "run":
             buf.add(*step[1:])
-    return bytes(buf.take())
-
-
-def _with_runs(first_seq: int, steps: list[tuple]) -> bytes:
-    buf = EventBuffer(3)
-    buf.seq = first_seq
-    for step in steps:
-        if step[0] == "run":
-            _, times, first, qi = step
+            continue
+        _, times, first, qi = step
+        if runs:
             buf.add_run(times, first, 1, 0, qi, int(K.PUT_DONE), VT_INT)
         else:
-            buf.add(*step[1:])
+            for k, t in enumerate(times):
+                buf.pending.append((t, first + k, 1, 0, qi, int(K.PUT_DONE), VT_INT))
     return bytes(buf.take())
 
 
@@ -48,7 +41,7 @@ def test_a_run_packs_the_records_its_events_would_be() -> None:
         ("run", [t0 + 5000], 41 + MAX_RUN, 2),
         ("add", K.MARK, 0, 2, "done", 0, 0, t0 + 6000),
     ]
-    plain, packed = _one_by_one(7, steps), _with_runs(7, steps)
+    plain, packed = _batch(7, steps, runs=False), _batch(7, steps, runs=True)
     assert packed == plain
     table = StringTable()
     events = to_events(decode(packed, table), table)
