@@ -93,7 +93,9 @@ def test_no_frame_contradicts_itself(
         assert any("main.<locals>.nested_work" in t for t in texts), texts
     else:
         assert texts == []
-    assert checked[0] > 20, "the lesson drew too few frames to check"
+    # the shortest (spawn-pickling under fork) ends within a second at speed 3:
+    # on a loaded machine it drew 17 frames
+    assert checked[0] >= 10, "the lesson drew too few frames to check"
     assert not problems, f"{len(problems)} mismatches ({actions}): " + "; ".join(problems[:5])
 
 
