@@ -17,7 +17,6 @@ from qsim.engine.trace import TraceRun
 from qsim.model.events import EventKind
 
 SPIN = "spin.py"
-ROUNDS = "spin_rounds.py"
 
 
 def lines_seen(run: TraceRun, switch_on_after: int = -1) -> Counter[tuple[int, str, int]]:
@@ -62,11 +61,11 @@ def test_tracking_can_be_switched_on_while_the_program_runs() -> None:
     # sys.settrace a process switches at its next call into the agent (a
     # busy loop that makes none keeps its state): this one sleeps between
     # rounds of spinning, so it switches while it runs, however late
-    run = TraceRun(PROGRAMS / ROUNDS, ["fork", "1.5"], capture_output=True)
+    run = TraceRun(PROGRAMS / SPIN, ["fork", "1.5", "rounds"], capture_output=True)
     seen = lines_seen(run, switch_on_after=2)
     spinner = {line for (actor, _f, line) in seen if actor == 1}
     marks = ("round tests", "round adds", "round subtracts")
-    assert {marked_line(ROUNDS, m) for m in marks} <= spinner, spinner
+    assert {marked_line(SPIN, m) for m in marks} <= spinner, spinner
 
 
 def other_python(version: str) -> str | None:
