@@ -6,8 +6,9 @@ it and writes it into the pipe (under the queue's write lock); ``get()`` in
 another process reads it from the pipe. ``FeederWatch`` wraps the function
 the feeder thread writes with (``Queue._send_bytes``, set before its first
 put starts the thread) and notes, for each item, when it was wholly in the
-pipe and how many bytes it is (a write still waiting for room after a moment
-is reported as begun: the item is partly in the pipe); the worker's runtime
+pipe and how many bytes it is (a write longer than ``PIPE_BUF`` still waiting
+for room after a moment is reported as begun: the item is partly in the pipe;
+a shorter one goes in whole or not at all); the worker's runtime
 sends those as ``FEEDER_WRITE`` events (from its own thread: the event buffer
 is not shared with the feeder).
 A ``SimpleQueue`` has no feeder: its ``put()`` pickles and writes at once,
@@ -20,10 +21,11 @@ others keep their plain, unwrapped hot path.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
+
+from qsim.engine.msgread import ATOMIC
 
 _dumps = ForkingPickler.dumps
 _now = time.monotonic_ns
@@ -47,10 +49,14 @@ class FeederWatch:
     def __init__(self, q: Any, qi: int, simple: bool) -> None:
         self.qi = qi
         #: ids of the items put whose write the runtime has not reported yet, in
-        #: put order (the put notes it; ``take_written`` pops it)
-        self.order: deque[int] = deque()
-        #: (time the write ended, pickled bytes) of each write not reported yet
-        self.written: deque[tuple[int, int]] = deque()
+        #: put order (the put notes it; ``take_written`` takes it); only the
+        #: putting thread touches it
+        self.order: list[int] = []
+        #: when each write not reported yet ended, and its pickled bytes: two
+        #: columns the feeder thread appends to (``ends`` first), so that the
+        #: runtime packs them as they are (``EventBuffer.add_columns``)
+        self.ends: list[int] = []
+        self.sizes: list[int] = []
         self.q = q
         #: [when the write in progress began, its pickled bytes]; 0: no write
         self.began = [0, 0]
@@ -59,17 +65,21 @@ class FeederWatch:
             self._wrap_feeder(q)
 
     def _wrap_feeder(self, q: Any) -> None:
-        send, done, began = q._send_bytes, self.written.append, self.began
+        send, ended, sized, began = q._send_bytes, self.ends.append, self.sizes.append, self.began
 
         def send_bytes(buf: Any) -> None:  # runs on the queue's feeder thread
             n = len(buf)
-            began[1] = n
-            began[0] = _now()  # until the pipe has taken all of it (see ``stuck``)
-            try:
-                send(buf)
-            finally:
-                began[0] = 0
-            done((_now(), n))  # wholly in the pipe from now
+            if n <= ATOMIC:  # one write() the pipe takes whole or not at all:
+                send(buf)  # never partly in the pipe, so no begin to note
+            else:
+                began[1] = n
+                began[0] = _now()  # until the pipe has taken all of it (see ``stuck``)
+                try:
+                    send(buf)
+                finally:
+                    began[0] = 0
+            ended(_now())  # wholly in the pipe from now
+            sized(n)
 
         q._send_bytes = send_bytes
 
@@ -87,19 +97,23 @@ class FeederWatch:
 
         return watched_put
 
-    def take_written(self) -> list[tuple[int, int, int]]:
-        """``(time, item, pickled bytes)`` of each write ended since the last call."""
-        written, order = self.written, self.order
-        out = []
-        for _ in range(len(written)):
-            t, n = written.popleft()
-            out.append((t, order.popleft() if order else 0, n))  # 0: a put not seen
-        return out
+    def take_written(self) -> tuple[list[int], list[int], list[int]]:
+        """The writes ended since the last call: their end times, items and
+        pickled bytes, three columns in write order (item 0: a put not seen)."""
+        k = len(self.sizes)  # appended after ``ends``: k whole writes
+        if not k:
+            return [], [], []
+        ends, sizes, order = self.ends, self.sizes, self.order
+        times, nbytes, items = ends[:k], sizes[:k], order[:k]
+        del ends[:k], sizes[:k], order[:k]  # the feeder appends only past them
+        if len(items) < k:
+            items += [0] * (k - len(items))
+        return times, items, nbytes
 
     @property
     def unwritten(self) -> int:
         """Items this process put that are not (wholly) in the pipe yet."""
-        return max(0, len(self.order) - len(self.written))
+        return max(0, len(self.order) - len(self.sizes))
 
     def stuck(self, older_than_ns: int) -> tuple[int, int, int] | None:
         """``(began, item, pickled bytes)`` of the write in progress if it began
@@ -108,7 +122,7 @@ class FeederWatch:
         t, n = self.began
         if not t or _now() - t <= older_than_ns:
             return None
-        k = len(self.written)  # the writes ended before it are still in order
+        k = len(self.sizes)  # the writes ended before it are still in order
         return (t, self.order[k] if len(self.order) > k else 0, n)
 
     def simple_put(self, obj: Any, *_timeout: Any) -> None:
@@ -130,4 +144,5 @@ class FeederWatch:
             raise
         finally:
             self.began[0] = 0
-        self.written.append((_now(), n))
+        self.ends.append(_now())
+        self.sizes.append(n)

@@ -12,7 +12,6 @@ timeout hands the put to ``Runtime.put``.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +106,7 @@ def put_data(
 
 def _put_run(
     rt: Runtime,
-    order: deque[int] | None,
+    order: list[int] | None,
     qi: int,
     first: int,
     end: int,

@@ -20,7 +20,6 @@ import queue as stdqueue
 import select
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from functools import partial
 from multiprocessing import current_process
@@ -211,7 +210,7 @@ class QueueAdapter:
         self.put_positional: Callable[..., None] | None = None
         #: for a watched queue, where ``put_positional``'s caller notes the item
         #: id before the put (``FeederWatch.order``: the feeder writes in put order)
-        self.put_order: deque[int] | None = None
+        self.put_order: list[int] | None = None
         if kind in ("Queue", "JoinableQueue"):
             self.put_positional = q.put
         if watch is not None and kind in ("Queue", "JoinableQueue"):

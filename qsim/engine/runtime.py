@@ -174,19 +174,26 @@ class Runtime:
     def _report_writes(self) -> None:
         """Pipe writes the watched queues' feeder threads noted, as events (sent
         a batch at a time: a busy feeder may have noted many since the last)."""
-        add, ap, events = self.events.add, self._append, self.events
+        add, events = self.events.add, self.events
         kind, vt = _FEEDER_WRITE, VT_INT
         for w in self._watches:
             stuck = w.stuck(STUCK_WRITE_NS)
             if stuck is not None and stuck[1] not in w.reported_stuck:
                 w.reported_stuck.add(stuck[1])  # partly in the pipe since it began
                 add(kind, stuck[1], w.qi, message_bytes(stuck[2]), 0, 0, stuck[0])
-            qi, told = w.qi, w.reported_stuck
-            for t, item, size in w.take_written():
-                if told and item in told:  # told already, when its write began
-                    told.discard(item)
-                    continue
-                ap((t, item, size + 4 if size <= 0x7FFFFFFF else size + 12, 0, qi, kind, vt))
+            times, items, sizes = w.take_written()
+            if not times:
+                continue
+            told = w.reported_stuck
+            if told and not told.isdisjoint(items):  # told already, when its write began
+                keep = [k for k, item in enumerate(items) if item not in told]
+                told.difference_update(items)
+                times = [times[k] for k in keep]
+                items = [items[k] for k in keep]
+                sizes = [sizes[k] for k in keep]
+            # what each takes in the pipe: its length prefix too (``message_bytes``)
+            values = [n + 4 if n <= 0x7FFFFFFF else n + 12 for n in sizes]
+            events.add_columns(times, items, values, w.qi, kind, vt)
             if len(events) >= self.flush_n:
                 self._send()
 

@@ -195,6 +195,40 @@ class EventBuffer:
         words[1:end:WORDS] = scratch[:n]
         self._packed += memoryview(words)[:end].cast("B")
 
+    def add_columns(
+        self,
+        times: list[int],
+        items: list[int],
+        values: list[int],
+        queue: int,
+        kind: int,
+        vf: int,
+    ) -> None:
+        """One record per entry of the three equal-length columns (aux 0), the
+        same records as that many ``pending`` tuples, packed column by column
+        (a watched queue's feeder writes: noted as columns by the feeder)."""
+        n = len(times)
+        if not RUNS_FAST:
+            self.pending.extend(
+                (t, i, v, 0, queue, kind, vf) for t, i, v in zip(times, items, values, strict=True)
+            )
+            return
+        if self.pending:  # they came first
+            self._pack_pending()
+        key = (0, 0, queue, kind, vf)
+        words = self._runs.get(key)
+        if words is None:
+            one = struct.pack("<" + PACKED, 0, 0, 0, 0, queue, kind, vf)
+            words = self._runs[key] = array("q", one * MAX_RUN)
+        scratch = self._scratch
+        for k in range(0, n, MAX_RUN):
+            m = min(MAX_RUN, n - k)
+            pack, end = _int_packer(m), WORDS * m
+            for col, field in ((times, 0), (items, 1), (values, 2)):
+                pack(scratch, 0, *col[k : k + m])
+                words[field:end:WORDS] = scratch[:m]
+            self._packed += memoryview(words)[:end].cast("B")
+
     def _pack_pending(self) -> None:
         """Move ``pending`` into ``_packed``."""
         pending, n = self.pending, len(self.pending)
