@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--items", type=int, default=200_000)
     b.add_argument("--rounds", type=int, default=0, help="alternating rounds (default: 5/3)")
+    b.add_argument(
+        "--seconds",
+        type=float,
+        default=1.0,
+        help="lessons: seconds each lane puts, as a plain program and then watched",
+    )
     b.add_argument("--start-method", choices=["fork", "spawn", "forkserver"], default="fork")
     b.add_argument("--panels", choices=["none", "all"], default="none")
     b.add_argument(
@@ -266,7 +272,12 @@ def _bench(args: argparse.Namespace) -> int:
     elif args.what == "lessons":
         from qsim.engine.bench_lessons import bench_lessons
 
-        result = bench_lessons(start_method=args.start_method, rounds=args.rounds or 3)
+        if not 0.5 <= args.seconds <= 30:
+            print("qsim bench lessons: --seconds must be from 0.5 to 30", file=sys.stderr)
+            return 2
+        result = bench_lessons(
+            start_method=args.start_method, rounds=args.rounds or 3, seconds=args.seconds
+        )
     elif args.what == "replay":
         from qsim.record.bench import bench_replay
 

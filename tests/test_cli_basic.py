@@ -166,3 +166,10 @@ def test_list_marks_the_program_lessons() -> None:
     lines = qsim("list").stdout.splitlines()
     marked = [line.split()[0] for line in lines if line.endswith("[program]")]
     assert marked == program_ids()
+
+
+def test_bench_lessons_refuses_a_lane_length_out_of_range() -> None:
+    out = qsim("bench", "lessons", "--seconds", "0.1")
+    assert out.returncode == 2
+    assert "--seconds must be from 0.5 to 30" in out.stderr
+    assert not out.stdout

@@ -34,7 +34,12 @@ def bench_lessons(
     seconds: float = 1.0,
 ) -> dict[str, Any]:
     """Per lesson and lane: instrumented and plain items/s, and their ratio."""
-    out: dict[str, Any] = {"start_method": start_method, "rounds": rounds, "lessons": {}}
+    out: dict[str, Any] = {
+        "start_method": start_method,
+        "rounds": rounds,
+        "seconds": seconds,
+        "lessons": {},
+    }
     for lesson in lessons:
         sc = _shortened(lesson, seconds)
         per_lane: dict[str, list[dict[str, Any]]] = {}
