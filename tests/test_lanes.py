@@ -30,6 +30,8 @@ def test_lanes_run_one_at_a_time_and_report_the_plain_figure(start_method: str) 
     run = Run(sc, start_method=start_method)
     reducer = Reducer(run.topology, reorder_ns=300_000_000)
     lane_of = {a: k for k, lane in enumerate(run.lanes) for a in lane}
+    # and its queue: an opened-up queue's pipe samples wait with the lane's events
+    lane_of_queue = {run.topology.queue_index(p.queue): k for k, p in enumerate(sc.producers)}
     events: list[Event] = []
     early: set[str] = set()  # a lane whose events came out while it still ran
     t0 = time.monotonic()
@@ -41,6 +43,9 @@ def test_lanes_run_one_at_a_time_and_report_the_plain_figure(start_method: str) 
                 for a in set(batch["actor"].tolist()):
                     if a in lane_of and run._lane_left[lane_of[a]]:
                         early.add(run.topology.actors[a].name)
+                for qi in set(batch["queue"].tolist()):
+                    if qi in lane_of_queue and run._lane_left[lane_of_queue[qi]]:
+                        early.add(sc.queues[qi].id)
                 got = to_events(batch, run.collector.strings)
                 events += got
                 reducer.feed(got)

@@ -62,6 +62,9 @@ class Collector:
         #: (``defer``/``release``), so this process does no work while they measure
         self._deferred: dict[int, list[bytes]] = {}
         self._deferred_bytes = 0
+        #: events this process made about a deferred actor's lane (its queue's
+        #: pipe samples), kept with its batches: shown only with them
+        self._deferred_made: dict[int, list[np.ndarray]] = {}
         #: when the last batch arrived (monotonic ns; 0: none yet), kept back or not
         self.last_arrival_ns = 0
         self._when_drained: list[Callable[[], None]] = []
@@ -90,10 +93,20 @@ class Collector:
         with self._lock:
             return len(self._conns)
 
-    def inject(self, events: list[Event]) -> None:
-        """Events made in this process (a crash seen by the controller, a hang)."""
+    def inject(self, events: list[Event], keep_with: int = -1) -> None:
+        """Events made in this process (a crash seen by the controller, a hang).
+
+        ``keep_with``: an actor whose lane they tell about; while its batches are
+        kept back (``defer``), these are kept with them, so that the display
+        does not move past the lane's first events before they are released.
+        """
         self.last_arrival_ns = time.monotonic_ns()
         records = from_events(events, self.strings)
+        if keep_with >= 0:
+            with self._lock:
+                if keep_with in self._deferred:
+                    self._deferred_made.setdefault(keep_with, []).append(records)
+                    return
         if self._on_records is not None:
             self._on_records(records)
         self._batches.append(records)
@@ -133,9 +146,10 @@ class Collector:
         with self._lock:
             kept = [m for a in actors for m in self._deferred.pop(a, [])]
             self._deferred_bytes -= sum(len(m) for m in kept)
+            made = [r for a in actors for r in self._deferred_made.pop(a, [])]
             if then is not None:
                 self._when_drained.append(then)
-        parts = [decode(m, self.strings) for m in kept]
+        parts = [decode(m, self.strings) for m in kept] + made
         if parts:
             records = np.concatenate(parts)
             records = records[np.argsort(records["t"], kind="stable")]

@@ -77,6 +77,7 @@ class Run(LiveChanges, ProcessEnds):
         #: those of them still running; the next lane starts when a lane is over
         self.lanes: list[list[int]] = []
         self._lane_left: list[set[int]] = []
+        self._lane_of_queue: dict[int, int] = {}
         if scenario.run.lanes == "one at a time":
             self.control.lane_mode.value = 2 if scenario.run.measure_plain else 1
             queues = [self.topology.queue_index(p.queue) for p in scenario.producers]
@@ -86,6 +87,7 @@ class Run(LiveChanges, ProcessEnds):
                     for a in self.topology.actors
                     if qi in (a.input_queue, a.output_queue) and a.role != "main"
                 ]
+                self._lane_of_queue[qi] = len(self.lanes)
                 self.lanes.append(members)
                 self._lane_left.append(set(members))
         self.collector = Collector(on_eof=self._on_eof)
@@ -150,7 +152,7 @@ class Run(LiveChanges, ProcessEnds):
             if qspec.internals:  # workers report where its items are; we read its pipe
                 ctl.observed[qi] = 1
                 watched[qi] = q
-        self._probe = PipeProbe(watched, self.inject)
+        self._probe = PipeProbe(watched, self._inject_sample)
         self._probe.start()
         if ctl.lane_mode.value == 2:  # each lane's plain program gets a queue of its own
             plain = {qi: replace(sc.queues[qi], internals=False) for qi in self._lane_queues()}
@@ -333,6 +335,15 @@ class Run(LiveChanges, ProcessEnds):
         """Report something the controller saw itself (``SEQ_LOCAL``: not from a worker)."""
         ev = make_event(time.monotonic_ns(), actor, kind, item, queue, value, aux, flags)
         self.collector.inject([ev])
+
+    def _inject_sample(
+        self, actor: int, kind: EventKind, value: Any, queue: int, aux: int = 0
+    ) -> None:
+        """A queue's pipe sample; a measuring lane's is kept back with the lane's
+        own events (``Collector.inject``): shown with them, not before them."""
+        ev = make_event(time.monotonic_ns(), actor, kind, 0, queue, value, aux, 0)
+        lane = self._lane_of_queue.get(queue, -1) if self.control.lane_mode.value == 2 else -1
+        self.collector.inject([ev], self.lanes[lane][0] if lane >= 0 else -1)
 
     def _lane_queues(self) -> list[int]:
         return [self.topology.queue_index(p.queue) for p in self.scenario.producers]
