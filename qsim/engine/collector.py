@@ -65,6 +65,9 @@ class Collector:
         #: events this process made about a deferred actor's lane (its queue's
         #: pipe samples), kept with its batches: shown only with them
         self._deferred_made: dict[int, list[np.ndarray]] = {}
+        #: held by ``release`` until the records it frees are waiting: an event
+        #: made meanwhile for the lane comes after them, not before
+        self._releasing = threading.Lock()
         #: when the last batch arrived (monotonic ns; 0: none yet), kept back or not
         self.last_arrival_ns = 0
         self._when_drained: list[Callable[[], None]] = []
@@ -103,7 +106,7 @@ class Collector:
         self.last_arrival_ns = time.monotonic_ns()
         records = from_events(events, self.strings)
         if keep_with >= 0:
-            with self._lock:
+            with self._releasing, self._lock:
                 if keep_with in self._deferred:
                     self._deferred_made.setdefault(keep_with, []).append(records)
                     return
@@ -143,19 +146,20 @@ class Collector:
     def release(self, actors: list[int], then: Callable[[], None] | None = None) -> None:
         """Decode what ``defer`` kept of these actors, in time order, for draining;
         ``then`` is called once everything waiting has been drained."""
-        with self._lock:
-            kept = [m for a in actors for m in self._deferred.pop(a, [])]
-            self._deferred_bytes -= sum(len(m) for m in kept)
-            made = [r for a in actors for r in self._deferred_made.pop(a, [])]
-            if then is not None:
-                self._when_drained.append(then)
-        parts = [decode(m, self.strings) for m in kept] + made
-        if parts:
-            records = np.concatenate(parts)
-            records = records[np.argsort(records["t"], kind="stable")]
-            for k in range(0, len(records), RELEASE_CHUNK):
-                self._keep(records[k : k + RELEASE_CHUNK])
-        elif then is not None and not self._batches:
+        with self._releasing:
+            with self._lock:
+                kept = [m for a in actors for m in self._deferred.pop(a, [])]
+                self._deferred_bytes -= sum(len(m) for m in kept)
+                made = [r for a in actors for r in self._deferred_made.pop(a, [])]
+                if then is not None:
+                    self._when_drained.append(then)
+            parts = [decode(m, self.strings) for m in kept] + made
+            if parts:
+                records = np.concatenate(parts)
+                records = records[np.argsort(records["t"], kind="stable")]
+                for k in range(0, len(records), RELEASE_CHUNK):
+                    self._keep(records[k : k + RELEASE_CHUNK])
+        if not parts and then is not None and not self._batches:
             self.drain_records(1)  # nothing to wait for: call it now
 
     @property

@@ -343,6 +343,8 @@ class Run(LiveChanges, ProcessEnds):
         own events (``Collector.inject``): shown with them, not before them."""
         ev = make_event(time.monotonic_ns(), actor, kind, 0, queue, value, aux, 0)
         lane = self._lane_of_queue.get(queue, -1) if self.control.lane_mode.value == 2 else -1
+        if lane > self.control.lane_turn.value:  # its lane has not begun: the idle pipe
+            lane = -1
         self.collector.inject([ev], self.lanes[lane][0] if lane >= 0 else -1)
 
     def _lane_queues(self) -> list[int]:
