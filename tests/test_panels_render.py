@@ -172,3 +172,31 @@ def test_panels_follow_the_main_window_theme(qtbot: Any) -> None:
     win.set_presentation(False)
     qtbot.waitUntil(lambda: panel.theme.font_scale == 1.0, timeout=5_000)
     s.shutdown()
+
+
+def test_capacity_names_the_queues_of_each_maxsize_line_and_keeps_labels_apart(
+    qtbot: Any,
+) -> None:
+    from qsim.resources import load
+
+    s = LiveSession(start_method="fork")
+    try:
+        panel = create_panels(s)["capacity"]
+        qtbot.addWidget(panel)
+        panel.resize(640, 400)
+        panel.show()
+        s.load(load("serialization"))  # maxsize 1000, 1000, 100 and 8
+        lines = {line.value(): line for line in panel.max_lines}
+        assert {v: line.label.toPlainText() for v, line in lines.items()} == {
+            1000: "q-tiny, q-small maxsize=1000",
+            100: "q-medium maxsize=100",
+            8: "q-large maxsize=8",
+        }
+        # the two low lines are close: their labels are far apart along them
+        assert abs(lines[100].label.orthoPos - lines[8].label.orthoPos) >= 0.25
+        s.load(load("batching"))  # every queue maxsize 100: one line, one label
+        assert [line.label.toPlainText() for line in panel.max_lines] == [
+            "each queue's maxsize=100"
+        ]
+    finally:
+        s.shutdown()

@@ -35,6 +35,24 @@ MAXSIZE_RANGE = (1, 50)
 TIMEOUT_RANGE = (0.0, 10.0)
 
 
+def maxsize_groups(r: Reducer) -> list[tuple[int, list[int]]]:
+    """The bounded queues' maxsizes, largest first, each with its queues' indexes."""
+    sizes: dict[int, list[int]] = {}
+    for n, q in enumerate(r.queues):
+        if q.maxsize and q.kind != "SimpleQueue":
+            sizes.setdefault(q.maxsize, []).append(n)
+    return sorted(sizes.items(), reverse=True)
+
+
+def maxsize_label(r: Reducer, members: list[int]) -> str:
+    """``"q maxsize=8"``, ``"q1, q2 maxsize=8"``, or ``"each queue's maxsize=8"``
+    when every queue has that size."""
+    size = r.queues[members[0]].maxsize
+    if len(members) == len(r.queues) > 1:
+        return f"each queue's maxsize={size}"
+    return f"{', '.join(r.queues[n].id for n in members)} maxsize={size}"
+
+
 class CapacityPanel(PanelBase):
     """Queue fill, depth over time, producers' time blocked on put()."""
 
@@ -126,22 +144,19 @@ class CapacityPanel(PanelBase):
         for line in self.max_lines:
             self.plot.removeItem(line)
         self.max_lines = []
-        # one line per maxsize: queues of the same size share it (and its label)
-        sizes: dict[int, list[int]] = {}
-        for n, q in enumerate(r.queues):
-            if q.maxsize and q.kind != "SimpleQueue":
-                sizes.setdefault(q.maxsize, []).append(n)
-        for maxsize, members in sizes.items():
+        # one line per maxsize: queues of the same size share it (and its label);
+        # the labels sit apart along the lines, so that close lines stay legible
+        groups = maxsize_groups(r)
+        for k, (maxsize, members) in enumerate(groups):
             pen = plots.line_pen(members[0] if len(members) == 1 else -1, self.theme, 1.5)
             pen.setDashPattern([6, 4])
-            named = r.queues[members[0]].id if len(members) == 1 else "each queue's"
             line = pg.InfiniteLine(
                 pos=maxsize,
                 angle=0,
                 pen=pen,
-                label=f"{named} maxsize={maxsize}",
+                label=maxsize_label(r, members),
                 labelOpts={
-                    "position": 0.98,
+                    "position": 0.98 - k * 0.9 / len(groups),
                     "anchors": [(1, 1), (1, 1)],
                     "color": self.theme.text,
                 },
