@@ -87,6 +87,10 @@ class Agent:
         self.line: tuple[str, int] | None = None
         self.started_t = _now()
         self.finished = False
+        #: the thread sending a batch now (0: none), and a SIGTERM that came
+        #: in the middle of that send: answered once the batch is wholly sent
+        self.sending = 0
+        self.term_pending = 0
         self.thread: threading.Thread | None = None
         #: feeder writes in progress (began, item, bytes, queue) by queue
         self.writing: dict[int, tuple[int, int, int, int]] = {}
@@ -157,11 +161,16 @@ class Agent:
         # counted first: a process killed after its send must not leave its
         # events uncounted (killed during the send, the torn batch is a loss)
         self.ctl.set_emitted(self.actor, self.sent + n)
+        self.sending = threading.get_ident()
         try:
             self.conn.send_bytes(msg)
         except OSError:  # the controller is gone: nobody to report to, nobody to stop us
             self._controller_gone()
+        finally:
+            self.sending = 0
         self.sent += n
+        if self.term_pending:  # a SIGTERM during the send: now it is answered
+            self._terminated(self.term_pending)
         throttle = self.ctl.throttle_us()
         if throttle and not self.finished:  # the window is behind: let it catch up
             # not holding the lock: a SIGTERM meanwhile (a Pool's terminate())
@@ -288,14 +297,26 @@ class Agent:
         The handler runs in the main thread between two bytecodes, possibly
         inside our own locked section: it never waits for the lock for long.
         """
+        if self.sending == threading.get_ident():
+            # it interrupted our own send: the batch is counted as sent, so it
+            # must reach the controller whole; the send answers it when done
+            self.term_pending = signum
+            return
         if self.lock.acquire(timeout=0.2):
             try:
-                if not self.finished and self.conn is not None:
-                    self.finished = True
-                    self.buf.add(K.ACTOR_EXITED, 0, -1, "terminated")
-                    self._flush_locked()
+                self._terminated(signum)
             finally:
                 self.lock.release()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def _terminated(self, signum: int) -> None:
+        """Say "terminated" and send it (the lock held), then die by ``signum``."""
+        self.term_pending = 0
+        if not self.finished and self.conn is not None:
+            self.finished = True
+            self.buf.add(K.ACTOR_EXITED, 0, -1, "terminated")
+            self._flush_locked()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
