@@ -30,7 +30,7 @@ from qsim.model.events import EventKind, make_event
 from qsim.model.limits import MAX_ACTORS
 from qsim.model.scenario import Scenario
 from qsim.model.state import Reducer
-from qsim.model.topology import ActorInfo, Topology, build_topology
+from qsim.model.topology import ActorInfo, Topology, build_topology, lane_actors
 
 
 class _Aborted(Exception):
@@ -76,20 +76,13 @@ class Run(LiveChanges, ProcessEnds):
         #: lanes one at a time: each lane's actors (its producer and consumer), and
         #: those of them still running; the next lane starts when a lane is over
         self.lanes: list[list[int]] = []
-        self._lane_left: list[set[int]] = []
         self._lane_of_queue: dict[int, int] = {}
         if scenario.run.lanes == "one at a time":
             self.control.lane_mode.value = 2 if scenario.run.measure_plain else 1
-            queues = [self.topology.queue_index(p.queue) for p in scenario.producers]
-            for qi in queues:
-                members = [
-                    a.index
-                    for a in self.topology.actors
-                    if qi in (a.input_queue, a.output_queue) and a.role != "main"
-                ]
-                self._lane_of_queue[qi] = len(self.lanes)
-                self.lanes.append(members)
-                self._lane_left.append(set(members))
+            by_queue = lane_actors(self.topology, scenario)
+            self.lanes = list(by_queue.values())
+            self._lane_of_queue = {qi: k for k, qi in enumerate(by_queue)}
+        self._lane_left: list[set[int]] = [set(members) for members in self.lanes]
         self.collector = Collector(on_eof=self._on_eof)
         self.processes: dict[int, BaseProcess] = {}
         self.queues: list[Any] = []
@@ -155,7 +148,7 @@ class Run(LiveChanges, ProcessEnds):
         self._probe = PipeProbe(watched, self._inject_sample)
         self._probe.start()
         if ctl.lane_mode.value == 2:  # each lane's plain program gets a queue of its own
-            plain = {qi: replace(sc.queues[qi], internals=False) for qi in self._lane_queues()}
+            plain = {qi: replace(sc.queues[qi], internals=False) for qi in self._lane_of_queue}
             ctl.plain_queues = {
                 qi: make_queue(self.ctx, q, self._manager) for qi, q in plain.items()
             }
@@ -346,9 +339,6 @@ class Run(LiveChanges, ProcessEnds):
         if lane > self.control.lane_turn.value:  # its lane has not begun: the idle pipe
             lane = -1
         self.collector.inject([ev], self.lanes[lane][0] if lane >= 0 else -1)
-
-    def _lane_queues(self) -> list[int]:
-        return [self.topology.queue_index(p.queue) for p in self.scenario.producers]
 
     # ------------------------------------------------------------ stop
     def stop(self, grace: float = 2.0) -> None:

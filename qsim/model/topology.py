@@ -106,3 +106,17 @@ def build_topology(sc: Scenario, extra_workers: dict[str, int] | None = None) ->
                 ActorInfo(len(actors), worker_name(c.id, n, total), role, c.id, qidx[c.queue], out)
             )
     return Topology(tuple(actors), queues)
+
+
+def lane_actors(topo: Topology, sc: Scenario) -> dict[int, list[int]]:
+    """Lanes one at a time: per lane's queue (in producer order), the actors
+    that put into it or get from it (``main`` aside)."""
+    lanes: dict[int, list[int]] = {}
+    for p in sc.producers:
+        qi = topo.queue_index(p.queue)
+        lanes[qi] = [
+            a.index
+            for a in topo.actors
+            if qi in (a.input_queue, a.output_queue) and a.role != "main"
+        ]
+    return lanes
