@@ -39,7 +39,7 @@ import struct
 import sys
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -181,19 +181,8 @@ class EventBuffer:
                 (t, i, value, aux, queue, kind, vf) for t, i in zip(times, items, strict=True)
             )
             return
-        if self.pending:  # they came first
-            self._pack_pending()
-        key = (value, aux, queue, kind, vf)
-        words = self._runs.get(key)
-        if words is None:
-            one = struct.pack("<" + PACKED, 0, 0, value, aux, queue, kind, vf)
-            words = self._runs[key] = array("q", one * MAX_RUN)
-        scratch, pack, end = self._scratch, _int_packer(n), WORDS * n
-        pack(scratch, 0, *times)
-        words[0:end:WORDS] = scratch[:n]
-        pack(scratch, 0, *range(first, first + n))
-        words[1:end:WORDS] = scratch[:n]
-        self._packed += memoryview(words)[:end].cast("B")
+        items = range(first, first + n)
+        self._pack_columns((value, aux, queue, kind, vf), ((times, 0), (items, 1)))
 
     def add_columns(
         self,
@@ -207,24 +196,33 @@ class EventBuffer:
         """One record per entry of the three equal-length columns (aux 0), the
         same records as that many ``pending`` tuples, packed column by column
         (a watched queue's feeder writes: noted as columns by the feeder)."""
-        n = len(times)
         if not RUNS_FAST:
             self.pending.extend(
                 (t, i, v, 0, queue, kind, vf) for t, i, v in zip(times, items, values, strict=True)
             )
             return
-        if self.pending:  # they came first
+        self._pack_columns((0, 0, queue, kind, vf), ((times, 0), (items, 1), (values, 2)))
+
+    def _pack_columns(
+        self,
+        key: tuple[int, int, int, int, int],
+        columns: tuple[tuple[Sequence[int], int], ...],
+    ) -> None:
+        """Records whose fields ``key`` (value, aux, queue, kind, vtype|flags)
+        are the same for all, but for the ``columns`` (values, their word in
+        the record: 0 t, 1 item, 2 value): packed into a template, a column at
+        a time, after what is pending (it came first)."""
+        if self.pending:
             self._pack_pending()
-        key = (0, 0, queue, kind, vf)
         words = self._runs.get(key)
         if words is None:
-            one = struct.pack("<" + PACKED, 0, 0, 0, 0, queue, kind, vf)
+            one = struct.pack("<" + PACKED, 0, 0, *key)
             words = self._runs[key] = array("q", one * MAX_RUN)
-        scratch = self._scratch
+        scratch, n = self._scratch, len(columns[0][0])
         for k in range(0, n, MAX_RUN):
             m = min(MAX_RUN, n - k)
             pack, end = _int_packer(m), WORDS * m
-            for col, field in ((times, 0), (items, 1), (values, 2)):
+            for col, field in columns:
                 pack(scratch, 0, *col[k : k + m])
                 words[field:end:WORDS] = scratch[:m]
             self._packed += memoryview(words)[:end].cast("B")
