@@ -23,7 +23,7 @@ from typing import Any
 from qsim.agent import protocol as P
 from qsim.agent import where
 from qsim.agent.patch_queues import patch
-from qsim.agent.runtime import SLICE_S, Agent
+from qsim.agent.runtime import EXIT_ORPHANED, SLICE_S, Agent
 from qsim.model.events import EventKind as K
 
 _DEFAULT_NAME = re.compile(r"\w+-\d+(:\d+)*")
@@ -92,11 +92,16 @@ def install(A: Agent) -> None:
         A.finish(code)
         return int(code)
 
+    def ended(p: Any) -> None:
+        if p.exitcode == EXIT_ORPHANED:  # it saw the controller go
+            A.child_orphaned = True
+
     def join(self: Any, timeout: float | None = None) -> None:
         if self._popen is None or self is process.current_process():
             return orig_join(self, timeout)  # raises as multiprocessing would
         orig_join(self, 0)
         if self.exitcode is not None or timeout == 0:
+            ended(self)
             return None
         what = f"{process_name(self)}.join()"
         A.where(2)
@@ -111,6 +116,7 @@ def install(A: Agent) -> None:
                 if wait <= 0:
                     break
             orig_join(self, wait)
+        ended(self)
         A.emit(K.JOIN_DONE, 0, -1, what)
         return None
 

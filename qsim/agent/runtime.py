@@ -48,6 +48,9 @@ SAMPLE_S = 0.05  # the control thread's beat: late flushes, line samples, EOF
 STUCK_WRITE_NS = 20_000_000
 SEND_BUFFER = 4 << 20  # bytes asked for (the kernel may give less: net.core.wmem_max)
 EXIT_ORPHANED = 70  # the controller died: the process ends itself with this code
+#: how long the main process waits at its end for the controller's end-of-file
+#: once a child has ended orphaned (see ``leave_no_folder``)
+ORPHAN_WAIT_S = 0.5
 _now = time.monotonic_ns
 _sleep = time.sleep  # the real one: the agent's own waits are never scaled
 
@@ -95,6 +98,8 @@ class Agent:
         #: feeder writes in progress (began, item, bytes, queue) by queue
         self.writing: dict[int, tuple[int, int, int, int]] = {}
         self.stuck_reported: set[int] = set()
+        #: a child of this process ended itself because the controller is gone
+        self.child_orphaned = False
         #: watched queues made here: queue -> (its reader, pipe size, last unread count)
         self.pipes: dict[int, tuple[weakref.ref[Any], int, int]] = {}
 
@@ -393,12 +398,17 @@ class Agent:
     def leave_no_folder(self) -> None:
         """At the main process's very end: if the controller is gone, remove the
         run's folder (the control thread may not have had its turn: a daemon
-        thread stops where it is when the interpreter exits)."""
+        thread stops where it is when the interpreter exits).
+
+        A child that ended orphaned saw the controller go: its end of our
+        socket may not be closed yet (a killed process closes its sockets one
+        by one, and on a busy machine that can take milliseconds), so the
+        end-of-file is waited for a moment."""
         conn = self.conn
         if not self.is_main or conn is None:
             return
         try:
-            if conn.poll(0):
+            if conn.poll(ORPHAN_WAIT_S if self.child_orphaned else 0):
                 conn.recv_bytes()  # nothing is sent after the hello: this is EOF
             return  # the controller is there: it removes the folder itself
         except (EOFError, OSError):
