@@ -70,7 +70,10 @@ class Collector:
         self._releasing = threading.Lock()
         #: when the last batch arrived (monotonic ns; 0: none yet), kept back or not
         self.last_arrival_ns = 0
+        #: ``release``'s callbacks: waiting for its records to be drained, then
+        #: for the drainer to have taken them in (its next drain)
         self._when_drained: list[Callable[[], None]] = []
+        self._drained: list[Callable[[], None]] = []
         #: process sentinels watched beside the pipes: sentinel -> called once it ends
         self._ends: dict[int, Callable[[], None]] = {}
         self._thread = threading.Thread(target=self._loop, name="qsim-collector", daemon=True)
@@ -118,6 +121,7 @@ class Collector:
 
     def drain_records(self, max_events: int = 0) -> list[np.ndarray]:
         """Waiting batches as records, oldest first (about ``max_events``; 0: all)."""
+        self._call_drained()
         out: list[np.ndarray] = []
         pop = self._batches.popleft
         n = 0
@@ -128,11 +132,24 @@ class Collector:
         except IndexError:
             pass
         if not self._batches and self._when_drained:
+            self._all_drained()
+        return out
+
+    def _call_drained(self) -> None:
+        """The drainer is back for more: what it took before has been taken in."""
+        if self._drained:
             with self._lock:
-                callbacks, self._when_drained = self._when_drained, []
+                callbacks, self._drained = self._drained, []
             for callback in callbacks:
                 callback()
-        return out
+
+    def _all_drained(self) -> None:
+        """Nothing waits: ``release``'s callbacks are called at the next drain,
+        once the drainer has applied what it took (a measured lane's replay
+        must not take a core from the next lane while it measures)."""
+        with self._lock:
+            self._drained += self._when_drained
+            self._when_drained = []
 
     # ------------------------------------------------------------ measured lanes
     def defer(self, actors: list[int]) -> None:
@@ -145,22 +162,24 @@ class Collector:
 
     def release(self, actors: list[int], then: Callable[[], None] | None = None) -> None:
         """Decode what ``defer`` kept of these actors, in time order, for draining;
-        ``then`` is called once everything waiting has been drained."""
+        ``then`` is called once everything waiting has been drained and taken
+        in (at the drain after the one that emptied the collector)."""
         with self._releasing:
             with self._lock:
                 kept = [m for a in actors for m in self._deferred.pop(a, [])]
                 self._deferred_bytes -= sum(len(m) for m in kept)
                 made = [r for a in actors for r in self._deferred_made.pop(a, [])]
-                if then is not None:
-                    self._when_drained.append(then)
             parts = [decode(m, self.strings) for m in kept] + made
             if parts:
                 records = np.concatenate(parts)
                 records = records[np.argsort(records["t"], kind="stable")]
                 for k in range(0, len(records), RELEASE_CHUNK):
                     self._keep(records[k : k + RELEASE_CHUNK])
-        if not parts and then is not None and not self._batches:
-            self.drain_records(1)  # nothing to wait for: call it now
+            if then is not None:  # only now: its records are all waiting
+                with self._lock:
+                    self._when_drained.append(then)
+                if not self._batches:  # drained already (a drain may arm it too)
+                    self._all_drained()
 
     @property
     def deferring(self) -> bool:
@@ -190,7 +209,9 @@ class Collector:
         return [to_events(b, self.strings) for b in self.drain_records(max_events)]
 
     def peek_time(self) -> int | None:
-        """Time of the first event waiting to be drained (None: nothing waits)."""
+        """Time of the first event waiting to be drained (None: nothing waits).
+        Asked before a drain: it counts as the drainer being back for more."""
+        self._call_drained()
         try:
             first = self._batches[0]
         except IndexError:
