@@ -103,4 +103,5 @@ def main(argv: list[str], at_exit: Any) -> int:
 
     multiprocessing.util._exit_function()  # type: ignore[attr-defined]
     A.finish(code)
+    A.leave_no_folder()
     return code
