@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 from itertools import pairwise
 
+import numpy as np
+
 from qsim.engine.headless import watch_hangs
 from qsim.engine.run import Run
-from qsim.model.events import Event, EventKind
+from qsim.model.events import WAITING_TURN, Event, EventKind
 from qsim.model.lessons import lane_figures
 from qsim.model.records import to_events
 from qsim.model.scenario import Scenario
@@ -33,20 +35,26 @@ def test_lanes_run_one_at_a_time_and_report_the_plain_figure(start_method: str) 
     events: list[Event] = []
     drained: list[int] = []  # how many events had come out when each event did
     early: set[str] = set()  # a lane whose events came out while it still ran
+    taken_in = [0] * len(run.lanes)  # when the reducer had taken in a lane's last item
     t0 = time.monotonic()
     try:
         run.start()
         while not run.finished and time.monotonic() - t0 < 60:
             run.collector.wait_for_data(0.05)
+            fed: set[int] = set()
             for batch in run.collector.drain_records():
                 for a in set(batch["actor"].tolist()):
                     if a in lane_of and run._lane_left[lane_of[a]]:
                         early.add(run.topology.actors[a].name)
+                moved = np.isin(batch["kind"], (K.PUT_DONE, K.GET_DONE))
+                fed.update(lane_of[a] for a in set(batch["actor"][moved].tolist()) if a in lane_of)
                 got = to_events(batch, run.collector.strings)
                 drained += [len(events)] * len(got)
                 events += got
                 reducer.feed(got)
             reducer.advance(time.monotonic_ns())
+            for k in fed:
+                taken_in[k] = time.monotonic_ns()
             assert not watch_hangs(run, reducer, sc.run.hang_after)
     finally:
         run.stop()
@@ -72,6 +80,12 @@ def test_lanes_run_one_at_a_time_and_report_the_plain_figure(start_method: str) 
         spans.append((min(puts), max(gets)))
     for (_, last_get), (first_put, _) in pairwise(spans):
         assert first_put > last_get, "two lanes ran at the same time"
+    # a lane's plain phase is measured with this process quiet: it began
+    # after the reducer had taken in all of the lane before it
+    for k, (producer, _) in enumerate(run.lanes[1:], 1):
+        phases = [e for e in events if e[2] == producer and e[3] == K.PHASE]
+        plain = [e[0] for e in phases if e[6] and e[6] != WAITING_TURN]
+        assert plain and plain[0] > taken_in[k - 1], f"lane {k} measured during a replay"
     figures = lane_figures(sc, reducer)
     assert [f.lane for f in figures] == ["C-Queue", "C-Simple", "C-Joinable", "C-Manager"]
     for f in figures:  # both figures measured, each plausible
