@@ -125,14 +125,18 @@ class FeederWatch:
         k = len(self.sizes)  # the writes ended before it are still in order
         return (t, self.order[k] if len(self.order) > k else 0, n)
 
-    def simple_put(self, obj: Any, *_timeout: Any) -> None:
-        """``SimpleQueue.put`` (its own code), noting the write it makes."""
+    def simple_put(self, obj: Any, *_block_timeout: Any) -> None:
+        """``SimpleQueue.put`` (its own code), noting the write it makes. It is
+        called as ``Queue.put`` is, and ignores ``block`` and ``timeout`` (a
+        SimpleQueue has no maxsize)."""
         q = self.q
         buf = _dumps(obj)
         n = len(buf)  # pickled bytes, as the feeder wrapper notes them
-        self.order.append(obj[1])
-        self.began[1] = n
-        self.began[0] = _now()
+        order, began = self.order, self.began
+        order.append(obj[1])
+        if n > ATOMIC:  # may be partly in the pipe while it waits (see the feeder's)
+            began[1] = n
+            began[0] = _now()
         try:
             if q._wlock is None:
                 q._writer.send_bytes(buf)
@@ -140,9 +144,9 @@ class FeederWatch:
                 with q._wlock:
                     q._writer.send_bytes(buf)
         except BaseException:
-            self.order.pop()  # nothing of it reached the pipe (or the put is lost)
+            order.pop()  # nothing of it reached the pipe (or the put is lost)
             raise
         finally:
-            self.began[0] = 0
+            began[0] = 0
         self.ends.append(_now())
         self.sizes.append(n)

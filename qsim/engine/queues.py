@@ -218,7 +218,9 @@ class QueueAdapter:
             self.put_nowait = watch.wrap_put(self.put_nowait)
             self._put_blocking = watch.wrap_put(partial(_put_blocking, q))
         elif watch is not None and self.simple:
-            self.put_nowait = self._put_blocking = watch.simple_put
+            # its own put, which takes (and ignores) block and timeout: called
+            # directly by a flat-out producer's runs too (``flat_puts``)
+            self.put_nowait = self._put_blocking = self.put_positional = watch.simple_put
 
     def _put_blocking_any(self, obj: Any, timeout: float) -> None:
         if self.simple:
