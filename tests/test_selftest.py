@@ -137,6 +137,7 @@ def test_a_program_lesson_that_hangs_unexpectedly_fails_and_says_where() -> None
     pl = replace(load_program("pitfall-no-sentinel"), expect="finish")
     res = run_program_lesson(pl, 20.0, pl.argv())
     assert not res.ok and res.hung
+    assert len(res.problems) == 1, res.problems
     (problem,) = res.problems
     assert problem.startswith("hung (every process waits, nothing moves): ")
     assert "consumer (waiting on get on q at 11-pitfall-no-sentinel.py:" in problem

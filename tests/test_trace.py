@@ -118,6 +118,17 @@ def test_pool_and_executor_queues_are_internal(program: str, start_method: str) 
     assert any("shown as internal" in m for m in t.report["messages"])
 
 
+def test_producers_terminated_mid_put_reported_every_put(start_method: str) -> None:
+    # terminate() lands while a producer notes a put (about 1 round in 5
+    # before the fix): what it had noted till then must still be sent
+    t = trace("terminate_busy.py", start_method)
+    closes(t)
+    assert t.printed == {"rounds": [[100, True, -15]] * 5}
+    for r, q in enumerate(["q", "q-2", "q-3", "q-4", "q-5"]):
+        assert t.actor(f"producer-{r}")["state"] == "finished"
+        assert len(t.puts(q, f"producer-{r}")) >= 100
+
+
 def test_a_crashing_worker_is_shown_crashed(start_method: str) -> None:
     t = trace("crash_child.py", start_method)
     closes(t)

@@ -20,6 +20,7 @@ from queue import Empty, Full
 from typing import Any
 
 from qsim.agent import where
+from qsim.agent.ending import note_puts
 from qsim.agent.patch_queues import announce, patch
 from qsim.agent.payload import Ranked, priority_of, short_repr, unwrap, wrap
 from qsim.agent.runtime import SLICE_S, Agent
@@ -108,6 +109,7 @@ def _install_pipes(A: Agent) -> None:
 
     patch(connection, "Pipe", Pipe)
     patch(base, "send", send)
+    note_puts(send)
     patch(base, "recv", recv)
     orig_reduce = getattr(reduction.ForkingPickler, "_extra_reducers", {}).get(
         connection.Connection
@@ -234,6 +236,7 @@ def _install_proxies(A: Agent) -> None:
 
     patch(proxy, "__init__", __init__)
     patch(proxy, "_callmethod", _callmethod)
+    note_puts(_put)
 
 
 _HANDLED = frozenset(("put", "put_nowait", "get", "get_nowait", "task_done", "join"))

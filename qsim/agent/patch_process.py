@@ -22,8 +22,9 @@ from typing import Any
 
 from qsim.agent import protocol as P
 from qsim.agent import where
+from qsim.agent.ending import EXIT_ORPHANED
 from qsim.agent.patch_queues import patch
-from qsim.agent.runtime import EXIT_ORPHANED, SLICE_S, Agent
+from qsim.agent.runtime import SLICE_S, Agent
 from qsim.model.events import EventKind as K
 
 _DEFAULT_NAME = re.compile(r"\w+-\d+(:\d+)*")

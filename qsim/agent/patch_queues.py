@@ -27,6 +27,7 @@ from typing import Any
 
 from qsim.agent import protocol as P
 from qsim.agent import where
+from qsim.agent.ending import note_puts
 from qsim.agent.payload import priority_of, short_repr, unwrap
 from qsim.agent.runtime import FLUSH_EVENTS, SLICE_S, Agent
 from qsim.model.events import EXIT_WAIT, FLAG_OBSERVED
@@ -172,6 +173,7 @@ def install(A: Agent) -> None:
                     A.buf.pending.append((_now(), item, began[2], 0, qi, _FEEDER_WRITE, VT_INT))
 
         q._send_bytes = send_bytes
+        note_puts(send_bytes)  # a write out of the pipe's sight: noted before the end
         return order
 
     def watched_put(q: Any, orig: Any, qi: int, w: Any, *args: Any) -> None:
@@ -264,6 +266,7 @@ def install(A: Agent) -> None:
 
     for cls in (mq.Queue, mq.JoinableQueue):
         patch(cls, "put", make_put(cls.__dict__["put"]))
+    note_puts(mq.Queue.put, put_blocked, watched_put, record_put)
 
     # --------------------------------------------------------------- get
     def record_get(qi: int, x: Any) -> Any:
@@ -384,6 +387,7 @@ def install(A: Agent) -> None:
         return None
 
     patch(mq.SimpleQueue, "put", simple_put)
+    note_puts(simple_put)
 
     # --------------------------------------------------------------- joinable
     orig_task_done = mq.JoinableQueue.__dict__["task_done"]

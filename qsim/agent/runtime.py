@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import signal
 import socket
 import sys
 import threading
@@ -29,6 +28,7 @@ from typing import Any
 from qsim.agent import protocol as P
 from qsim.agent import where
 from qsim.agent.control import ControlBlock, Registry
+from qsim.agent.ending import Ending
 from qsim.agent.lines import LineTracker
 from qsim.agent.pipes import pipe_capacity, unread_bytes
 from qsim.model.events import EventKind as K
@@ -47,15 +47,11 @@ SAMPLE_S = 0.05  # the control thread's beat: late flushes, line samples, EOF
 #: a feeder write still going after this long is reported as begun (the pipe is full)
 STUCK_WRITE_NS = 20_000_000
 SEND_BUFFER = 4 << 20  # bytes asked for (the kernel may give less: net.core.wmem_max)
-EXIT_ORPHANED = 70  # the controller died: the process ends itself with this code
-#: how long the main process waits at its end for the controller's end-of-file
-#: once a child has ended orphaned (see ``leave_no_folder``)
-ORPHAN_WAIT_S = 0.5
 _now = time.monotonic_ns
 _sleep = time.sleep  # the real one: the agent's own waits are never scaled
 
 
-class Agent:
+class Agent(Ending):
     def __init__(self, cfg: dict[str, str], user_dir: str) -> None:
         self.cfg = cfg
         self.user_dir = user_dir
@@ -90,15 +86,13 @@ class Agent:
         self.line: tuple[str, int] | None = None
         self.started_t = _now()
         self.finished = False
-        #: the thread sending a batch now (0: none), and a SIGTERM that came
-        #: in the middle of that send: answered once the batch is wholly sent
-        self.sending = 0
+        self.sending = 0  # see Ending
         self.term_pending = 0
+        self.holding = False
         self.thread: threading.Thread | None = None
         #: feeder writes in progress (began, item, bytes, queue) by queue
         self.writing: dict[int, tuple[int, int, int, int]] = {}
         self.stuck_reported: set[int] = set()
-        #: a child of this process ended itself because the controller is gone
         self.child_orphaned = False
         #: watched queues made here: queue -> (its reader, pipe size, last unread count)
         self.pipes: dict[int, tuple[weakref.ref[Any], int, int]] = {}
@@ -209,6 +203,8 @@ class Agent:
     # ------------------------------------------------------------ gate
     def turn(self) -> None:
         """Before a queue operation: wait while paused, unless a step permit is free."""
+        if self.term_pending:
+            self.hold()
         gate, ctl = self.gate, self.ctl
         if not gate[P.PAUSED]:
             if self.parked:
@@ -253,6 +249,8 @@ class Agent:
             _sleep(SLICE_S)  # let a process that can use the step take it
 
     def check_stop(self) -> None:
+        if self.term_pending:
+            self.hold()
         if self.gate[P.STOP]:
             self.exit_now("stop", 0)
 
@@ -278,56 +276,6 @@ class Agent:
             chunk = min(SLICE_S, remaining / ctl.speed)
             _sleep(chunk)
             remaining -= chunk * ctl.speed
-
-    # ------------------------------------------------------------ exit
-    def finish(self, code: int, reason: str = "") -> None:
-        """The process ends with ``code``: say so (once) and send everything."""
-        if self.finished or self.conn is None:
-            return
-        self.finished = True
-        if code == 0 or reason:
-            self.emit(K.ACTOR_EXITED, 0, -1, reason or code)
-        else:
-            self.emit(K.ACTOR_CRASHED, 0, -1, code)
-        self.flush()
-
-    def exit_now(self, reason: str, code: int) -> None:
-        """End this process at once (a stop, or the controller died)."""
-        self.finish(code, reason)
-        os._exit(code)
-
-    def on_sigterm(self, signum: int, frame: Any) -> None:
-        """``terminate()`` by the program (or a stop): report, then die by the signal.
-
-        The handler runs in the main thread between two bytecodes, possibly
-        inside our own locked section: it never waits for the lock for long.
-        """
-        if self.sending == threading.get_ident():
-            # it interrupted our own send: the batch is counted as sent, so it
-            # must reach the controller whole; the send answers it when done
-            self.term_pending = signum
-            return
-        if self.lock.acquire(timeout=0.2):
-            try:
-                self._terminated(signum)
-            finally:
-                self.lock.release()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    def _terminated(self, signum: int) -> None:
-        """Say "terminated" and send it (the lock held), then die by ``signum``."""
-        self.term_pending = 0
-        if not self.finished and self.conn is not None:
-            self.finished = True
-            self.buf.add(K.ACTOR_EXITED, 0, -1, "terminated")
-            self._flush_locked()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    def install_sigterm(self) -> None:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, self.on_sigterm)
 
     # ------------------------------------------------------------ control thread
     def _control(self) -> None:
@@ -394,43 +342,6 @@ class Agent:
             elif n != last:
                 self.pipes[qi] = (ref, capacity, n)
                 self.emit(K.PIPE_SAMPLE, 0, qi, n, capacity)
-
-    def leave_no_folder(self) -> None:
-        """At the main process's very end: if the controller is gone, remove the
-        run's folder (the control thread may not have had its turn: a daemon
-        thread stops where it is when the interpreter exits).
-
-        A child that ended orphaned saw the controller go: its end of our
-        socket may not be closed yet (a killed process closes its sockets one
-        by one, and on a busy machine that can take milliseconds), so the
-        end-of-file is waited for a moment."""
-        conn = self.conn
-        if not self.is_main or conn is None:
-            return
-        try:
-            if conn.poll(ORPHAN_WAIT_S if self.child_orphaned else 0):
-                conn.recv_bytes()  # nothing is sent after the hello: this is EOF
-            return  # the controller is there: it removes the folder itself
-        except (EOFError, OSError):
-            pass
-        self._remove_folder()
-
-    def _controller_gone(self) -> None:
-        if self.is_main:  # nobody else will remove the run's private folder
-            self._remove_folder()
-        os._exit(EXIT_ORPHANED)
-
-    def _remove_folder(self) -> None:
-        """Remove the run's private folder (the controller died: nobody else will)."""
-        import shutil
-
-        # a child still starting may register a queue (create the registry
-        # file again) between the removal of the files and of the folder
-        for _ in range(5):
-            shutil.rmtree(self.cfg["dir"], ignore_errors=True)
-            if not os.path.exists(self.cfg["dir"]):
-                return
-            time.sleep(0.01)
 
     # ------------------------------------------------------------ fork
     def _before_fork(self) -> None:
