@@ -186,6 +186,7 @@ class QueueAdapter:
             # bound once: this is the hot path of every flat-out consumer
             self._acquire, self._release = q._rlock.acquire, q._rlock.release
             self._poll, self._recv = self._poller.poll, self.reader.read
+            self._recv_nowait = self.reader.read_nowait
             # a Queue's get() frees a slot of its maxsize; a SimpleQueue has none
             self._free_slot = q._sem.release if not self.simple else _nothing
         #: the hot paths, without blocking and with as few Python frames as
@@ -236,13 +237,13 @@ class QueueAdapter:
         return obj if ok else EMPTY
 
     def _get_nowait_polled(self) -> Any:
-        # multiprocessing.Queue.get(block=False), with the cheaper poll
+        # multiprocessing.Queue.get(block=False), asking the pipe without a poll
         if not self._acquire(False):
             return EMPTY  # another consumer is reading right now
         try:
-            if not self._poll(0):
+            res = self._recv_nowait()
+            if res is None:
                 return EMPTY
-            res = self._recv()
             self._free_slot()
         finally:
             self._release()
@@ -254,10 +255,12 @@ class QueueAdapter:
         if not self._acquire(True, timeout):
             return False, None
         try:
-            left = max(0.0, deadline - time.monotonic())
-            if not self._poll(left * 1000.0):
-                return False, None
-            res = self._recv()
+            res = self._recv_nowait()
+            if res is None:
+                left = max(0.0, deadline - time.monotonic())
+                if not self._poll(left * 1000.0):
+                    return False, None
+                res = self._recv()
             self._free_slot()
         finally:
             self._release()
