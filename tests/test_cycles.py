@@ -10,6 +10,7 @@ README come from it).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -81,11 +82,13 @@ def test_start_stop_cycles_leave_nothing_behind(
         sc = replace(sc, run=replace(sc.run, lanes="together"))
     # the first cycle starts what lives on (the resource tracker)
     seen = _cycle(sc, start_method, sem_prefix)
+    gc.collect()  # what an earlier test of this process left closes now, not mid-count
     fds = _fds()
     for _ in range(CYCLES):
         seen |= _cycle(sc, start_method, sem_prefix)
     assert multiprocessing.active_children() == []
-    assert _fds() == fds, f"file descriptors grew from {fds} to {_fds()}"
+    gc.collect()
+    assert _fds() <= fds, f"file descriptors grew from {fds} to {_fds()}"
     assert _ours_in_shm(sem_prefix) == set()
     if start_method == "spawn" or lesson != "flat-out":  # else none are ever named
         assert seen, "the check cannot see our names in /dev/shm"

@@ -129,6 +129,16 @@ def test_producers_terminated_mid_put_reported_every_put(start_method: str) -> N
         assert len(t.puts(q, f"producer-{r}")) >= 100
 
 
+def test_a_producer_terminated_in_a_put_to_a_full_pipe_ends(start_method: str) -> None:
+    # its put never finishes: the process ends after PUT_WAIT_S, by the signal
+    t = trace("terminate_blocked.py", start_method)
+    closes(t)
+    assert t.printed["exitcode"] == -15
+    assert t.printed["join_s"] < 2.0
+    assert t.actor("producer")["state"] == "finished"
+    assert "Exception in thread" not in t.report["stderr"]
+
+
 def test_a_crashing_worker_is_shown_crashed(start_method: str) -> None:
     t = trace("crash_child.py", start_method)
     closes(t)

@@ -39,6 +39,8 @@ TERM_WAIT_S = 2.0
 #: longest a terminated process lets a put it is in finish (and note itself)
 PUT_WAIT_S = 0.25
 
+_sleep = time.sleep  # the real one (imported before the program's is patched)
+
 #: the code of the agent's puts (``note_puts``)
 PUT_CODES: set[CodeType] = set()
 
@@ -148,13 +150,13 @@ class Ending:
         """Terminated: wait here for the helper to end the process."""
         self.holding = True
         while True:
-            time.sleep(0.005)
+            _sleep(0.005)
 
     def _answer_term(self) -> None:
         signum = self.term_pending or signal.SIGTERM
         end = time.monotonic() + PUT_WAIT_S
         while putting() and not self.holding and time.monotonic() < end:
-            time.sleep(0.001)
+            _sleep(0.001)
         if self.lock.acquire(timeout=TERM_WAIT_S):
             try:
                 self._terminated(signum)
@@ -209,4 +211,4 @@ class Ending:
             shutil.rmtree(self.cfg["dir"], ignore_errors=True)
             if not os.path.exists(self.cfg["dir"]):
                 return
-            time.sleep(0.01)
+            _sleep(0.01)
