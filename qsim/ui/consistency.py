@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from qsim.ui.main_window import MainWindow
 
 _NUMBER = re.compile(r"^(\d+)")
+#: how far (scene units, under a pixel) from a queue's door a token still is on it
+DOOR = 0.5
 
 
 def label_depth(right: str, left: str) -> int:
@@ -53,14 +55,19 @@ def check_frame(win: MainWindow) -> list[str]:
             if t.place[2] < qbox.slots
         ]
         placed = [t.item for t in placed_tokens]
-        # the row's edges are its doors: a token on one is going in or out
+        # the row's edges are its doors: a token on one is going in or out (a
+        # flight to a door eases in: paused just before its end, a token sits a
+        # hundredth of a unit short of the door, and is on it)
         x0, x1, y0, y1 = row.x, row.x + row.w, row.y, row.y + row.h
         inside = [
             t.item
             for t in drawn
-            if x0 < t.x < x1 and y0 <= t.y <= y1 and t.opacity > 0.05 and t.place is None
+            if x0 + DOOR < t.x < x1 - DOOR
+            and y0 <= t.y <= y1
+            and t.opacity > 0.05
+            and t.place is None
         ]
-        inside += [t.item for t in placed_tokens if x0 - 0.5 <= t.x <= x1 + 0.5]
+        inside += [t.item for t in placed_tokens if x0 - DOOR <= t.x <= x1 + DOOR]
         more = max(0, q.depth - qbox.slots)
         said = label_depth(qitem.right, qitem.left)
         if said != q.depth:

@@ -141,9 +141,13 @@ class TokenAnimator:
         route = self.layout.routes.get(lane)
         kind, a, b = lane
         if kind == 0:
-            if route is None:
-                hand, qi = self._hand(a), b
-                route = ((hand or self.layout.queues[qi].tail), self.layout.queues[qi].tail)
+            if route is None:  # a put the layout has no edge for (a consumer's STOP put back)
+                hand, qb = self._hand(a), self.layout.queues[b]
+                start, row = hand or qb.tail, qb.row
+                route = (start, qb.tail)
+                if start[0] > row.x:  # from the far side: over the box, never across it
+                    above, gap = row.y - row.h * 0.6, row.h * 0.6
+                    route = (start, (start[0], above), (row.x - gap, above), qb.tail)
             return route
         hand = self._hand(b)
         if route is None:
