@@ -80,8 +80,29 @@ class Live:
         deadline = time.monotonic() + timeout
         while not cond():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what or cond}")
+                raise TimeoutError(f"timed out waiting for {what or cond}\n{self.describe()}")
             self.pump()
+
+    def describe(self) -> str:
+        """What a hang looked like: each actor's state and process, the queues, the events."""
+        procs = self.run.processes
+        lines = []
+        for a in self.reducer.actors:
+            p = procs.get(a.index)
+            proc = "no process" if p is None else f"pid {p.pid} exitcode {p.exitcode}"
+            lines.append(f"  {a.name}: state {a.state}, {proc}")
+        for q in self.reducer.queues:
+            lines.append(f"  queue {q.index}: depth {q.depth}, unfinished {q.unfinished}")
+        kinds: dict[str, int] = {}
+        for e in self.events:
+            name = EventKind(e[3]).name
+            kinds[name] = kinds.get(name, 0) + 1
+        lines.append(f"  events: {kinds}")
+        lines.append(
+            f"  emitted {self.run.events_emitted}, received {self.run.events_received}, "
+            f"pipes open {self.run.collector.open_count}"
+        )
+        return "\n".join(lines)
 
     def holds(self, cond: Callable[[], bool], seconds: float) -> bool:
         """Keep pumping for ``seconds``; False as soon as ``cond`` stops holding."""
