@@ -73,6 +73,7 @@ def test_no_frame_contradicts_itself(
         lambda: checked[0] >= FRAMES or session.status in ("finished", "hung", "stopped"),
         timeout=60_000,
     )
+    ended_early = checked[0] < FRAMES  # the lesson ended (or hung) by itself first
     session.pause()
     settled = checked[0]
     # held still for 30 frames; a run that ended plays out its last flights and
@@ -93,9 +94,11 @@ def test_no_frame_contradicts_itself(
         assert any("main.<locals>.nested_work" in t for t in texts), texts
     else:
         assert texts == []
-    # the shortest (spawn-pickling under fork) ends within a second at speed 3:
-    # on a loaded machine it drew 17 frames
-    assert checked[0] >= 10, "the lesson drew too few frames to check"
+    # the shortest (spawn-pickling under fork: it never sleeps) ends within a
+    # second; on a loaded machine it drew 17 frames, and once 8: a lesson that
+    # ended by itself needs a few frames, one that ran on needs many
+    least = 3 if ended_early else 10
+    assert checked[0] >= least, f"the lesson drew too few frames to check ({checked[0]})"
     assert not problems, f"{len(problems)} mismatches ({actions}): " + "; ".join(problems[:5])
 
 
