@@ -187,6 +187,32 @@ def test_joinable_queue_unfinished_tasks_return_to_zero(start_method: str) -> No
     assert live.count(K.TASK_DONE) == 12 + 2  # every item and both sentinels
 
 
+def test_main_stops_never_overtake_items_still_in_a_producer_feeder(start_method: str) -> None:
+    # 1 MB items: put() returns at once, and the producer's feeder thread
+    # writes them into the pipe long after. main stands for p.join() on the
+    # producer, which returns once its exit flushed the feeder: its STOPs
+    # come after every item (they once overtook them: join() hung on the
+    # items left behind the STOPs)
+    sc = Scenario(
+        id="o",
+        title="overtake",
+        queues=(QueueSpec("q", "JoinableQueue", 0),),
+        producers=(
+            ProducerSpec(id="P", queue="q", items=8, interval=0.0, payload_bytes=1_000_000),
+        ),
+        # slow readers: the pipe stays full, and the feeder writes item by item
+        consumers=(ConsumerSpec(id="C", queue="q", count=2, work_time=0.1),),
+        main=MainSpec(sentinels=2, sentinel_queue="q", join="q"),
+    )
+    with Live(sc, start_method) as live:
+        live.until(lambda: live.run.finished, what="join() to return and the run to end")
+    got = [e for e in sorted(live.events) if e[3] == K.GET_DONE]
+    stops = [n for n, e in enumerate(got) if e[4] < 0]
+    assert len(got) == 8 + 2 and stops == [8, 9], "both STOPs are got after every item"
+    assert live.reducer.acct.processed == 8
+    assert live.reducer.queues[0].unfinished == 0
+
+
 def test_priority_items_leave_in_priority_order_fifo_among_equals(start_method: str) -> None:
     sc = scenario(kind="PriorityQueue", items=40, work=0.01, priorities=(1, 2, 3), sentinels=1)
     with Live(sc, start_method) as live:

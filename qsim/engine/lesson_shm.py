@@ -217,7 +217,7 @@ def shm_ref_producer(
             if not rt.put(qa, qi, (_DATA, item, 0, ("shm", shm.name, size)), 1, spec.put_timeout):
                 _unlink(shm.name)  # queue.Full: nobody will read it
         send_stops(rt, qa, qi, actor, sentinels)
-        producer_done(ctl)
+        producer_done(rt, ctl, qa)
 
     def guarded() -> None:
         try:

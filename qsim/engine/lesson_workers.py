@@ -95,6 +95,6 @@ def inspect_helper(
                 rt.check_stop()
                 ok, _obj = qa.get_wait(SLICE_S)
                 missing -= ok
-        producer_done(ctl)
+        producer_done(rt, ctl, qa)
 
     _run_actor(rt, [qa], body)

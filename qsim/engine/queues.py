@@ -338,6 +338,19 @@ class QueueAdapter:
     def task_done(self) -> None:
         self.q.task_done()
 
+    def feeder_flushed(self, timeout: float) -> bool:
+        """Close this process's end for puts and wait up to ``timeout`` s for
+        the feeder thread to write what it holds; True once all of it is in
+        the pipe (what a process's exit waits for). Only when this process
+        puts nothing more here."""
+        q = self.q
+        if self.kind not in ("Queue", "JoinableQueue") or q._thread is None:
+            return True  # no feeder (its puts write at once), or nothing put
+        if not q._closed:
+            q.close()  # the feeder writes the rest, then ends
+        q._thread.join(timeout)
+        return not q._thread.is_alive()
+
     def cancel_join_thread(self) -> None:
         """On stop: do not wait for buffered items to reach the pipe."""
         cancel = getattr(self.q, "cancel_join_thread", None)

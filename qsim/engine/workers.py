@@ -163,8 +163,14 @@ def send_stops(rt: Runtime, qa: QueueAdapter, qi: int, actor: int, sentinels: in
     put_stops(rt, qa, qi, actor, rt.ctl.claim_stops(qi, sentinels) if sentinels else 0)
 
 
-def producer_done(ctl: RunControl) -> None:
-    """Count a producer as done (``main`` waits for all before its STOPs)."""
+def producer_done(rt: Runtime, ctl: RunControl, qa: QueueAdapter) -> None:
+    """Count a producer as done (``main`` waits for all before its STOPs), once
+    what it put is in the pipe: ``main`` stands for a program's ``p.join()``,
+    which returns only after the producer's exit flushed its feeder, so its
+    STOPs never overtake an item still in the producer's feeder buffer."""
+    rt.wait_for_feeders()  # a watched queue's: said, and watched
+    while not qa.feeder_flushed(SLICE_S):
+        rt.check_stop()
     with ctl.producers_done.get_lock():
         ctl.producers_done.value += 1
 
@@ -263,7 +269,7 @@ def producer_main(
         if batch:
             rt.put(qa, qi, (_BATCH, producer_item_id(actor, n), 0, batch), len(batch))
         send_stops(rt, qa, qi, actor, sentinels)
-        producer_done(ctl)
+        producer_done(rt, ctl, qa)
 
     _run_actor(rt, [qa], body)
 
