@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection, Pipe, wait
 
 import numpy as np
 
-from qsim.engine.lifeline import controller_only
+from qsim.engine.lifeline import close_controller_end, controller_only
 from qsim.model.events import Event
 from qsim.model.records import StringTable, decode, from_events, to_events
 from qsim.model.wire import count_records
@@ -276,7 +276,7 @@ class Collector:
             self._on_eof(actor)
         with self._lock:
             self._conns.pop(c, None)
-        c.close()
+        close_controller_end(c)
         with self._arrived:
             self._arrived.notify_all()
 
@@ -287,11 +287,11 @@ class Collector:
         self._thread.join(2.0)
         with self._lock:
             for c in self._conns:
-                c.close()
+                close_controller_end(c)
             self._conns.clear()
             self._ends.clear()
-        self._wake_r.close()
-        self._wake_w.close()
+        close_controller_end(self._wake_r)
+        close_controller_end(self._wake_w)
         # no way back to the run any more: it is freed as soon as it is dropped
         # (its processes' pipes with it), not at the next garbage collection
         self._on_eof = None

@@ -46,18 +46,43 @@ def controller_only(*conns: Connection) -> None:
     """Close ``conns`` in every child this process forks from now on."""
     with _at_fork:
         if not _registered and hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=_close_controller_only)
+            # no fork while a thread closes one of them (``close_controller_end``)
+            os.register_at_fork(
+                before=_at_fork.acquire,
+                after_in_parent=_at_fork.release,
+                after_in_child=_close_controller_only,
+            )
             _registered.append(True)
         for c in conns:
             _controller_only.add(c)
 
 
+def close_controller_end(c: Connection) -> None:
+    """Close ``c``, one of ours, with no fork in the middle.
+
+    ``Connection.close`` closes the descriptor, then notes that it did. A fork
+    in between (the collector closes a worker's pipe on its own thread while
+    the run forks the next worker) would leave the child a connection that
+    looks open and a descriptor number that the fork's own new pipes may
+    already reuse: the child's hook would close those, and the child would
+    die at once with exit code 1, before its first event (seen under load:
+    twice in 1,100 runs)."""
+    with _at_fork:
+        c.close()
+
+
 def _close_controller_only() -> None:
-    for c in list(_controller_only):
-        if not c.closed:
-            with contextlib.suppress(OSError):
-                c.close()
-    _controller_only.clear()
+    try:
+        for c in list(_controller_only):
+            if not c.closed:
+                with contextlib.suppress(OSError):
+                    c.close()
+        _controller_only.clear()
+    finally:
+        # held across the fork by the forking thread (the ``before`` hook): the
+        # child's copy is still held
+        with contextlib.suppress(RuntimeError):
+            _at_fork.release()
 
 
 class LifeLine:
@@ -70,7 +95,7 @@ class LifeLine:
 
     def close(self) -> None:
         """Every process still watching this line ends now."""
-        self._writer.close()
+        close_controller_end(self._writer)
         self.reader.close()
 
 
