@@ -183,9 +183,20 @@ class Agent(Ending):
     def where(self, depth: int = 2) -> None:
         """Report the user's line this call came from, if it changed (before blocking)."""
         ln = where.current_line(depth)
-        if ln is not None and ln != self.line:
+        if ln is not None:
+            with self.lock:
+                self._note_line(ln)
+
+    def _note_line(self, ln: tuple[str, int]) -> None:
+        """With the lock held: a LINE event if ``ln`` is not the last one said.
+        The check and the event are one step: the control thread's sample and
+        the main thread's own line must not cross (a sample of the line before
+        ``p.join()``, said after the join's own line, stayed the last word)."""
+        if ln != self.line:
             self.line = ln
-            self.emit(K.LINE, 0, -1, ln[0], ln[1])
+            t = self.buf.add(K.LINE, 0, -1, ln[0], ln[1])
+            if t >= self.flush_at or len(self.buf.pending) >= FLUSH_EVENTS:
+                self._flush_locked()
 
     def at_end_of_target(self) -> None:
         """The process ran off the end of its target and waits there (at exit):
@@ -196,9 +207,9 @@ class Agent(Ending):
         if code is None or not where.is_user(code):
             return
         last = max((ln for _, _, ln in code.co_lines() if ln is not None), default=0)
-        if last and (code.co_filename, last) != self.line:
-            self.line = (code.co_filename, last)
-            self.emit(K.LINE, 0, -1, code.co_filename, last)
+        if last:
+            with self.lock:
+                self._note_line((code.co_filename, last))
 
     # ------------------------------------------------------------ gate
     def turn(self) -> None:
@@ -300,13 +311,13 @@ class Agent(Ending):
                 self.lines.want(wanted)
             if self.buf.pending and _now() >= self.flush_at:
                 self.flush()
-            if self.lines.on:
-                ln = self.lines.current
-            else:  # a sample: what the main thread runs now
-                ln = where.line_of(sys._current_frames().get(main or 0))
-            if ln is not None and ln != self.line:
-                self.line = ln
-                self.emit(K.LINE, 0, -1, ln[0], ln[1])
+            with self.lock:  # sampled and said in one step (see _note_line)
+                if self.lines.on:
+                    ln = self.lines.current
+                else:  # a sample: what the main thread runs now
+                    ln = where.line_of(sys._current_frames().get(main or 0))
+                if ln is not None:
+                    self._note_line(ln)
 
     def report_stuck_writes(self) -> None:
         """A feeder write still waiting for room in the pipe (nobody reads it):
