@@ -149,9 +149,8 @@ class Agent(Ending):
             lines.apply()  # settrace: only the main thread can switch itself
         if lines.on:  # the line it is on goes with the batch (never an event per line)
             ln = lines.current
-            if ln is not None and ln != self.line:
-                self.line = ln
-                self.buf.add(K.LINE, 0, -1, ln[0], ln[1])
+            if ln is not None:
+                self._add_line(ln)
         n = len(self.buf.pending)
         self.flush_at = _now() + FLUSH_EVERY_NS
         if not n or self.conn is None:
@@ -192,11 +191,16 @@ class Agent(Ending):
         The check and the event are one step: the control thread's sample and
         the main thread's own line must not cross (a sample of the line before
         ``p.join()``, said after the join's own line, stayed the last word)."""
-        if ln != self.line:
-            self.line = ln
-            t = self.buf.add(K.LINE, 0, -1, ln[0], ln[1])
-            if t >= self.flush_at or len(self.buf.pending) >= FLUSH_EVENTS:
-                self._flush_locked()
+        t = self._add_line(ln)
+        if t and (t >= self.flush_at or len(self.buf.pending) >= FLUSH_EVENTS):
+            self._flush_locked()
+
+    def _add_line(self, ln: tuple[str, int]) -> int:
+        """With the lock held: the LINE event's time, or 0 if ``ln`` was said last."""
+        if ln == self.line:
+            return 0
+        self.line = ln
+        return self.buf.add(K.LINE, 0, -1, ln[0], ln[1])
 
     def at_end_of_target(self) -> None:
         """The process ran off the end of its target and waits there (at exit):
